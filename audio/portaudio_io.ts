@@ -1,0 +1,187 @@
+/**
+ * The real microphone and speaker: {@linkcode AudioSource} and {@linkcode AudioSink}
+ * on PortAudio devices at 48 kHz mono 16-bit, one 20 ms frame per buffer. Streams ask
+ * for each device's low default latency. The speaker starts with silence queued
+ * (60 ms by default) and queues it again after an idle gap, because starting with less
+ * underran audibly in SOUND-LAB. The microphone keeps one stream open and starts and
+ * stops it per talk: opening is the slow part, while a stop drops whatever was
+ * captured, so a new talk begins with fresh audio and no open/connect delay.
+ *
+ * @module
+ */
+
+import {
+  type AudioSink,
+  type AudioSource,
+  FRAME_MS,
+  FRAME_SAMPLES,
+  SAMPLE_RATE,
+} from "./audio_io.ts";
+import { listDevices, pickDevice } from "./devices.ts";
+import { PA_INPUT_OVERFLOWED, PA_OUTPUT_UNDERFLOWED, PortAudio } from "./portaudio_ffi.ts";
+import { PaStream } from "./portaudio_stream.ts";
+
+/** Options for opening a PortAudio device. */
+export interface PortAudioOptions {
+  /** Device index or (part of) its name; default: the system default device. */
+  device?: string | number;
+  /** Suggested latency in seconds; default: the device's low latency. */
+  latency?: number;
+  /** The PortAudio instance to use; default: the shared one. */
+  portAudio?: PortAudio;
+}
+
+/** Options for the speaker. */
+export interface PortAudioSinkOptions extends PortAudioOptions {
+  /** Silent frames queued at start and after an idle gap (default 3 = 60 ms). */
+  prefillFrames?: number;
+}
+
+/** Latency figures of an open device, in milliseconds. */
+export interface DeviceLatency {
+  /** What PortAudio reports for the stream. */
+  reportedMs: number;
+  /** Extra silence queued ahead of real audio (speaker only). */
+  prefillMs: number;
+}
+
+/** A PortAudio capture device as an {@linkcode AudioSource}. */
+export class PortAudioSource implements AudioSource {
+  /** Device name. */
+  readonly name: string;
+  /** Reads that PortAudio flagged as overflowed (input lost because we read late). */
+  overflows = 0;
+  /** Milliseconds from `start()` to the first frame of the latest talk (NaN before). */
+  firstFrameMs = NaN;
+  #stream: PaStream;
+  #running = false;
+  #startedAt = 0;
+  #pending: Promise<unknown> = Promise.resolve();
+
+  /** Opens the device (stopped); call `start()` to capture. */
+  constructor(options: PortAudioOptions = {}) {
+    const pa = options.portAudio ?? PortAudio.load();
+    const dev = pickDevice(options.device, "input", listDevices(pa));
+    this.name = dev.name;
+    this.#stream = PaStream.open(
+      pa,
+      { device: dev.index, channels: 1, suggestedLatency: options.latency ?? dev.lowInputLatency },
+      null,
+      SAMPLE_RATE,
+      FRAME_SAMPLES,
+    );
+  }
+
+  /** Latency PortAudio reports for this input. */
+  latency(): DeviceLatency {
+    return { reportedMs: this.#stream.info().inputLatency * 1000, prefillMs: 0 };
+  }
+
+  /** Starts capture; audio from before this call is never returned. */
+  async start(): Promise<void> {
+    await this.#pending;
+    if (this.#running) return;
+    this.#stream.start();
+    this.#running = true;
+    this.#startedAt = performance.now();
+    this.firstFrameMs = NaN;
+  }
+
+  /** Returns the next 20 ms frame (a new array each time). */
+  read(): Promise<Int16Array> {
+    const next = this.#pending.then(async () => {
+      if (!this.#running) {
+        throw new Error(`Microphone "${this.name}" is stopped: call start() before read().`);
+      }
+      // A fresh buffer per read: the worker thread owns it until the promise resolves.
+      const frame = new Int16Array(FRAME_SAMPLES);
+      if (await this.#stream.read(frame) === PA_INPUT_OVERFLOWED) this.overflows++;
+      if (Number.isNaN(this.firstFrameMs)) this.firstFrameMs = performance.now() - this.#startedAt;
+      return frame;
+    });
+    this.#pending = next.catch(() => {});
+    return next;
+  }
+
+  /** Stops capture and drops what the device still holds. */
+  async stop(): Promise<void> {
+    await this.#pending;
+    if (!this.#running) return;
+    this.#running = false;
+    this.#stream.stop();
+  }
+
+  /** Stops and releases the device. */
+  async close(): Promise<void> {
+    await this.stop();
+    this.#stream.close();
+  }
+}
+
+/** A PortAudio playback device as an {@linkcode AudioSink}. */
+export class PortAudioSink implements AudioSink {
+  /** Device name. */
+  readonly name: string;
+  /** Writes that PortAudio flagged as underflowed (the device ran dry before them). */
+  underflows = 0;
+  /** Silent frames queued ahead of real audio at start and after idle gaps. */
+  readonly prefillFrames: number;
+  #stream: PaStream;
+  #pending: Promise<unknown> = Promise.resolve();
+  #lastWriteEnd = -Infinity;
+  #closed = false;
+
+  /** Opens and starts the device. */
+  constructor(options: PortAudioSinkOptions = {}) {
+    const pa = options.portAudio ?? PortAudio.load();
+    const dev = pickDevice(options.device, "output", listDevices(pa));
+    this.name = dev.name;
+    this.prefillFrames = Math.max(0, Math.floor(options.prefillFrames ?? 3));
+    this.#stream = PaStream.open(
+      pa,
+      null,
+      { device: dev.index, channels: 1, suggestedLatency: options.latency ?? dev.lowOutputLatency },
+      SAMPLE_RATE,
+      FRAME_SAMPLES,
+    );
+    this.#stream.start();
+  }
+
+  /** Latency PortAudio reports for this output, plus the prefill. */
+  latency(): DeviceLatency {
+    return {
+      reportedMs: this.#stream.info().outputLatency * 1000,
+      prefillMs: this.prefillFrames * FRAME_MS,
+    };
+  }
+
+  /**
+   * Queues one frame (copied, so the caller may reuse its array at once) and resolves
+   * when the device can take the next. After the sink has been idle long enough to run
+   * dry, silence is queued first so the new audio starts with a cushion.
+   */
+  write(frame: Int16Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error(`Speaker "${this.name}" is closed.`));
+    const copy = new Int16Array(frame);
+    const next = this.#pending.then(async () => {
+      const idleMs = performance.now() - this.#lastWriteEnd;
+      if (idleMs > (this.prefillFrames + 1) * FRAME_MS) {
+        const silence = new Int16Array(FRAME_SAMPLES);
+        for (let i = 0; i < this.prefillFrames; i++) await this.#stream.write(silence);
+      }
+      if (await this.#stream.write(copy) === PA_OUTPUT_UNDERFLOWED) this.underflows++;
+      this.#lastWriteEnd = performance.now();
+    });
+    this.#pending = next.catch(() => {});
+    return next;
+  }
+
+  /** Plays out what is queued, then releases the device. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pending;
+    this.#stream.stop();
+    this.#stream.close();
+  }
+}
