@@ -117,6 +117,8 @@ export interface Welcome {
   members: Member[];
   /** Who holds the floor, if anyone (half duplex) or who is talking (full). */
   talking: string[];
+  /** Limits the client should pace itself by. */
+  limits: { textRate: number; textBurst: number; maxFrame: number };
 }
 
 /** Body of an error frame. */
@@ -241,7 +243,10 @@ export function nameProblem(kind: "nick" | "room", name: unknown, maxBytes: numb
 /** Validates a hello payload; returns it, or throws a {@linkcode ProtocolError}. */
 export function parseHello(
   payload: Uint8Array,
-  limits: { maxNick: number; maxRoom: number } = { maxNick: MAX_NICK_BYTES, maxRoom: MAX_ROOM_BYTES },
+  limits: { maxNick: number; maxRoom: number } = {
+    maxNick: MAX_NICK_BYTES,
+    maxRoom: MAX_ROOM_BYTES,
+  },
 ): Hello {
   const hello = decodeJson<Partial<Hello>>(payload);
   if (hello.v !== PROTOCOL_VERSION) {

@@ -1,0 +1,94 @@
+/**
+ * `am-client`: the Audio Messenger terminal client. Parses flags (each also
+ * from an `AM_*` environment variable), finds the passphrase, and runs the
+ * client program.
+ *
+ * @module
+ */
+
+import { parseAddresses } from "./lib/address.ts";
+import { type FlagSpec, formatHelp, parseCli, UsageError } from "./lib/cli.ts";
+import { runClientApp } from "./lib/client_app.ts";
+import { obtainPassphrase, PassphraseError } from "./lib/passphrase.ts";
+import { MAX_NICK_BYTES, MAX_ROOM_BYTES, nameProblem } from "./lib/protocol.ts";
+import { VERSION } from "./lib/version.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  nick: {
+    type: "string",
+    short: "n",
+    env: "AM_NICK",
+    value: "NAME",
+    help: "your nick (default $USER)",
+  },
+  room: {
+    type: "string",
+    short: "r",
+    env: "AM_ROOM",
+    default: "lobby",
+    value: "ROOM",
+    help: "room to join",
+  },
+  "passphrase-file": {
+    type: "string",
+    env: "AM_PASSPHRASE_FILE",
+    value: "FILE",
+    help: "read the room passphrase from FILE (else $AM_PASSPHRASE, else a prompt)",
+  },
+  json: { type: "boolean", env: "AM_JSON", help: "write one JSON object per event on stdout" },
+  "echo-bot": {
+    type: "boolean",
+    help: 'answer every message with "echo: <text>" (and voice with a replay)',
+  },
+  version: { type: "boolean", short: "V", help: "print the version and exit" },
+  help: { type: "boolean", short: "h", help: "print this help and exit" },
+};
+
+const USAGE = `am-client ${VERSION}: Audio Messenger, end-to-end encrypted group text and voice
+
+Usage: am-client [HOST[:PORT][,HOST2[:PORT]...]] [options]
+
+Connects to the relay (default localhost:9001; a list fails over in order),
+joins the room and seals everything with the room's passphrase. On a terminal,
+type messages and /help for commands. On a pipe, every line is a message and
+the client leaves at end of input once everything is delivered.`;
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCli(FLAGS, args);
+  if (values.help) {
+    console.log(formatHelp(USAGE, FLAGS));
+    return 0;
+  }
+  if (values.version) {
+    console.log(`am-client ${VERSION}`);
+    return 0;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument "${positionals[1]}"; see --help`);
+  }
+  const addresses = parseAddresses(positionals[0] ?? Deno.env.get("AM_SERVER") ?? "localhost:9001");
+  const nick = String(values.nick ?? Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? "");
+  const room = String(values.room);
+  const problem = nameProblem("nick", nick, MAX_NICK_BYTES) ??
+    nameProblem("room", room, MAX_ROOM_BYTES);
+  if (problem) throw new UsageError(nick === "" ? "no nick: give --nick NAME" : problem);
+  const passphrase = await obtainPassphrase(values["passphrase-file"] as string | undefined);
+  return await runClientApp({
+    addresses,
+    nick,
+    room,
+    passphrase,
+    json: values.json === true,
+    echoBot: values["echo-bot"] === true,
+  });
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    const known = err instanceof UsageError || err instanceof PassphraseError;
+    console.error(`am-client: ${err instanceof Error ? err.message : String(err)}`);
+    Deno.exit(known ? 2 : 1);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What a typed line means. A line starting with `/` is a command; the original
+ * project's `[audio]` starts talking; anything else is a message. The same
+ * rules hold on a terminal and on a pipe, so bots can do what people do.
+ *
+ * @module
+ */
+
+/** A parsed input line. */
+export type Command =
+  | { kind: "text"; text: string }
+  | { kind: "who" }
+  | { kind: "quit" }
+  | { kind: "help" }
+  | { kind: "talk" }
+  | { kind: "stop" }
+  | { kind: "empty" }
+  | { kind: "unknown"; name: string };
+
+/** Parses one input line (without its newline). */
+export function parseCommand(line: string): Command {
+  const trimmed = line.trim();
+  if (trimmed === "") return { kind: "empty" };
+  if (trimmed === "[audio]") return { kind: "talk" };
+  // "//text" sends a message that starts with a slash.
+  if (trimmed.startsWith("//")) return { kind: "text", text: line.slice(line.indexOf("/") + 1) };
+  if (!trimmed.startsWith("/")) return { kind: "text", text: line };
+  const name = trimmed.slice(1).split(/\s+/)[0].toLowerCase();
+  switch (name) {
+    case "who":
+    case "quit":
+    case "help":
+    case "talk":
+    case "stop":
+      return { kind: name };
+    case "exit":
+      return { kind: "quit" };
+    default:
+      return { kind: "unknown", name };
+  }
+}
+
+/** The `/help` text. */
+export function helpText(talkKey: string | null): string {
+  return [
+    "Commands:",
+    "  /who            list the members of the room",
+    "  /talk, [audio]  start talking (ends by itself after silence)",
+    "  /stop           stop talking",
+    "  /help           this list",
+    "  /quit           leave (Ctrl-D too)",
+    "  //text          send a message that starts with /",
+    ...(talkKey ? [`  ${talkKey.padEnd(15)} toggle talking`] : []),
+  ].join("\n");
+}

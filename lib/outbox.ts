@@ -1,0 +1,92 @@
+/**
+ * Texts on their way out, until the relay acknowledges them. Each text gets a
+ * message number inside its sealed payload; the relay acknowledges the n-th
+ * text of each connection, so after a dropped connection the client sends
+ * again exactly what was not acknowledged, in order, and receivers drop the
+ * copies they already showed ({@linkcode DuplicateFilter}). Pure: no sockets.
+ *
+ * @module
+ */
+
+/** A text waiting for its acknowledgement. */
+export interface Pending {
+  /** Message number within the sender's session (starts at 1). */
+  n: number;
+  /** The text. */
+  text: string;
+  /** When it was typed (ms since epoch). */
+  ts: number;
+  /** Sequence number on the current connection, once sent on it. */
+  connSeq: number | null;
+}
+
+/** The queue of unacknowledged texts of one client session. */
+export class Outbox {
+  #next = 1;
+  #items: Pending[] = [];
+  #connSeq = 0;
+
+  /** Number of texts not yet acknowledged. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** Adds a text; returns its entry. */
+  add(text: string, ts: number = Date.now()): Pending {
+    const p: Pending = { n: this.#next++, text, ts, connSeq: null };
+    this.#items.push(p);
+    return p;
+  }
+
+  /** Texts not yet sent on the current connection, in order. */
+  unsent(): Pending[] {
+    return this.#items.filter((p) => p.connSeq === null);
+  }
+
+  /** Records that `p` went out as the next text of the current connection. */
+  markSent(p: Pending): void {
+    p.connSeq = ++this.#connSeq;
+  }
+
+  /** A new connection: everything unacknowledged must be sent again. */
+  resetConnection(): void {
+    this.#connSeq = 0;
+    for (const p of this.#items) p.connSeq = null;
+  }
+
+  /**
+   * Applies an ack for the connection's `seq`-th text. Forwarded: the text is
+   * done. Refused by the rate limit: it waits to be sent again (the client
+   * paces itself by the relay's advertised limit, so this is rare). Returns the
+   * entry, or null for an unknown seq.
+   */
+  ack(seq: number, forwarded: boolean): Pending | null {
+    const i = this.#items.findIndex((p) => p.connSeq === seq);
+    if (i < 0) return null;
+    const p = this.#items[i];
+    if (forwarded) this.#items.splice(i, 1);
+    else p.connSeq = null;
+    return p;
+  }
+}
+
+/** Drops texts a receiver has already shown, by sender session and message number. */
+export class DuplicateFilter {
+  readonly #seen = new Map<string, Set<number>>();
+  readonly #window: number;
+
+  /** Remembers the last `window` message numbers of each session. */
+  constructor(window = 10_000) {
+    this.#window = window;
+  }
+
+  /** True the first time a (session, n) pair is offered, false for a copy. */
+  firstTime(session: string, n: number): boolean {
+    let seen = this.#seen.get(session);
+    if (!seen) this.#seen.set(session, seen = new Set());
+    if (seen.has(n)) return false;
+    seen.add(n);
+    if (seen.size > this.#window) seen.delete(seen.values().next().value as number);
+    return true;
+  }
+}

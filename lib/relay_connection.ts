@@ -1,0 +1,258 @@
+/**
+ * One client connection on the relay: it reads frames, enforces the hello,
+ * rate limits and floor, stamps the sender on what it forwards, and writes
+ * through a bounded {@linkcode SendQueue}. Sealed payloads pass through as
+ * opaque bytes: nothing here can open them.
+ *
+ * @module
+ */
+
+import { encodeFrame, encodeFrameParts, FrameDecoder, FrameTooLargeError } from "./framing.ts";
+import {
+  ACK_FORWARDED,
+  ACK_RATE_LIMITED,
+  decodeJson,
+  encodeAck,
+  encodeJson,
+  type ErrorBody,
+  type ErrorCode,
+  FrameType,
+  type Hello,
+  idStamp,
+  type Member,
+  nickStamp,
+  parseHello,
+  ProtocolError,
+  type TalkRequest,
+} from "./protocol.ts";
+import type { Delivery, Room } from "./room.ts";
+import { type Priority, SendQueue } from "./send_queue.ts";
+import { TokenBucket } from "./token_bucket.ts";
+import type { LogValue } from "./log.ts";
+import type { RelayOptions } from "./relay_options.ts";
+
+/** What a connection needs from its relay. */
+export interface RelayContext {
+  /** The relay's settings. */
+  readonly options: RelayOptions;
+  /** Places a connection in its room, or says why not. */
+  join(conn: RelayConnection, hello: Hello): ErrorBody | null;
+  /** Takes a connection out of its room and the relay's books. */
+  leave(conn: RelayConnection): void;
+  /** The member asks for (on) or gives up (off) the floor. */
+  talk(conn: RelayConnection, on: boolean): void;
+  /** Logs one event. */
+  log(event: string, fields: Record<string, LogValue>): void;
+}
+
+const READ_MIN = 2048;
+const READ_MAX = 64 * 1024;
+const PONG = encodeFrame(FrameType.Pong);
+
+/** Relay side of one client connection. */
+export class RelayConnection implements Delivery {
+  /** Peer address as host:port, for logs. */
+  readonly peer: string;
+  /** Peer IP address, for the per-address limit. */
+  readonly ip: string;
+  /** The member entry, once the hello is accepted. */
+  member!: Member;
+  /** The room, once joined. */
+  room: Room | null = null;
+  /** When the last frame arrived (ms since epoch), for the idle sweep. */
+  lastHeard = Date.now();
+  /** When this member last sent voice, for the floor timeout. */
+  lastVoice = 0;
+  readonly #ctx: RelayContext;
+  readonly #conn: Deno.Conn;
+  readonly #queue: SendQueue;
+  readonly #decoder: FrameDecoder;
+  #textBucket: TokenBucket;
+  #voiceBucket: TokenBucket;
+  #textSeq = 0;
+  #nickStamp: Uint8Array = new Uint8Array(0);
+  #idStamp: Uint8Array = new Uint8Array(0);
+  #closed = false;
+  #helloTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolveDone!: () => void;
+  /** Settles when the connection has closed. */
+  readonly done: Promise<void> = new Promise((resolve) => this.#resolveDone = resolve);
+
+  /** Wraps an accepted connection. */
+  constructor(ctx: RelayContext, conn: Deno.Conn) {
+    this.#ctx = ctx;
+    this.#conn = conn;
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.ip = addr.hostname;
+    this.peer = addr.hostname.includes(":")
+      ? `[${addr.hostname}]:${addr.port}`
+      : `${addr.hostname}:${addr.port}`;
+    const o = ctx.options;
+    this.#decoder = new FrameDecoder(o.maxFrame);
+    this.#queue = new SendQueue(
+      conn,
+      o.queue,
+      () => this.#slowConsumer(),
+      () => this.close("write failed"),
+    );
+    const now = Date.now();
+    this.#textBucket = new TokenBucket(o.textRate, o.textBurst, now);
+    this.#voiceBucket = new TokenBucket(o.voiceRate, o.voiceBurst, now);
+  }
+
+  /** Whether the connection has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Reads and handles frames until the peer goes away. */
+  async run(): Promise<void> {
+    this.#helloTimer = setTimeout(() => {
+      this.fail("hello-timeout", `no hello within ${this.#ctx.options.helloTimeoutMs} ms`);
+    }, this.#ctx.options.helloTimeoutMs);
+    let buf = new Uint8Array(READ_MIN);
+    try {
+      while (!this.#closed) {
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.lastHeard = Date.now();
+        for (const frame of this.#decoder.push(buf.subarray(0, n))) {
+          this.#handle(frame.type, frame.payload);
+          if (this.#closed) break;
+        }
+        // Grow the read buffer only for connections that fill it.
+        if (n === buf.length && buf.length < READ_MAX) buf = new Uint8Array(buf.length * 2);
+      }
+      this.close("closed by peer");
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) {
+        this.fail("frame-too-large", `${err.message}; connection closed`);
+      } else if (err instanceof ProtocolError) {
+        this.fail(err.code, err.message);
+      } else if (this.#closed) {
+        // Read failed because we closed the socket ourselves.
+      } else if (err instanceof TypeError && /length 0/.test(err.message)) {
+        this.fail("bad-frame", err.message);
+      } else {
+        this.close(err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+
+  /** Queues a frame to this client. */
+  deliver(frame: Uint8Array, priority: Priority): boolean {
+    return this.#queue.send(frame, priority);
+  }
+
+  /** Queues a control frame with a JSON body. */
+  sendControl(type: number, body: unknown): void {
+    this.#queue.send(encodeFrame(type, encodeJson(body)), "control");
+  }
+
+  /** Sends an error frame without closing. */
+  error(code: ErrorCode, message: string): void {
+    this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code });
+    this.sendControl(FrameType.Error, { code, message, fatal: false } satisfies ErrorBody);
+  }
+
+  /** Sends a fatal error frame, then closes once it is written (or after a second). */
+  fail(code: ErrorCode, message: string): void {
+    if (this.#closed) return;
+    this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code, fatal: true });
+    this.sendControl(FrameType.Error, { code, message, fatal: true } satisfies ErrorBody);
+    this.closeAfterFlush(code);
+  }
+
+  /** Closes once queued frames are written, waiting at most a second. */
+  closeAfterFlush(reason: string): void {
+    const timer = setTimeout(() => this.close(reason), 1000);
+    this.#queue.drain().then(() => {
+      clearTimeout(timer);
+      this.close(reason);
+    });
+  }
+
+  /** Closes the connection now and leaves the room. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#helloTimer);
+    this.#queue.close();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer.
+    }
+    this.#ctx.log("disconnect", {
+      peer: this.peer,
+      nick: this.member?.nick,
+      room: this.room?.name,
+      reason,
+    });
+    this.#ctx.leave(this);
+    this.#resolveDone();
+  }
+
+  #handle(type: number, payload: Uint8Array): void {
+    if (!this.room) {
+      if (type !== FrameType.Hello) {
+        return this.fail("bad-hello", "the first frame must be a hello");
+      }
+      clearTimeout(this.#helloTimer);
+      const refusal = this.#ctx.join(this, parseHello(payload, this.#ctx.options));
+      if (refusal) return this.fail(refusal.code, refusal.message);
+      this.#nickStamp = nickStamp(this.member.nick);
+      this.#idStamp = idStamp(this.member.id);
+      return;
+    }
+    switch (type) {
+      case FrameType.Text:
+        return this.#text(payload);
+      case FrameType.Voice:
+        return this.#voice(payload);
+      case FrameType.Talk:
+        return this.#ctx.talk(this, decodeJson<TalkRequest>(payload).on === true);
+      case FrameType.Who:
+        return this.sendControl(FrameType.WhoReply, {
+          room: this.room.name,
+          members: this.room.members().map((m) => m.nick),
+        });
+      case FrameType.Ping:
+        this.#queue.send(PONG, "control");
+        return;
+      case FrameType.Pong:
+        return;
+      case FrameType.Bye:
+        return this.close("left");
+      case FrameType.Hello:
+        return this.error("bad-hello", "already joined; a connection says hello once");
+      default:
+        return this.error("bad-frame", `unknown frame type ${type}`);
+    }
+  }
+
+  #text(sealed: Uint8Array): void {
+    const seq = ++this.#textSeq;
+    if (!this.#textBucket.take(Date.now())) {
+      this.#queue.send(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)), "control");
+      this.error("rate-limited", "too many messages; the client will resend after a pause");
+      return;
+    }
+    this.room!.broadcast(encodeFrameParts(FrameType.Text, this.#nickStamp, sealed), "text", this);
+    this.#queue.send(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_FORWARDED)), "control");
+  }
+
+  #voice(sealed: Uint8Array): void {
+    const room = this.room!;
+    if (!room.floor.mayTalk(this.member.nick)) return;
+    if (!this.#voiceBucket.take(Date.now())) return; // voice is useless late: drop, as a network would
+    this.lastVoice = Date.now();
+    room.broadcast(encodeFrameParts(FrameType.Voice, this.#idStamp, sealed), "voice", this);
+  }
+
+  #slowConsumer(): void {
+    this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code: "slow-consumer" });
+    // The queue is full, so the error frame would wait behind it; close at once.
+    this.close("slow consumer: send queue full");
+  }
+}

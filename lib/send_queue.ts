@@ -1,0 +1,146 @@
+/**
+ * A connection's bounded outgoing queue. Frames sent in the same turn of the
+ * event loop leave in one write, which is what lets one relay fan a message out
+ * to thousands of sockets. A reader that falls behind loses voice first (late
+ * voice is useless); when even text and control frames pass the byte limit the
+ * connection is given up as a slow consumer, so it can never hold up anyone else.
+ *
+ * @module
+ */
+
+/** How a frame is treated when the queue is backed up. */
+export type Priority = "control" | "text" | "voice";
+
+/** Limits of one queue, in bytes. */
+export interface QueueLimits {
+  /** Voice frames are dropped while more than this is queued. */
+  voiceBytes: number;
+  /** Beyond this, the connection is a slow consumer. */
+  maxBytes: number;
+}
+
+/** Default limits: about one second of voice for a few talkers, 1 MiB in all. */
+export const DEFAULT_QUEUE_LIMITS: QueueLimits = { voiceBytes: 8 * 1024, maxBytes: 1024 * 1024 };
+
+/** Where the bytes go: a `Deno.Conn` in production. */
+export interface ByteWriter {
+  /** Writes some of `bytes`; returns how many. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+const MAX_BATCH = 64 * 1024;
+
+/** Outgoing queue of one connection. */
+export class SendQueue {
+  readonly #writer: ByteWriter;
+  readonly #limits: QueueLimits;
+  readonly #onOverflow: () => void;
+  readonly #onError: (err: unknown) => void;
+  #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  #flushing = false;
+  #closed = false;
+  #drained: (() => void)[] = [];
+  /** Voice frames dropped because the reader was behind. */
+  droppedVoice = 0;
+
+  /**
+   * `onOverflow` runs once when text or control frames pass the limit;
+   * `onError` when a write fails (the peer went away).
+   */
+  constructor(
+    writer: ByteWriter,
+    limits: QueueLimits,
+    onOverflow: () => void,
+    onError: (err: unknown) => void,
+  ) {
+    this.#writer = writer;
+    this.#limits = limits;
+    this.#onOverflow = onOverflow;
+    this.#onError = onError;
+  }
+
+  /** Bytes waiting to be written. */
+  get queuedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Queues a frame; returns false when it was dropped or the queue gave up. */
+  send(frame: Uint8Array, priority: Priority): boolean {
+    if (this.#closed) return false;
+    if (priority === "voice" && this.#bytes + frame.length > this.#limits.voiceBytes) {
+      this.droppedVoice++;
+      return false;
+    }
+    if (this.#bytes + frame.length > this.#limits.maxBytes) {
+      this.#closed = true;
+      this.#chunks = [];
+      this.#bytes = 0;
+      this.#onOverflow();
+      return false;
+    }
+    this.#chunks.push(frame);
+    this.#bytes += frame.length;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      // Defer so that every frame queued in this turn joins one write.
+      queueMicrotask(() => this.#flush());
+    }
+    return true;
+  }
+
+  /** Resolves once everything queued so far is written (or the queue is closed). */
+  drain(): Promise<void> {
+    if (this.#bytes === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  /** Stops writing; queued frames are discarded. */
+  close(): void {
+    this.#closed = true;
+    this.#chunks = [];
+    this.#bytes = 0;
+    this.#settle();
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#chunks.length > 0 && !this.#closed) {
+        const batch = this.#takeBatch();
+        let off = 0;
+        while (off < batch.length) off += await this.#writer.write(batch.subarray(off));
+        this.#bytes -= batch.length;
+      }
+    } catch (err) {
+      this.close();
+      this.#onError(err);
+    } finally {
+      this.#flushing = false;
+      if (this.#bytes === 0 || this.#closed) this.#settle();
+    }
+  }
+
+  #takeBatch(): Uint8Array {
+    if (this.#chunks.length === 1 || this.#chunks[0].length >= MAX_BATCH) {
+      return this.#chunks.shift()!;
+    }
+    let n = 0;
+    let size = 0;
+    while (n < this.#chunks.length && size + this.#chunks[n].length <= MAX_BATCH) {
+      size += this.#chunks[n++].length;
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of this.#chunks.splice(0, n)) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  #settle(): void {
+    const waiting = this.#drained;
+    this.#drained = [];
+    for (const resolve of waiting) resolve();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * `am-server`: the Audio Messenger relay. Parses flags (each also from an
+ * `AM_*` environment variable), starts a {@linkcode Relay}, and shuts it down
+ * in order on SIGINT or SIGTERM.
+ *
+ * @module
+ */
+
+import {
+  choiceValue,
+  type FlagSpec,
+  formatHelp,
+  intValue,
+  parseCli,
+  UsageError,
+} from "./lib/cli.ts";
+import { ListenError, Relay } from "./lib/relay.ts";
+import { DEFAULT_RELAY_OPTIONS as D, type RelayOptions } from "./lib/relay_options.ts";
+import { VERSION } from "./lib/version.ts";
+
+const FLAGS: Record<string, FlagSpec> = {
+  host: {
+    type: "string",
+    env: "AM_HOST",
+    default: D.host,
+    value: "ADDR",
+    help: "address to listen on",
+  },
+  port: { type: "string", env: "AM_PORT", default: String(D.port), value: "N", help: "TCP port" },
+  "max-clients": {
+    type: "string",
+    env: "AM_MAX_CLIENTS",
+    default: String(D.maxClients),
+    value: "N",
+    help: "connections at once",
+  },
+  "max-per-ip": {
+    type: "string",
+    env: "AM_MAX_PER_IP",
+    default: String(D.maxPerIp),
+    value: "N",
+    help: "connections at once from one IP address",
+  },
+  "max-frame": {
+    type: "string",
+    env: "AM_MAX_FRAME",
+    default: String(D.maxFrame),
+    value: "BYTES",
+    help: "largest frame accepted",
+  },
+  duplex: {
+    type: "string",
+    env: "AM_DUPLEX",
+    default: D.duplex,
+    value: "half|full",
+    help: "half: one talker per room at a time; full: anyone at once",
+  },
+  "text-rate": {
+    type: "string",
+    env: "AM_TEXT_RATE",
+    default: String(D.textRate),
+    value: "N",
+    help: "text messages a second per connection",
+  },
+  "text-burst": {
+    type: "string",
+    env: "AM_TEXT_BURST",
+    default: String(D.textBurst),
+    value: "N",
+    help: "text messages a connection may send at once",
+  },
+  "voice-rate": {
+    type: "string",
+    env: "AM_VOICE_RATE",
+    default: String(D.voiceRate),
+    value: "N",
+    help: "voice frames a second per connection",
+  },
+  "voice-burst": {
+    type: "string",
+    env: "AM_VOICE_BURST",
+    default: String(D.voiceBurst),
+    value: "N",
+    help: "voice frames a connection may send at once",
+  },
+  "hello-timeout": {
+    type: "string",
+    env: "AM_HELLO_TIMEOUT",
+    default: String(D.helloTimeoutMs),
+    value: "MS",
+    help: "close connections that send no hello in time",
+  },
+  "idle-timeout": {
+    type: "string",
+    env: "AM_IDLE_TIMEOUT",
+    default: String(D.idleTimeoutMs),
+    value: "MS",
+    help: "close connections silent this long (clients ping every 15 s)",
+  },
+  "max-nick": {
+    type: "string",
+    env: "AM_MAX_NICK",
+    default: String(D.maxNick),
+    value: "BYTES",
+    help: "longest nick",
+  },
+  "max-room": {
+    type: "string",
+    env: "AM_MAX_ROOM",
+    default: String(D.maxRoom),
+    value: "BYTES",
+    help: "longest room name",
+  },
+  version: { type: "boolean", short: "V", help: "print the version and exit" },
+  help: { type: "boolean", short: "h", help: "print this help and exit" },
+};
+
+const USAGE = `am-server ${VERSION}: the Audio Messenger relay (end-to-end encrypted text and voice)
+
+Usage: am-server [options]
+
+The relay forwards sealed messages between members of a room; it holds no key
+and cannot read them. Logs go to stderr, one line per event.`;
+
+/** Turns parsed flags into relay options; throws {@linkcode UsageError}. */
+export function relayOptions(values: Record<string, unknown>): Partial<RelayOptions> {
+  const max = 1 << 30;
+  return {
+    host: String(values.host),
+    port: intValue("port", values.port, 0, 65535),
+    maxClients: intValue("max-clients", values["max-clients"], 1, 10_000_000),
+    maxPerIp: intValue("max-per-ip", values["max-per-ip"], 1, 10_000_000),
+    maxFrame: intValue("max-frame", values["max-frame"], 64, 16 * 1024 * 1024),
+    duplex: choiceValue("duplex", values.duplex, ["half", "full"] as const),
+    textRate: intValue("text-rate", values["text-rate"], 1, max),
+    textBurst: intValue("text-burst", values["text-burst"], 1, max),
+    voiceRate: intValue("voice-rate", values["voice-rate"], 1, max),
+    voiceBurst: intValue("voice-burst", values["voice-burst"], 1, max),
+    helloTimeoutMs: intValue("hello-timeout", values["hello-timeout"], 100, 3_600_000),
+    idleTimeoutMs: intValue("idle-timeout", values["idle-timeout"], 1000, 86_400_000),
+    maxNick: intValue("max-nick", values["max-nick"], 1, 255),
+    maxRoom: intValue("max-room", values["max-room"], 1, 255),
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseCli(FLAGS, args);
+  if (values.help) {
+    console.log(formatHelp(USAGE, FLAGS));
+    return 0;
+  }
+  if (values.version) {
+    console.log(`am-server ${VERSION}`);
+    return 0;
+  }
+  if (positionals.length) {
+    throw new UsageError(`unexpected argument "${positionals[0]}"; see --help`);
+  }
+  const relay = new Relay(relayOptions(values));
+  relay.listen();
+  const stop = () => relay.shutdown().then(() => Deno.exit(0));
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await relay.serve();
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ListenError) {
+      console.error(`am-server: ${err.message}`);
+      Deno.exit(2);
+    }
+    console.error(`am-server: ${err instanceof Error ? err.message : String(err)}`);
+    Deno.exit(1);
+  }
+}
