@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type RelayAddress } from "./address.ts";
+import type { RelayAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
 import {
   CipherError,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type RelayAddress } from "./address.ts";
+import type { RelayAddress } from "./address.ts";
 import { DEFAULT_MAX_FRAME, encodeFrame, FrameDecoder } from "./framing.ts";
 import { encodeJson, FrameType } from "./protocol.ts";
 import { SendQueue } from "./send_queue.ts";

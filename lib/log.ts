@@ -9,6 +9,8 @@
 /** Values a log field may hold. */
 export type LogValue = string | number | boolean | undefined;
 
+import { sanitizeForTerminal } from "./sanitize.ts";
+
 const encoder = new TextEncoder();
 
 /** Formats one log line (without the newline). */
@@ -20,11 +22,7 @@ export function formatLogLine(
   const parts = [now.toISOString(), event];
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
-    // deno-lint-ignore no-control-regex
-    const s = String(v).replace(
-      /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-      "?",
-    );
+    const s = sanitizeForTerminal(String(v));
     parts.push(`${k}=${/[\s"=]/.test(s) || s === "" ? JSON.stringify(s) : s}`);
   }
   return parts.join(" ");
