@@ -1,0 +1,297 @@
+/**
+ * Adaptive playout buffer for one talker's voice packets. Packets arrive with a
+ * uint32 sequence number (one per 20 ms frame), possibly late, reordered, duplicated
+ * or not at all; the playout loop asks for exactly one frame per 20 ms tick. The
+ * buffer holds back a target depth before a talk spurt starts (40–60 ms, chosen from
+ * the measured inter-arrival jitter, RFC 3550 style), reports a gap as "lost" so the
+ * caller runs Opus concealment, gives up after a bounded run of gaps (the talker went
+ * quiet: back to prefill for the next spurt), and drops old frames when the queue
+ * grows far past the target so latency stays bounded. Pure: no clock of its own,
+ * arrival times are passed in.
+ *
+ * @module
+ */
+
+import { FRAME_MS } from "./audio_io.ts";
+
+/** What one playout tick gets from the buffer. */
+export type JitterPop =
+  /** Decode and play this payload; `start` marks the first frame of a spurt (fade in). */
+  | { kind: "frame"; seq: number; payload: Uint8Array; start: boolean }
+  /** Frame `seq` is missing: conceal it; `final` marks the last one before idle (fade out). */
+  | { kind: "lost"; seq: number; final: boolean }
+  /** Nothing to play (prefilling or idle): play silence. */
+  | { kind: "waiting" };
+
+/** Settings of a {@linkcode JitterBuffer}; all depths in milliseconds. */
+export interface JitterBufferOptions {
+  /** Smallest target depth (default 40 ms). */
+  minTargetMs?: number;
+  /** Largest target depth, also the depth used before jitter is known (default 60 ms). */
+  maxTargetMs?: number;
+  /** Missing frames in a row reported as lost before the talker is idle (default 5). */
+  maxLostRun?: number;
+  /** Depth beyond the target that triggers dropping to catch up (default 80 ms). */
+  maxExcessMs?: number;
+}
+
+/** Counters and current state, for the UI and tests. */
+export interface JitterStats {
+  /** Frames spanned by the queue (head to newest), i.e. the buffered latency. */
+  depth: number;
+  /** Current target depth in frames. */
+  targetFrames: number;
+  /** Smoothed inter-arrival jitter estimate in ms. */
+  jitterMs: number;
+  /** Packets accepted into the queue. */
+  received: number;
+  /** Frames handed out for playing. */
+  played: number;
+  /** Frames reported lost (including underruns) or skipped. */
+  lost: number;
+  /** Lost reports made because the queue was empty. */
+  underruns: number;
+  /** Packets that arrived after their playout time. */
+  late: number;
+  /** Packets received twice. */
+  duplicates: number;
+  /** Queued frames discarded to catch up with a queue grown too deep. */
+  dropped: number;
+}
+
+/** Signed distance a - b between uint32 sequence numbers, wrap-around safe. */
+export function seqDiff(a: number, b: number): number {
+  return ((a - b) | 0);
+}
+
+const RECENT_PLAYED = 64;
+/** Hard cap on queued packets, whatever their sequence numbers claim. */
+const MAX_QUEUED = 256;
+/** A packet this far behind the playout point is a restarted sender, not a late one. */
+const RESYNC_FRAMES = 250;
+/** Arrival gaps beyond this are pauses between spurts, not jitter. */
+const MAX_JITTER_SAMPLE_MS = 500;
+
+/** Playout buffer for one talker; call `push` on arrival and `pop` every 20 ms. */
+export class JitterBuffer {
+  readonly #minTarget: number;
+  readonly #maxTarget: number;
+  readonly #maxLostRun: number;
+  readonly #maxExcess: number;
+  readonly #queue = new Map<number, Uint8Array>();
+  #playing = false;
+  #nextSeq = 0;
+  /** Last seq actually played: the boundary below which packets are late while idle. */
+  #watermark: number | undefined;
+  #lostRun = 0;
+  #waitTicks = 0;
+  #startPending = false;
+  #jitterMs: number;
+  #lastArrival: { seq: number; ms: number } | undefined;
+  readonly #recent: number[] = [];
+  #stats = {
+    received: 0,
+    played: 0,
+    lost: 0,
+    underruns: 0,
+    late: 0,
+    duplicates: 0,
+    dropped: 0,
+  };
+
+  /** Creates an empty buffer, waiting for the first spurt. */
+  constructor(options: JitterBufferOptions = {}) {
+    const minMs = options.minTargetMs ?? 40;
+    const maxMs = options.maxTargetMs ?? 60;
+    if (!(minMs > 0 && maxMs >= minMs)) {
+      throw new RangeError(`bad jitter target range ${minMs}..${maxMs} ms`);
+    }
+    this.#minTarget = Math.max(1, Math.round(minMs / FRAME_MS));
+    this.#maxTarget = Math.max(this.#minTarget, Math.round(maxMs / FRAME_MS));
+    this.#maxLostRun = Math.max(1, options.maxLostRun ?? 5);
+    this.#maxExcess = Math.max(1, Math.round((options.maxExcessMs ?? 80) / FRAME_MS));
+    // Until jitter is measured, assume enough of it to ask for the largest target.
+    this.#jitterMs = FRAME_MS;
+  }
+
+  /** Target depth in frames from the jitter estimate: one frame plus 3 × jitter. */
+  get targetFrames(): number {
+    const frames = Math.ceil((FRAME_MS + 3 * this.#jitterMs) / FRAME_MS - 1e-9);
+    return Math.min(this.#maxTarget, Math.max(this.#minTarget, frames));
+  }
+
+  /** Whether a spurt is being played out (as opposed to prefilling or idle). */
+  get playing(): boolean {
+    return this.#playing;
+  }
+
+  /** Snapshot of the counters. */
+  stats(): JitterStats {
+    return {
+      depth: this.#depth(),
+      targetFrames: this.targetFrames,
+      jitterMs: this.#jitterMs,
+      ...this.#stats,
+    };
+  }
+
+  /**
+   * Offers a packet that arrived at `arrivalMs` (any monotonic clock). Returns
+   * whether it was queued; duplicates and packets past their playout time are not.
+   */
+  push(seq: number, payload: Uint8Array, arrivalMs: number): boolean {
+    seq = seq >>> 0;
+    const head = this.#playing ? this.#nextSeq : this.#watermark;
+    if (head !== undefined) {
+      const behind = this.#playing ? seqDiff(seq, head) < 0 : seqDiff(seq, head) <= 0;
+      if (behind && seqDiff(seq, head) < -RESYNC_FRAMES) {
+        this.reset();
+      } else if (behind) {
+        if (this.#recent.includes(seq)) this.#stats.duplicates++;
+        else this.#stats.late++;
+        return false;
+      }
+    }
+    if (this.#queue.has(seq)) {
+      this.#stats.duplicates++;
+      return false;
+    }
+    this.#measureJitter(seq, arrivalMs);
+    if (this.#queue.size >= MAX_QUEUED) {
+      this.#queue.delete(this.#oldestQueued());
+      this.#stats.dropped++;
+    }
+    this.#queue.set(seq, payload);
+    this.#stats.received++;
+    return true;
+  }
+
+  /** Gives what to play for the next 20 ms tick. */
+  pop(): JitterPop {
+    if (!this.#playing) {
+      if (this.#queue.size === 0) return { kind: "waiting" };
+      this.#waitTicks++;
+      // A spurt shorter than the target would never fill it: start anyway once it
+      // has waited as long as a full prefill would have taken.
+      if (this.#depth() < this.targetFrames && this.#waitTicks < this.targetFrames) {
+        return { kind: "waiting" };
+      }
+      this.#playing = true;
+      this.#startPending = true;
+      this.#waitTicks = 0;
+      this.#nextSeq = this.#oldestQueued();
+      this.#lostRun = 0;
+    }
+    this.#catchUp();
+    const seq = this.#nextSeq;
+    const payload = this.#queue.get(seq);
+    if (payload !== undefined) {
+      this.#queue.delete(seq);
+      this.#nextSeq = (seq + 1) >>> 0;
+      this.#notePlayed(seq);
+      const start = this.#startPending;
+      this.#startPending = false;
+      return { kind: "frame", seq, payload, start };
+    }
+    return this.#missing(seq);
+  }
+
+  /** Forgets everything about the current stream except the jitter estimate. */
+  reset(): void {
+    this.#queue.clear();
+    this.#playing = false;
+    this.#watermark = undefined;
+    this.#lastArrival = undefined;
+    this.#recent.length = 0;
+    this.#lostRun = 0;
+    this.#waitTicks = 0;
+  }
+
+  #missing(seq: number): JitterPop {
+    this.#lostRun++;
+    this.#stats.lost++;
+    if (this.#queue.size === 0) {
+      // Nothing newer has arrived: the packet may merely be delayed, so conceal
+      // without moving on (it still plays if it shows up), until the run says idle.
+      this.#stats.underruns++;
+      if (this.#lostRun >= this.#maxLostRun) {
+        this.#goIdle();
+        return { kind: "lost", seq, final: true };
+      }
+      return { kind: "lost", seq, final: false };
+    }
+    this.#nextSeq = (seq + 1) >>> 0;
+    if (this.#lostRun >= this.#maxLostRun) {
+      // A long hole before queued audio: skip straight to it, counting the rest lost.
+      const oldest = this.#oldestQueued();
+      this.#stats.lost += Math.max(0, seqDiff(oldest, this.#nextSeq));
+      this.#nextSeq = oldest;
+      this.#lostRun = 0;
+    }
+    return { kind: "lost", seq, final: false };
+  }
+
+  #goIdle(): void {
+    this.#playing = false;
+    this.#lostRun = 0;
+    this.#waitTicks = 0;
+    // The next spurt's first arrival gap is a pause, not jitter.
+    this.#lastArrival = undefined;
+  }
+
+  #catchUp(): void {
+    const target = this.targetFrames;
+    if (this.#depth() <= target + this.#maxExcess) return;
+    const newest = this.#newestQueued();
+    const keepFrom = (newest - target + 1) >>> 0;
+    for (const seq of [...this.#queue.keys()]) {
+      if (seqDiff(seq, keepFrom) < 0) {
+        this.#queue.delete(seq);
+        this.#stats.dropped++;
+      }
+    }
+    this.#nextSeq = keepFrom;
+  }
+
+  #measureJitter(seq: number, arrivalMs: number): void {
+    const last = this.#lastArrival;
+    if (last === undefined || seqDiff(seq, last.seq) > 0) {
+      this.#lastArrival = { seq, ms: arrivalMs };
+    }
+    if (last === undefined) return;
+    const transit = arrivalMs - last.ms - seqDiff(seq, last.seq) * FRAME_MS;
+    const d = Math.abs(transit);
+    if (d > MAX_JITTER_SAMPLE_MS) return;
+    this.#jitterMs += (d - this.#jitterMs) / 16;
+  }
+
+  #notePlayed(seq: number): void {
+    this.#watermark = seq;
+    this.#lostRun = 0;
+    this.#stats.played++;
+    this.#recent.push(seq);
+    if (this.#recent.length > RECENT_PLAYED) this.#recent.shift();
+  }
+
+  #depth(): number {
+    if (this.#queue.size === 0) return 0;
+    const head = this.#playing ? this.#nextSeq : this.#oldestQueued();
+    return Math.max(0, seqDiff(this.#newestQueued(), head) + 1);
+  }
+
+  #oldestQueued(): number {
+    let best: number | undefined;
+    for (const seq of this.#queue.keys()) {
+      if (best === undefined || seqDiff(seq, best) < 0) best = seq;
+    }
+    return best ?? this.#nextSeq;
+  }
+
+  #newestQueued(): number {
+    let best: number | undefined;
+    for (const seq of this.#queue.keys()) {
+      if (best === undefined || seqDiff(seq, best) > 0) best = seq;
+    }
+    return best ?? this.#nextSeq;
+  }
+}
