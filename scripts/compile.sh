@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make dist` / `deno task compile`: standalone am-server and am-client for each
+# release target into dist/, each with only the permissions it needs.
+#   scripts/compile.sh            all targets
+#   scripts/compile.sh native     this machine's target only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DENO=${DENO:-.tools/bin/deno}
+[[ -x $DENO ]] || DENO=deno
+ALL=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-msvc)
+if [[ ${1:-all} == native ]]; then
+  TARGETS=("$($DENO eval 'console.log(Deno.build.target)')")
+else
+  TARGETS=("${ALL[@]}")
+fi
+SERVER_PERMS=(--allow-net --allow-env)
+CLIENT_PERMS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi)
+mkdir -p dist
+for t in "${TARGETS[@]}"; do
+  ext=""; [[ $t == *windows* ]] && ext=".exe"
+  echo "compile: $t" >&2
+  $DENO compile --quiet --target "$t" "${SERVER_PERMS[@]}" -o "dist/am-server-$t$ext" server.ts
+  $DENO compile --quiet --target "$t" "${CLIENT_PERMS[@]}" -o "dist/am-client-$t$ext" client.ts
+done
+ls -l dist >&2
