@@ -184,7 +184,7 @@ Deno.test("stats count everything and constructor checks its range", () => {
 
 Deno.test("random delay, loss, duplication and reordering: each frame plays once, in order", () => {
   let seed = 12345;
-  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const jb = new JitterBuffer();
   const arrivals = new Map<number, number[]>(); // arrival tick ms -> seqs
   const frames = 1000;
