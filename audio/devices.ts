@@ -7,7 +7,7 @@
  * @module
  */
 
-import { PortAudio } from "./portaudio_ffi.ts";
+import { AudioUnavailableError, PortAudio } from "./portaudio_ffi.ts";
 
 /** Which way audio flows through a device. */
 export type Direction = "input" | "output";
@@ -104,7 +104,8 @@ export function formatDeviceList(list: DeviceList): string {
 /**
  * Picks a device by index (`"3"` or `3`), by case-insensitive name or unique part of
  * one, or the default when `spec` is empty, undefined or `"default"` and no device is
- * literally named so. Throws {@linkcode DeviceNotFoundError} listing the choices.
+ * literally named so. Throws {@linkcode DeviceNotFoundError} listing the choices, or
+ * `AudioUnavailableError` when there is no device of that direction at all.
  */
 export function pickDevice(
   spec: string | number | undefined,
@@ -113,9 +114,15 @@ export function pickDevice(
 ): AudioDevice {
   const devices = direction === "input" ? list.inputs : list.outputs;
   const choices = () =>
-    devices.length
-      ? `Available ${direction} devices:\n${devices.map((d) => line(d, direction)).join("\n")}`
-      : NO_DEVICES_NOTICE;
+    `Available ${direction} devices:\n${devices.map((d) => line(d, direction)).join("\n")}`;
+  if (devices.length === 0) {
+    throw new AudioUnavailableError(NO_DEVICES_NOTICE, {
+      cause: new Error(
+        `PortAudio lists ${list.inputs.length} input and ` +
+          `${list.outputs.length} output devices; none can be the ${direction}.`,
+      ),
+    });
+  }
   const text = spec === undefined ? "" : String(spec).trim();
   if (/^\d+$/.test(text)) {
     const found = devices.find((d) => d.index === Number(text));
@@ -127,8 +134,7 @@ export function pickDevice(
   if (exact) return exact;
   if (wanted === "" || wanted === "default") {
     const def = devices.find((d) => direction === "input" ? d.isDefaultInput : d.isDefaultOutput);
-    if (def ?? devices[0]) return def ?? devices[0];
-    throw new DeviceNotFoundError(`No ${direction} device to use. ${choices()}`);
+    return def ?? devices[0];
   }
   const partial = devices.filter((d) => d.name.toLowerCase().includes(wanted));
   if (partial.length === 1) return partial[0];

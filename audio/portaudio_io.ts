@@ -181,6 +181,11 @@ export class PortAudioSink implements AudioSink {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pending;
+    // Pa_StopStream through ALSA's pulse plugin drops the last ~60 ms still queued
+    // (measured): push the real audio out with silence as long as the queue first.
+    const silence = new Int16Array(FRAME_SAMPLES);
+    const queued = this.#stream.info().outputLatency * 1000 + FRAME_MS;
+    for (let ms = 0; ms < queued; ms += FRAME_MS) await this.#stream.write(silence);
     this.#stream.stop();
     this.#stream.close();
   }

@@ -42,7 +42,8 @@ function streamParams(p: PaStreamParams): Uint8Array<ArrayBuffer> {
 /** An open PortAudio stream (blocking API, 16-bit samples). */
 export class PaStream {
   #pa: PortAudio;
-  #handle: Deno.PointerObject;
+  #handle: Deno.PointerObject | null;
+  #info: PaStreamInfo | null = null;
 
   /** Opens a blocking-API (no callback) paInt16 stream; it starts stopped. */
   static open(
@@ -75,19 +76,31 @@ export class PaStream {
     this.#handle = handle;
   }
 
-  /** Starts the stream's clock. */
-  start(): void {
-    this.#pa.check("Pa_StartStream", this.#pa.lib.Pa_StartStream(this.#handle));
+  // Using a closed PaStream* would read freed memory: fail loudly instead.
+  #live(call: string): Deno.PointerObject {
+    if (!this.#handle) throw new Error(`${call} on a closed PortAudio stream: open a new one.`);
+    return this.#handle;
   }
 
-  /** Stops the stream after pending output has played. */
+  /** Starts the stream's clock. */
+  start(): void {
+    this.#pa.check("Pa_StartStream", this.#pa.lib.Pa_StartStream(this.#live("Pa_StartStream")));
+  }
+
+  /**
+   * Stops the stream. Through ALSA's pulse plugin the last ~60 ms of queued output are
+   * dropped (measured), so a player pads with silence first.
+   */
   stop(): void {
-    this.#pa.check("Pa_StopStream", this.#pa.lib.Pa_StopStream(this.#handle));
+    this.#pa.check("Pa_StopStream", this.#pa.lib.Pa_StopStream(this.#live("Pa_StopStream")));
   }
 
   /** Closes the stream; the object is unusable afterwards. */
   close(): void {
-    this.#pa.check("Pa_CloseStream", this.#pa.lib.Pa_CloseStream(this.#handle));
+    this.info();
+    const handle = this.#live("Pa_CloseStream");
+    this.#handle = null;
+    this.#pa.check("Pa_CloseStream", this.#pa.lib.Pa_CloseStream(handle));
   }
 
   /**
@@ -97,7 +110,7 @@ export class PaStream {
    */
   async read(buffer: Int16Array<ArrayBuffer>, channels = 1): Promise<number> {
     const code = await this.#pa.lib.Pa_ReadStream(
-      this.#handle,
+      this.#live("Pa_ReadStream"),
       buffer,
       ul(buffer.length / channels),
     );
@@ -110,22 +123,24 @@ export class PaStream {
    */
   async write(buffer: Int16Array<ArrayBuffer>, channels = 1): Promise<number> {
     const code = await this.#pa.lib.Pa_WriteStream(
-      this.#handle,
+      this.#live("Pa_WriteStream"),
       buffer,
       ul(buffer.length / channels),
     );
     return this.#pa.check("Pa_WriteStream", code, [PA_OUTPUT_UNDERFLOWED]);
   }
 
-  /** Latencies PortAudio reports for this stream. */
+  /** Latencies PortAudio reports for this stream (fixed once open; kept after close). */
   info(): PaStreamInfo {
-    const p = this.#pa.lib.Pa_GetStreamInfo(this.#handle);
+    if (this.#info) return this.#info;
+    const p = this.#pa.lib.Pa_GetStreamInfo(this.#live("Pa_GetStreamInfo"));
     if (!p) return { inputLatency: 0, outputLatency: 0, sampleRate: 0 };
     const v = new Deno.UnsafePointerView(p);
-    return {
+    this.#info = {
       inputLatency: v.getFloat64(8),
       outputLatency: v.getFloat64(16),
       sampleRate: v.getFloat64(24),
     };
+    return this.#info;
   }
 }
