@@ -7,7 +7,7 @@
  */
 
 import { parseAddresses } from "./lib/address.ts";
-import { type FlagSpec, formatHelp, parseCli, UsageError } from "./lib/cli.ts";
+import { type FlagSpec, formatHelp, intValue, parseCli, UsageError } from "./lib/cli.ts";
 import { runClientApp } from "./lib/client_app.ts";
 import { obtainPassphrase, PassphraseError } from "./lib/passphrase.ts";
 import { MAX_NICK_BYTES, MAX_ROOM_BYTES, nameProblem } from "./lib/protocol.ts";
@@ -36,6 +36,34 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "read the room passphrase from FILE (else $AM_PASSPHRASE, else a prompt)",
   },
   json: { type: "boolean", env: "AM_JSON", help: "write one JSON object per event on stdout" },
+  mic: {
+    type: "string",
+    env: "AM_MIC",
+    value: "DEV|FILE.wav",
+    help: "microphone: device index or name, or a WAV file played when talking starts",
+  },
+  speaker: {
+    type: "string",
+    env: "AM_SPEAKER",
+    value: "DEV|FILE.wav",
+    help: "speaker: device index or name, or a WAV file that records what would play",
+  },
+  "list-devices": { type: "boolean", help: "list audio input and output devices and exit" },
+  "vad-threshold": {
+    type: "string",
+    env: "AM_VAD_THRESHOLD",
+    default: "600",
+    value: "PEAK",
+    help: "a 20 ms frame whose peak sample is below this is silent",
+  },
+  "vad-hangover-ms": {
+    type: "string",
+    env: "AM_VAD_HANGOVER_MS",
+    default: "800",
+    value: "MS",
+    help: "talking ends after this much silence",
+  },
+  "no-audio": { type: "boolean", env: "AM_NO_AUDIO", help: "text only: open no audio device" },
   "echo-bot": {
     type: "boolean",
     help: 'answer every message with "echo: <text>" (and voice with a replay)',
@@ -53,7 +81,18 @@ joins the room and seals everything with the room's passphrase. On a terminal,
 type messages and /help for commands. On a pipe, every line is a message and
 the client leaves at end of input once everything is delivered.`;
 
+/** Refuses a passphrase on the command line, where every process listing shows it. */
+function refusePassphraseArgument(args: string[]): void {
+  const i = args.findIndex((a) => a === "--" || /^--?(passphrase|password|pass|p)(=|$)/.test(a));
+  if (i < 0 || args[i] === "--") return;
+  throw new UsageError(
+    "there is no passphrase option: on the command line it would show in process listings; " +
+      "use --passphrase-file FILE, AM_PASSPHRASE, or type it at the prompt",
+  );
+}
+
 async function main(args: string[]): Promise<number> {
+  refusePassphraseArgument(args);
   const { values, positionals } = parseCli(FLAGS, args);
   if (values.help) {
     console.log(formatHelp(USAGE, FLAGS));
@@ -63,6 +102,12 @@ async function main(args: string[]): Promise<number> {
     console.log(`am-client ${VERSION}`);
     return 0;
   }
+  if (values["list-devices"]) {
+    const { listAudioDevices } = await import("./lib/voice_setup.ts");
+    return await listAudioDevices();
+  }
+  const vadThreshold = intValue("vad-threshold", values["vad-threshold"], 0, 32767);
+  const vadHangoverMs = intValue("vad-hangover-ms", values["vad-hangover-ms"], 20, 600_000);
   if (positionals.length > 1) {
     throw new UsageError(`unexpected argument "${positionals[1]}"; see --help`);
   }
@@ -80,6 +125,23 @@ async function main(args: string[]): Promise<number> {
     passphrase,
     json: values.json === true,
     echoBot: values["echo-bot"] === true,
+    voice: values["no-audio"] ? undefined : async (client, notice, setStatus) => {
+      const { openVoice } = await import("./lib/voice_setup.ts");
+      const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal() && !values.json;
+      return await openVoice(
+        client,
+        {
+          mic: values.mic as string | undefined,
+          speaker: values.speaker as string | undefined,
+          defaultDevices: interactive,
+          vadThreshold,
+          vadHangoverMs,
+          echo: values["echo-bot"] === true,
+        },
+        notice,
+        setStatus,
+      );
+    },
   });
 }
 

@@ -114,6 +114,11 @@ export class ChatClient {
     return new ChatClient(o, await deriveRoomKey(o.passphrase, o.room));
   }
 
+  /** This client's nick. */
+  get nick(): string {
+    return this.#o.nick;
+  }
+
   /** Whether the client is in its room now. */
   get joined(): boolean {
     return this.#joined;

@@ -29,6 +29,8 @@ export interface VoiceControl {
   receive(from: Member, counter: number, payload: Uint8Array): void;
   /** Sees every event (floor grants, denials, talk ends of others). */
   onEvent(e: ClientEvent): void;
+  /** Resolves when no talk (nor echo replay) is under way. */
+  idle(): Promise<void>;
   /** Stops audio and completes recordings. */
   close(): Promise<void>;
 }
@@ -40,7 +42,11 @@ export interface AppOptions extends Omit<ChatClientOptions, "onEvent" | "onVoice
   /** Answer each text with "echo: <text>" (the `make dev` echo bot). */
   echoBot: boolean;
   /** Builds the voice side once the client exists; null when voice is off. */
-  voice?: (client: ChatClient, report: (e: ClientEvent) => void) => Promise<VoiceControl | null>;
+  voice?: (
+    client: ChatClient,
+    notice: (message: string) => void,
+    setStatus: (status: string | null) => void,
+  ) => Promise<VoiceControl | null>;
 }
 
 const encoder = new TextEncoder();
@@ -88,11 +94,16 @@ export async function runClientApp(o: AppOptions): Promise<number> {
     writeLine(Deno.stderr, `am-client: ${sanitizeForTerminal(e.message)}`);
     return 1;
   }
-  voice = o.voice ? await o.voice(client, report) : null;
+  const notice = (message: string) => report({ event: "notice", message });
+  const prompt = (status: string | null) =>
+    `[${sanitizeForTerminal(o.room)}${status ? ` ${status}` : ""}] > `;
+  voice = o.voice ? await o.voice(client, notice, (status) => ui?.setPrompt(prompt(status))) : null;
 
   let quitting: Promise<number> | null = null;
   const quit = () =>
     quitting ??= (async () => {
+      // A talk under way (e.g. a bot's [audio] with --mic file.wav) finishes first.
+      await voice?.idle();
       const undelivered = await client!.close();
       await voice?.close();
       ui?.close();
@@ -139,7 +150,7 @@ export async function runClientApp(o: AppOptions): Promise<number> {
   }
   if (interactive) {
     await new Promise<void>((resolve) => {
-      ui = new TerminalUi(`[${sanitizeForTerminal(o.room)}] > `, (a) => {
+      ui = new TerminalUi(prompt(null), (a) => {
         if (a.kind === "submit" && !onLine(a.line)) resolve();
         else if (a.kind === "eof" || a.kind === "interrupt") resolve();
         else if (a.kind === "toggle-talk") toggleTalk();

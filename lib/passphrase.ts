@@ -61,7 +61,11 @@ export async function promptPassphrase(prompt = "Room passphrase: "): Promise<st
 export async function obtainPassphrase(file: string | undefined): Promise<string> {
   if (file) return await readPassphraseFile(file);
   const env = Deno.env.get("AM_PASSPHRASE");
-  if (env) return env;
+  if (env) {
+    // Read once, then gone: child processes (audio helpers, shells) do not inherit it.
+    Deno.env.delete("AM_PASSPHRASE");
+    return env;
+  }
   if (Deno.stdin.isTerminal()) return await promptPassphrase();
   throw new PassphraseError(
     "no passphrase: give --passphrase-file FILE or set AM_PASSPHRASE (no terminal to ask on)",

@@ -48,6 +48,15 @@ export interface RelayContext {
 const READ_MIN = 2048;
 const READ_MAX = 64 * 1024;
 const PONG = encodeFrame(FrameType.Pong);
+// Text tokens the relay allows beyond the advertised burst, in seconds of rate.
+const JITTER_ALLOWANCE_S = 0.25;
+// Malformed frames after the hello are answered one by one with a non-fatal
+// error; a peer that keeps sending them faster than this is closed.
+const BAD_FRAME_RATE = 10;
+const BAD_FRAME_BURST = 50;
+// Voice over its rate is dropped (late voice is useless), but the talker is
+// told, at most once in this many ms.
+const VOICE_LIMIT_ERROR_EVERY_MS = 1000;
 
 /** Relay side of one client connection. */
 export class RelayConnection implements Delivery {
@@ -73,6 +82,10 @@ export class RelayConnection implements Delivery {
   #nickStamp: Uint8Array = new Uint8Array(0);
   #idStamp: Uint8Array = new Uint8Array(0);
   #closed = false;
+  /** Set by {@linkcode fail}: nothing more from this peer is handled. */
+  #failing = false;
+  #badFrames: TokenBucket;
+  #lastVoiceLimitError = -Infinity;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveDone!: () => void;
   /** Settles when the connection has closed. */
@@ -96,8 +109,13 @@ export class RelayConnection implements Delivery {
       () => this.close("write failed"),
     );
     const now = Date.now();
-    this.#textBucket = new TokenBucket(o.textRate, o.textBurst, now);
+    // The advertised burst plus a quarter second of tokens: a client that sends
+    // exactly at the advertised rate right after a full burst must not be refused
+    // because its frames arrived a little unevenly.
+    const textSlack = Math.ceil(o.textRate * JITTER_ALLOWANCE_S);
+    this.#textBucket = new TokenBucket(o.textRate, o.textBurst + textSlack, now);
     this.#voiceBucket = new TokenBucket(o.voiceRate, o.voiceBurst, now);
+    this.#badFrames = new TokenBucket(BAD_FRAME_RATE, BAD_FRAME_BURST, now);
   }
 
   /** Whether the connection has ended. */
@@ -117,8 +135,8 @@ export class RelayConnection implements Delivery {
         if (n === null) break;
         this.lastHeard = Date.now();
         for (const frame of this.#decoder.push(buf.subarray(0, n))) {
-          this.#handle(frame.type, frame.payload);
-          if (this.#closed) break;
+          if (this.#closed || this.#failing) break;
+          this.#handleSafely(frame.type, frame.payload);
         }
         // Grow the read buffer only for connections that fill it.
         if (n === buf.length && buf.length < READ_MAX) buf = new Uint8Array(buf.length * 2);
@@ -157,7 +175,9 @@ export class RelayConnection implements Delivery {
 
   /** Sends a fatal error frame, then closes once it is written (or after a second). */
   fail(code: ErrorCode, message: string): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#failing) return;
+    this.#failing = true;
+    clearTimeout(this.#helloTimer);
     this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code, fatal: true });
     this.sendControl(FrameType.Error, { code, message, fatal: true } satisfies ErrorBody);
     this.closeAfterFlush(code);
@@ -193,6 +213,26 @@ export class RelayConnection implements Delivery {
     this.#resolveDone();
   }
 
+  /**
+   * Handles one frame. Before the hello any protocol error is fatal; after it,
+   * a malformed frame (bad JSON, bad UTF-8, unknown type, a second hello) is
+   * answered with a non-fatal error and the connection goes on, unless the
+   * peer keeps sending them.
+   */
+  #handleSafely(type: number, payload: Uint8Array): void {
+    try {
+      this.#handle(type, payload);
+    } catch (err) {
+      if (!(err instanceof ProtocolError) || !this.room) throw err;
+      this.#badFrame(err.code, err.message);
+    }
+  }
+
+  #badFrame(code: ErrorCode, message: string): void {
+    if (this.#badFrames.take(Date.now())) return this.error(code, message);
+    this.fail("bad-frame", `too many malformed frames (last: ${message}); connection closed`);
+  }
+
   #handle(type: number, payload: Uint8Array): void {
     if (!this.room) {
       if (type !== FrameType.Hello) {
@@ -225,9 +265,9 @@ export class RelayConnection implements Delivery {
       case FrameType.Bye:
         return this.close("left");
       case FrameType.Hello:
-        return this.error("bad-hello", "already joined; a connection says hello once");
+        return this.#badFrame("bad-hello", "already joined; a connection says hello once");
       default:
-        return this.error("bad-frame", `unknown frame type ${type}`);
+        return this.#badFrame("bad-frame", `unknown frame type ${type}`);
     }
   }
 
@@ -245,8 +285,16 @@ export class RelayConnection implements Delivery {
   #voice(sealed: Uint8Array): void {
     const room = this.room!;
     if (!room.floor.mayTalk(this.member.nick)) return;
-    if (!this.#voiceBucket.take(Date.now())) return; // voice is useless late: drop, as a network would
-    this.lastVoice = Date.now();
+    const now = Date.now();
+    if (!this.#voiceBucket.take(now)) {
+      // Voice is useless late: drop it, as a network would, but say so (once a second).
+      if (now - this.#lastVoiceLimitError >= VOICE_LIMIT_ERROR_EVERY_MS) {
+        this.#lastVoiceLimitError = now;
+        this.error("rate-limited", "too many voice frames; some were dropped");
+      }
+      return;
+    }
+    this.lastVoice = now;
     room.broadcast(encodeFrameParts(FrameType.Voice, this.#idStamp, sealed), "voice", this);
   }
 

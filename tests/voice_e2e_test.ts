@@ -1,0 +1,221 @@
+// Voice end to end through the real relay and real client processes: WAV files
+// standing in for devices, then real PortAudio through a real PulseAudio daemon.
+import assert from "node:assert/strict";
+import { alignedCorrelation } from "../audio/analysis.ts";
+import { readWav } from "../audio/wav.ts";
+import { FrameDecoder } from "../lib/framing.ts";
+import { FrameType } from "../lib/protocol.ts";
+import { ClientProcess, RecordingProxy, RelayProcess } from "./harness.ts";
+import { FIXTURE_ALSA_CONFIG, makeSpeech, startRecording, usePulse } from "./pulse_session.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const RATE = 48000;
+
+// An Opus round trip of speech correlates 0.93–0.96 with its source (SOUND-LAB.md,
+// tests/opus_codec_test.ts); fades at spurt edges and concealment of a lost frame
+// cost a little more. 0.8 still rejects anything that is not this speech: a
+// recording of silence, noise or other words stays far below it.
+const SAME_SPEECH = 0.8;
+
+async function speechFile(dir: string, name: string, text: string): Promise<string> {
+  const sub = `${dir}/${name}`;
+  await Deno.mkdir(sub, { recursive: true });
+  return await makeSpeech(sub, text);
+}
+
+async function samplesOf(path: string): Promise<Int16Array> {
+  return readWav(await Deno.readFile(path)).samples;
+}
+
+/** Voice payload bytes per frame type, from recorded wire bytes. */
+function voiceWireBytes(chunks: Uint8Array[]): { frames: number; bytes: number } {
+  const d = new FrameDecoder(1 << 20);
+  let frames = 0;
+  let bytes = 0;
+  for (const c of chunks) {
+    for (const f of d.push(c)) {
+      if (f.type !== FrameType.Voice) continue;
+      frames++;
+      bytes += f.payload.length + 5;
+    }
+  }
+  return { frames, bytes };
+}
+
+Deno.test(
+  "voice with files: the listener's recording contains the talker's speech",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const speech = await speechFile(
+      dir,
+      "a",
+      "The quick brown fox jumps over the lazy dog near the river bank",
+    );
+    const relay = await RelayProcess.start();
+    const proxy = new RecordingProxy(relay.port);
+    const out = `${dir}/out.wav`;
+    const bob = ClientProcess.start(relay.port, { nick: "bob", args: ["--speaker", out] });
+    await bob.ready();
+    const alice = ClientProcess.start(proxy.port, { nick: "alice", args: ["--mic", speech] });
+    await alice.ready();
+    await alice.send("[audio]");
+    await bob.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "alice is talking");
+    await bob.waitFor((e) => e.event === "talk-end" && e.nick === "alice", "alice is done", 20000);
+    assert.equal((await alice.finish()).code, 0, alice.stderr);
+    assert.equal((await bob.finish()).code, 0, bob.stderr);
+    await relay.stop();
+    proxy.close();
+
+    const source = await samplesOf(speech);
+    const recording = await samplesOf(out);
+    const { correlation, lag } = alignedCorrelation(source, recording, recording.length - 1);
+    const up = voiceWireBytes(proxy.upstream);
+    const seconds = up.frames * 0.02;
+    console.log(
+      `correlation ${correlation.toFixed(3)} at ${(lag / RATE).toFixed(3)} s; ` +
+        `upstream voice ${up.frames} frames, ${
+          (up.bytes * 8 / seconds / 1000).toFixed(1)
+        } kbit/s on the wire`,
+    );
+    assert.ok(correlation > SAME_SPEECH, `correlation ${correlation} too low`);
+    assert.ok(up.frames >= source.length / 960, "the whole file was sent");
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  "half duplex: a second talker is denied; the floor is freed when the holder drops",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const long = await speechFile(
+      dir,
+      "long",
+      "This is a long sentence that keeps the floor busy for a few seconds",
+    );
+    const relay = await RelayProcess.start();
+    const alice = ClientProcess.start(relay.port, { nick: "alice", args: ["--mic", long] });
+    const bob = ClientProcess.start(relay.port, { nick: "bob", args: ["--mic", long] });
+    const carol = ClientProcess.start(relay.port, { nick: "carol" });
+    await Promise.all([alice.ready(), bob.ready(), carol.ready()]);
+    await alice.send("[audio]");
+    await carol.waitFor(
+      (e) => e.event === "talk-start" && e.nick === "alice",
+      "alice holds the floor",
+    );
+    await bob.send("/talk");
+    const denied = await bob.waitFor((e) => e.event === "floor-denied", "bob is denied");
+    assert.equal(denied.event === "floor-denied" && denied.holder, "alice");
+    await carol.send("text still works while alice talks");
+    await bob.waitFor((e) => e.event === "text", "text during a talk");
+    await alice.kill("SIGKILL");
+    await carol.waitFor((e) => e.event === "talk-end" && e.nick === "alice", "floor released");
+    await bob.send("/talk");
+    await carol.waitFor((e) => e.event === "talk-start" && e.nick === "bob", "bob gets the floor");
+    await Promise.all([bob.kill("SIGTERM"), carol.finish()]);
+    await relay.stop();
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test("full duplex: two talkers at once, the listener hears both", opts, async () => {
+  const dir = await Deno.makeTempDir();
+  const a = await speechFile(dir, "a", "Alpha bravo charlie delta echo foxtrot golf hotel");
+  const b = await speechFile(dir, "b", "One two three four five six seven eight nine ten");
+  const relay = await RelayProcess.start(["--duplex", "full"]);
+  const out = `${dir}/mix.wav`;
+  const carol = ClientProcess.start(relay.port, { nick: "carol", args: ["--speaker", out] });
+  await carol.ready();
+  const alice = ClientProcess.start(relay.port, { nick: "alice", args: ["--mic", a] });
+  const bob = ClientProcess.start(relay.port, { nick: "bob", args: ["--mic", b] });
+  await Promise.all([alice.ready(), bob.ready()]);
+  await Promise.all([alice.send("[audio]"), bob.send("[audio]")]);
+  for (const nick of ["alice", "bob"]) {
+    await carol.waitFor((e) => e.event === "talk-start" && e.nick === nick, `${nick} talking`);
+  }
+  assert.ok(!alice.events.some((e) => e.event === "floor-denied"));
+  assert.ok(!bob.events.some((e) => e.event === "floor-denied"));
+  for (const nick of ["alice", "bob"]) {
+    await carol.waitFor((e) => e.event === "talk-end" && e.nick === nick, `${nick} done`, 20000);
+  }
+  await Promise.all([alice.finish(), bob.finish(), carol.finish()]);
+  await relay.stop();
+  const rec = await samplesOf(out);
+  // Two uncorrelated voices of similar level: each is about half the mix's power,
+  // so each correlates near 0.7 with it; a missing talker would be near 0.
+  for (const [name, path] of [["alice", a], ["bob", b]]) {
+    const { correlation } = alignedCorrelation(await samplesOf(path), rec, rec.length - 1);
+    console.log(`${name} in the mix: correlation ${correlation.toFixed(3)}`);
+    assert.ok(correlation > 0.45, `${name}'s speech missing from the mix (${correlation})`);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test(
+  "voice through real devices: PortAudio capture and playback via PulseAudio",
+  opts,
+  async () => {
+    const pulse = await usePulse();
+    const dir = await Deno.makeTempDir();
+    try {
+      const speech = await speechFile(dir, "s", "Testing one two three through real sound devices");
+      const env = { ...pulse.env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG };
+      const relay = await RelayProcess.start();
+      const proxy = new RecordingProxy(relay.port);
+      const bob = ClientProcess.start(relay.port, {
+        nick: "bob",
+        env,
+        args: ["--speaker", "am_spk"],
+      });
+      const alice = ClientProcess.start(proxy.port, {
+        nick: "alice",
+        env,
+        args: ["--mic", "am_mic"],
+      });
+      await Promise.all([alice.ready(), bob.ready()]);
+      const heard = await startRecording("spk.monitor");
+      const said = await startRecording("mic.monitor");
+      await alice.send("[audio]");
+      await alice.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "floor granted");
+      const play = await new Deno.Command("paplay", {
+        args: ["--device=mic", speech],
+        env: pulse.env,
+      }).output();
+      assert.ok(play.success, "paplay into the mic sink");
+      await bob.waitFor(
+        (e) => e.event === "talk-end" && e.nick === "alice",
+        "silence ends the talk",
+        20000,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const [micRec, spkRec] = [await said.stop(), await heard.stop()];
+      await Promise.all([alice.finish(), bob.finish()]);
+      await relay.stop();
+      proxy.close();
+
+      const source = await samplesOf(speech);
+      const inMic = alignedCorrelation(source, micRec, micRec.length - 1);
+      const inSpk = alignedCorrelation(source, spkRec, spkRec.length - 1);
+      const up = voiceWireBytes(proxy.upstream);
+      // Both recorders started within a few ms of each other, so the difference of the
+      // two alignments is the mouth-to-ear latency (a printed figure, not a pass mark).
+      const latencyMs = ((inSpk.lag - inMic.lag) / RATE) * 1000;
+      console.log(
+        `speaker correlation ${inSpk.correlation.toFixed(3)}; mouth-to-ear ≈ ${
+          latencyMs.toFixed(0)
+        } ms; ` +
+          `voice on the wire ${(up.bytes / (up.frames * 0.02)).toFixed(0)} B/s ` +
+          `(${(up.bytes * 8 / (up.frames * 0.02) / 1000).toFixed(1)} kbit/s)`,
+      );
+      assert.ok(inMic.correlation > 0.99, "the speech reached the microphone sink intact");
+      assert.ok(
+        inSpk.correlation > SAME_SPEECH,
+        `speaker correlation ${inSpk.correlation} too low`,
+      );
+    } finally {
+      pulse.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
