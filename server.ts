@@ -111,6 +111,13 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "BYTES",
     help: "longest room name",
   },
+  "send-queue-bytes": {
+    type: "string",
+    env: "AM_SEND_QUEUE_BYTES",
+    default: String(D.queue.maxBytes),
+    value: "BYTES",
+    help: "bytes queued to one slow reader before it is closed (voice is dropped first)",
+  },
   version: { type: "boolean", short: "V", help: "print the version and exit" },
   help: { type: "boolean", short: "h", help: "print this help and exit" },
 };
@@ -140,7 +147,13 @@ export function relayOptions(values: Record<string, unknown>): Partial<RelayOpti
     idleTimeoutMs: intValue("idle-timeout", values["idle-timeout"], 1000, 86_400_000),
     maxNick: intValue("max-nick", values["max-nick"], 1, 255),
     maxRoom: intValue("max-room", values["max-room"], 1, 255),
+    queue: queueLimits(intValue("send-queue-bytes", values["send-queue-bytes"], 4096, max)),
   };
+}
+
+/** Queue limits for a byte budget: voice stops at the default share or a quarter of it. */
+function queueLimits(maxBytes: number): RelayOptions["queue"] {
+  return { maxBytes, voiceBytes: Math.min(D.queue.voiceBytes, Math.floor(maxBytes / 4)) };
 }
 
 async function main(args: string[]): Promise<number> {

@@ -344,3 +344,140 @@ export function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean
   }
   return false;
 }
+
+/** A frame received by a {@linkcode RawPeer}. */
+export interface RawFrame {
+  /** Frame type. */
+  type: number;
+  /** Payload bytes. */
+  payload: Uint8Array;
+}
+
+/** Bytes of a hello frame (valid unless the caller passes odd fields). */
+export function helloFrame(
+  nick: string,
+  room = "lobby",
+  extra: Record<string, unknown> = {},
+): Uint8Array {
+  const session = Array.from(crypto.getRandomValues(new Uint8Array(16)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const body = { v: 1, nick, room, session, keyId: "00112233445566ff", ...extra };
+  const payload = encoder.encode(JSON.stringify(body));
+  const out = new Uint8Array(5 + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length + 1);
+  out[4] = 0x01;
+  out.set(payload, 5);
+  return out;
+}
+
+/**
+ * A hand-driven TCP connection to a relay on loopback, speaking raw frames: for
+ * hostile-input, flood and slow-reader tests. It reads (and decodes) only while
+ * `reading` is true; error frames are parsed for convenience.
+ */
+export class RawPeer {
+  readonly conn: Deno.Conn;
+  /** Frames received so far. */
+  readonly frames: RawFrame[] = [];
+  /** Resolves when the relay closed the connection (or it failed). */
+  readonly closed: Promise<void>;
+  #buf = new Uint8Array(0);
+  #listeners = new Set<() => void>();
+  #isClosed = false;
+
+  private constructor(conn: Deno.Conn, read: boolean) {
+    this.conn = conn;
+    this.closed = read ? this.#readLoop() : Promise.resolve();
+  }
+
+  /** Connects to 127.0.0.1:`port`; `read` false leaves the socket unread. */
+  static async connect(port: number, read = true): Promise<RawPeer> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    return new RawPeer(conn, read);
+  }
+
+  /** Whether the relay has closed the connection. */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** Bodies of the error frames received so far. */
+  errors(): { code: string; message: string; fatal?: boolean }[] {
+    return this.frames.filter((f) => f.type === 0x03).map((f) =>
+      JSON.parse(decoder.decode(f.payload))
+    );
+  }
+
+  /** Writes bytes; returns false when the socket is gone. */
+  async write(bytes: Uint8Array): Promise<boolean> {
+    try {
+      let off = 0;
+      while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits until `pred` holds over the frames so far. */
+  async until(pred: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+    if (pred()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#listeners.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!pred()) return;
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+        resolve();
+      };
+      this.#listeners.add(check);
+    });
+  }
+
+  /** Waits for an error frame with `code`; returns its body. */
+  async error(code: string, timeoutMs = 10000): Promise<{ code: string; fatal?: boolean }> {
+    await this.until(() => this.errors().some((e) => e.code === code), `error ${code}`, timeoutMs);
+    return this.errors().find((e) => e.code === code)!;
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const chunk = new Uint8Array(65536);
+    try {
+      for (;;) {
+        const n = await this.conn.read(chunk);
+        if (n === null) break;
+        const joined = new Uint8Array(this.#buf.length + n);
+        joined.set(this.#buf);
+        joined.set(chunk.subarray(0, n), this.#buf.length);
+        let pos = 0;
+        while (joined.length - pos >= 5) {
+          const len = new DataView(joined.buffer, pos, 4).getUint32(0);
+          if (joined.length - pos < 4 + len) break;
+          this.frames.push({
+            type: joined[pos + 4],
+            payload: joined.slice(pos + 5, pos + 4 + len),
+          });
+          pos += 4 + len;
+        }
+        this.#buf = joined.slice(pos);
+        for (const l of [...this.#listeners]) l();
+      }
+    } catch {
+      // Reset by the relay.
+    }
+    this.#isClosed = true;
+    for (const l of [...this.#listeners]) l();
+  }
+}
