@@ -143,6 +143,8 @@ export interface ClientSpec {
   env?: Record<string, string>;
   /** Address argument (default 127.0.0.1:port). */
   address?: string;
+  /** A compiled am-client to run instead of `deno run client.ts`. */
+  binary?: string;
 }
 
 /** An `am-client --json` running as its own process. */
@@ -168,15 +170,18 @@ export class ClientProcess {
     const env: Record<string, string> = { NO_COLOR: "1", ...spec.env };
     const passphrase = spec.passphrase === undefined ? "test passphrase" : spec.passphrase;
     if (passphrase !== null) env.AM_PASSPHRASE = passphrase;
-    const child = new Deno.Command(DENO, {
+    const runClient = [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      "--allow-ffi",
+      `${ROOT}client.ts`,
+    ];
+    const child = new Deno.Command(spec.binary ?? DENO, {
       args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        "--allow-write",
-        "--allow-ffi",
-        `${ROOT}client.ts`,
+        ...(spec.binary ? [] : runClient),
         spec.address ?? `127.0.0.1:${port}`,
         "--nick",
         spec.nick,
