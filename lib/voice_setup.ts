@@ -71,12 +71,15 @@ export async function openVoice(
   notice: (message: string) => void,
   setStatus: (status: string | null) => void,
 ): Promise<VoiceControl | null> {
-  const source = await openSource(f, notice);
-  const sink = await openSink(f, notice);
-  if (!source && !sink && !f.echo) {
-    if (f.defaultDevices) notice("voice is off; text chat works as usual");
-    return null;
-  }
+  const problems: string[] = [];
+  const source = await openSource(f, (m) => problems.push(m));
+  const sink = await openSink(f, (m) => problems.push(m));
+  if (!source && !sink) {
+    // One notice, not one per device: the cause is usually the same.
+    const causes = [...new Set(problems.map((p) => p.replace(/^no (microphone|speaker): /, "")))];
+    if (causes.length) notice(`voice is off: ${causes.join("; ")}`);
+    if (!f.echo) return null;
+  } else for (const p of problems) notice(p);
   return new VoiceController(client, {
     source,
     sink,
