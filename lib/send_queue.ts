@@ -108,8 +108,11 @@ export class SendQueue {
       while (this.#chunks.length > 0 && !this.#closed) {
         const batch = this.#takeBatch();
         let off = 0;
-        while (off < batch.length) off += await this.#writer.write(batch.subarray(off));
-        this.#bytes -= batch.length;
+        while (off < batch.length && !this.#closed) {
+          off += await this.#writer.write(batch.subarray(off));
+        }
+        // close() or an overflow during the write has already zeroed the count.
+        if (!this.#closed) this.#bytes -= batch.length;
       }
     } catch (err) {
       this.close();

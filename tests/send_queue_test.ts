@@ -1,0 +1,216 @@
+import assert from "node:assert/strict";
+import { type ByteWriter, type QueueLimits, SendQueue } from "../lib/send_queue.ts";
+
+/**
+ * Stands in for a socket (a Deno.Conn): records every write, may accept only part
+ * of what it is given, and may hold writes until the test releases them, the way
+ * a peer that stops reading makes a real socket's writes wait.
+ */
+class FakeSocket implements ByteWriter {
+  writes: Uint8Array[] = [];
+  /** Most bytes one write accepts. */
+  maxPerWrite = Infinity;
+  /** While true, writes wait for release(). */
+  blocked = false;
+  /** When set, the next write fails with it. */
+  failWith: Error | null = null;
+  #waiting: (() => void)[] = [];
+
+  async write(bytes: Uint8Array): Promise<number> {
+    if (this.blocked) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    if (this.failWith) throw this.failWith;
+    const n = Math.min(bytes.length, this.maxPerWrite);
+    this.writes.push(bytes.slice(0, n));
+    return n;
+  }
+
+  /** Lets waiting writes (and later ones) through. */
+  release(): void {
+    this.blocked = false;
+    for (const resolve of this.#waiting.splice(0)) resolve();
+  }
+
+  get received(): Uint8Array {
+    const out = new Uint8Array(this.writes.reduce((n, w) => n + w.length, 0));
+    let at = 0;
+    for (const w of this.writes) {
+      out.set(w, at);
+      at += w.length;
+    }
+    return out;
+  }
+}
+
+function frame(size: number, fill: number): Uint8Array {
+  return new Uint8Array(size).fill(fill);
+}
+
+function setup(limits: QueueLimits = { voiceBytes: 100, maxBytes: 1000 }) {
+  const socket = new FakeSocket();
+  const events = { overflow: 0, errors: [] as unknown[] };
+  const queue = new SendQueue(
+    socket,
+    limits,
+    () => events.overflow++,
+    (err) => events.errors.push(err),
+  );
+  return { socket, queue, events };
+}
+
+/** Lets queued microtasks and the fake socket's promises run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+Deno.test("frames queued in one turn leave in one write, in order", async () => {
+  const { socket, queue } = setup();
+  const frames = [frame(10, 1), frame(20, 2), frame(5, 3), frame(7, 4)];
+  for (const [i, f] of frames.entries()) {
+    assert.equal(queue.send(f, i % 2 ? "text" : "control"), true);
+  }
+  assert.equal(socket.writes.length, 0, "nothing written synchronously");
+  assert.equal(queue.queuedBytes, 42);
+  await queue.drain();
+  assert.equal(socket.writes.length, 1);
+  assert.deepEqual(socket.received, Uint8Array.from(frames.flatMap((f) => [...f])));
+  assert.equal(queue.queuedBytes, 0);
+});
+
+Deno.test("partial writes are completed", async () => {
+  const { socket, queue } = setup({ voiceBytes: 1000, maxBytes: 10_000 });
+  socket.maxPerWrite = 3;
+  const frames = [frame(10, 1), frame(1, 2), frame(17, 3)];
+  for (const f of frames) queue.send(f, "text");
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from(frames.flatMap((f) => [...f])));
+  assert.ok(socket.writes.every((w) => w.length <= 3));
+  assert.equal(socket.writes.length, Math.ceil(28 / 3));
+  assert.equal(queue.queuedBytes, 0);
+});
+
+Deno.test("frames sent while a write is in flight go out next, in order", async () => {
+  const { socket, queue } = setup();
+  socket.blocked = true;
+  queue.send(frame(4, 1), "text");
+  await settle();
+  queue.send(frame(4, 2), "text");
+  queue.send(frame(4, 3), "voice");
+  assert.equal(queue.queuedBytes, 12);
+  socket.release();
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]));
+  assert.equal(socket.writes.length, 2, "the second and third frames share a write");
+});
+
+Deno.test("a backed-up queue drops voice first while text still queues", async () => {
+  const { socket, queue, events } = setup({ voiceBytes: 100, maxBytes: 1000 });
+  socket.blocked = true;
+  assert.equal(queue.send(frame(60, 1), "voice"), true);
+  assert.equal(queue.send(frame(60, 2), "voice"), false, "past voiceBytes");
+  assert.equal(queue.droppedVoice, 1);
+  assert.equal(queue.send(frame(60, 3), "text"), true);
+  assert.equal(queue.send(frame(60, 4), "control"), true);
+  assert.equal(queue.send(frame(10, 5), "voice"), false);
+  assert.equal(queue.droppedVoice, 2);
+  assert.equal(queue.queuedBytes, 180);
+  assert.equal(events.overflow, 0);
+  socket.release();
+  await queue.drain();
+  assert.deepEqual(
+    socket.received,
+    Uint8Array.from([...frame(60, 1), ...frame(60, 3), ...frame(60, 4)]),
+  );
+  // Once caught up, voice flows again.
+  assert.equal(queue.send(frame(60, 6), "voice"), true);
+  await queue.drain();
+  assert.equal(socket.received.length, 240);
+});
+
+Deno.test("overflow past maxBytes calls onOverflow once; later sends return false", async () => {
+  const { socket, queue, events } = setup({ voiceBytes: 100, maxBytes: 1000 });
+  socket.blocked = true;
+  for (let i = 0; i < 10; i++) assert.equal(queue.send(frame(100, i), "text"), true);
+  assert.equal(queue.queuedBytes, 1000);
+  assert.equal(events.overflow, 0, "exactly at the limit is still fine");
+  assert.equal(queue.send(frame(1, 99), "control"), false);
+  assert.equal(events.overflow, 1);
+  for (const p of ["text", "control", "voice"] as const) {
+    assert.equal(queue.send(frame(1, 1), p), false);
+  }
+  assert.equal(events.overflow, 1, "called once only");
+  assert.equal(queue.queuedBytes, 0, "queued frames are discarded");
+  await queue.drain(); // resolves at once on a given-up queue
+  socket.release();
+  await settle();
+  assert.equal(events.errors.length, 0);
+});
+
+Deno.test("drain resolves at once when empty, and after the bytes are written", async () => {
+  const { socket, queue } = setup();
+  await queue.drain();
+  socket.blocked = true;
+  queue.send(frame(8, 1), "text");
+  let drained = false;
+  const p = queue.drain().then(() => drained = true);
+  await settle();
+  assert.equal(drained, false, "not while the write waits");
+  socket.release();
+  await p;
+  assert.equal(drained, true);
+  assert.equal(socket.received.length, 8);
+});
+
+Deno.test("a failed write closes the queue and reports the error once", async () => {
+  const { socket, queue, events } = setup();
+  const boom = new Error("broken pipe");
+  socket.failWith = boom;
+  queue.send(frame(5, 1), "text");
+  await queue.drain();
+  await settle();
+  assert.deepEqual(events.errors, [boom]);
+  assert.equal(queue.send(frame(5, 2), "text"), false);
+  assert.equal(events.overflow, 0);
+});
+
+Deno.test("close discards queued frames; the counters stay consistent", async () => {
+  const { socket, queue } = setup();
+  socket.blocked = true;
+  queue.send(frame(30, 1), "text");
+  await settle();
+  queue.send(frame(30, 2), "text");
+  const drained = queue.drain();
+  queue.close();
+  await drained;
+  assert.equal(queue.send(frame(1, 3), "text"), false);
+  socket.release();
+  await settle();
+  assert.equal(queue.queuedBytes, 0);
+  assert.ok(socket.received.length <= 30, "nothing queued after close is written");
+});
+
+Deno.test("close during a partial write stops writing the rest of the batch", async () => {
+  const { socket, queue } = setup();
+  socket.maxPerWrite = 10;
+  socket.blocked = true;
+  queue.send(frame(30, 1), "text");
+  await settle();
+  queue.close();
+  socket.release();
+  await settle();
+  assert.equal(socket.received.length, 10, "only the write already in flight");
+  assert.equal(queue.queuedBytes, 0);
+});
+
+Deno.test("overflow during an in-flight write leaves the count at zero", async () => {
+  const { socket, queue, events } = setup({ voiceBytes: 10, maxBytes: 100 });
+  socket.blocked = true;
+  queue.send(frame(60, 1), "text");
+  await settle();
+  assert.equal(queue.send(frame(60, 2), "text"), false);
+  assert.equal(events.overflow, 1);
+  socket.release();
+  await settle();
+  assert.equal(queue.queuedBytes, 0);
+  assert.equal(events.overflow, 1);
+  assert.equal(events.errors.length, 0);
+});
