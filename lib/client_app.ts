@@ -137,6 +137,8 @@ export async function runClientApp(o: AppOptions): Promise<number> {
         if (voice?.talking) toggleTalk();
         break;
       case "quit":
+        // A person leaving stops talking at once; a bot at end of input finishes its talk.
+        voice?.stopTalking();
         return false;
       case "unknown":
         human(`! unknown command /${sanitizeForTerminal(cmd.name)}; /help lists commands`);
@@ -152,8 +154,10 @@ export async function runClientApp(o: AppOptions): Promise<number> {
     await new Promise<void>((resolve) => {
       ui = new TerminalUi(prompt(null), (a) => {
         if (a.kind === "submit" && !onLine(a.line)) resolve();
-        else if (a.kind === "eof" || a.kind === "interrupt") resolve();
-        else if (a.kind === "toggle-talk") toggleTalk();
+        else if (a.kind === "eof" || a.kind === "interrupt") {
+          voice?.stopTalking();
+          resolve();
+        } else if (a.kind === "toggle-talk") toggleTalk();
       });
       ui.run().catch(resolve);
     });

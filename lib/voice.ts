@@ -134,7 +134,8 @@ export class VoiceController implements VoiceControl {
         const d = vad.push(frame);
         if (!d.silent) heard = true;
         this.#o.setStatus(`● ${levelBar(d.peak)}`);
-        const last = !this.#talking || (d.ended && (heard || elapsed >= START_GRACE_MS));
+        const quiet = vad.silentMs >= this.#o.vadHangoverMs;
+        const last = !this.#talking || (quiet && (heard || elapsed >= START_GRACE_MS));
         if (first) fadeInPlace(frame);
         if (last) fadeOutPlace(frame);
         first = false;

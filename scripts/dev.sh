@@ -14,7 +14,7 @@ $DENO run --allow-net --allow-env server.ts --port "$PORT" 2>.tools/dev-relay.lo
 relay=$!
 bots=()
 cleanup() { kill "${bots[@]}" "$relay" 2>/dev/null || true; }
-trap cleanup EXIT
+trap cleanup EXIT HUP INT TERM
 for _ in $(seq 50); do
   (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
   sleep 0.1
