@@ -57,6 +57,8 @@ const BAD_FRAME_BURST = 50;
 // Voice over its rate is dropped (late voice is useless), but the talker is
 // told, at most once in this many ms.
 const VOICE_LIMIT_ERROR_EVERY_MS = 1000;
+// Non-fatal errors of one connection are logged at most this often.
+const ERROR_LOG_EVERY_MS = 1000;
 
 /** Relay side of one client connection. */
 export class RelayConnection implements Delivery {
@@ -86,6 +88,8 @@ export class RelayConnection implements Delivery {
   #failing = false;
   #badFrames: TokenBucket;
   #lastVoiceLimitError = -Infinity;
+  #lastErrorLog = -Infinity;
+  #suppressedErrors = 0;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveDone!: () => void;
   /** Settles when the connection has closed. */
@@ -169,7 +173,15 @@ export class RelayConnection implements Delivery {
 
   /** Sends an error frame without closing. */
   error(code: ErrorCode, message: string): void {
-    this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code });
+    // One log line a second at most per connection: a flooder must not turn
+    // the relay's log into its amplifier.
+    const now = Date.now();
+    if (now - this.#lastErrorLog >= ERROR_LOG_EVERY_MS) {
+      const suppressed = this.#suppressedErrors || undefined;
+      this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code, suppressed });
+      this.#lastErrorLog = now;
+      this.#suppressedErrors = 0;
+    } else this.#suppressedErrors++;
     this.sendControl(FrameType.Error, { code, message, fatal: false } satisfies ErrorBody);
   }
 

@@ -398,6 +398,7 @@ export class RawPeer {
   /** Connects to 127.0.0.1:`port`; `read` false leaves the socket unread. */
   static async connect(port: number, read = true): Promise<RawPeer> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
     return new RawPeer(conn, read);
   }
 
