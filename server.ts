@@ -14,6 +14,7 @@ import {
   parseCli,
   UsageError,
 } from "./lib/cli.ts";
+import { parseNatsServers } from "./lib/nats_servers.ts";
 import { ListenError, Relay } from "./lib/relay.ts";
 import { DEFAULT_RELAY_OPTIONS as D, type RelayOptions } from "./lib/relay_options.ts";
 import { VERSION } from "./lib/version.ts";
@@ -118,6 +119,12 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "BYTES",
     help: "bytes queued to one slow reader before it is closed (voice is dropped first)",
   },
+  nats: {
+    type: "string",
+    env: "AM_NATS",
+    value: "URL[,URL]",
+    help: "join a cluster of relays through these NATS servers (docs/CLUSTER.md)",
+  },
   version: { type: "boolean", short: "V", help: "print the version and exit" },
   help: { type: "boolean", short: "h", help: "print this help and exit" },
 };
@@ -170,8 +177,17 @@ async function main(args: string[]): Promise<number> {
     throw new UsageError(`unexpected argument "${positionals[0]}"; see --help`);
   }
   const relay = new Relay(relayOptions(values));
+  const nats = typeof values.nats === "string" ? parseNatsServers(values.nats) : null;
+  // Loaded only for a cluster: a relay on its own never imports the NATS client.
+  const cluster = nats
+    ? await (await import("./lib/cluster.ts")).joinCluster(relay, {
+      servers: nats,
+      log: (event, fields) => relay.log(event, fields),
+    })
+    : null;
   relay.listen();
-  const stop = () => relay.shutdown().then(() => Deno.exit(0));
+  const stop = () =>
+    relay.shutdown().then(() => cluster?.close()).then(() => Deno.exit(0), () => Deno.exit(0));
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await relay.serve();

@@ -19,6 +19,7 @@ import {
 } from "./protocol.ts";
 import { logEvent, type LogValue } from "./log.ts";
 import { RelayConnection, type RelayContext } from "./relay_connection.ts";
+import type { RelayCluster } from "./relay_cluster.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./relay_options.ts";
 import { Room } from "./room.ts";
 
@@ -41,6 +42,7 @@ export class Relay implements RelayContext {
   #listener: Deno.Listener | null = null;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #stopping = false;
+  #cluster: RelayCluster | null = null;
 
   /** A relay with `options` over the defaults; `log` defaults to stderr lines. */
   constructor(
@@ -54,6 +56,11 @@ export class Relay implements RelayContext {
   /** Connections open now, joined or not. */
   get connections(): number {
     return this.#conns.size;
+  }
+
+  /** Makes this relay part of a cluster (call before {@linkcode listen}). */
+  useCluster(cluster: RelayCluster): void {
+    this.#cluster = cluster;
   }
 
   /** Starts listening; returns the bound address. */
@@ -135,30 +142,36 @@ export class Relay implements RelayContext {
 
   /** Admits a connection to the room its hello names, or says why not. */
   join(conn: RelayConnection, hello: Hello): ErrorBody | null {
-    let room = this.#rooms.get(hello.room);
-    const same = room?.get(hello.nick);
-    if (same instanceof RelayConnection && same.member.session === hello.session) {
-      // The same client session coming back before its old socket timed out.
+    const same = this.#rooms.get(hello.room)?.get(hello.nick);
+    if (same?.close && same.member.session === hello.session) {
+      // The same client session coming back before its old socket timed out
+      // (or, in a cluster, failing over from another relay).
       same.close("replaced by a new connection of the same session");
-      room = this.#rooms.get(hello.room);
     }
-    if (room?.has(hello.nick)) {
+    let room = this.#rooms.get(hello.room);
+    if (!room) {
+      room = new Room(hello.room, this.options.duplex);
+      this.#rooms.set(hello.room, room);
+      this.#cluster?.openRoom(room);
+    }
+    if (room.has(hello.nick)) {
+      this.#releaseRoom(room);
       return {
         code: "nick-taken",
         message: `the nick ${hello.nick} is taken in ${hello.room}; pick another with --nick`,
       };
     }
-    if (!room) {
-      room = new Room(hello.room, this.options.duplex);
-      this.#rooms.set(hello.room, room);
-    }
     const id = room.allocateId();
-    if (id === null) return { code: "server-full", message: `room ${hello.room} is full` };
+    if (id === null) {
+      this.#releaseRoom(room);
+      return { code: "server-full", message: `room ${hello.room} is full` };
+    }
     const member: Member = { nick: hello.nick, id, session: hello.session, keyId: hello.keyId };
     conn.member = member;
     conn.room = room;
     room.broadcast(encodeFrame(FrameType.Joined, encodeJson(member)), "control");
     room.add(conn);
+    this.#cluster?.memberJoined(room, conn);
     const welcome: Welcome = {
       v: PROTOCOL_VERSION,
       self: member,
@@ -188,7 +201,14 @@ export class Relay implements RelayContext {
     const wasTalking = room.remove(conn);
     if (wasTalking) this.#announceTalk(room, conn.member.nick, false);
     room.broadcast(encodeFrame(FrameType.Left, encodeJson(conn.member)), "control");
-    if (room.size === 0) this.#rooms.delete(room.name);
+    this.#cluster?.memberLeft(room, conn.member);
+    this.#releaseRoom(room);
+  }
+
+  /** Forgets a room nobody on this relay is in. */
+  #releaseRoom(room: Room): void {
+    this.#cluster?.roomIdle(room);
+    if (room.size === 0 && this.#rooms.get(room.name) === room) this.#rooms.delete(room.name);
   }
 
   /** Handles a request to take or give up the floor. */
@@ -205,12 +225,29 @@ export class Relay implements RelayContext {
       return;
     }
     conn.lastVoice = Date.now();
+    if (decision.changed && this.#cluster && room.floor.duplex === "half") {
+      // Held here provisionally (no one else on this relay gets it meanwhile)
+      // until the cluster says whether a member of another relay holds it.
+      this.#cluster.claimFloor(room, nick).then((holder) => {
+        if (holder !== null) {
+          room.floor.release(nick);
+          if (!conn.closed) conn.sendControl(FrameType.FloorDenied, { holder });
+        } else if (conn.closed || !room.floor.mayTalk(nick)) {
+          this.#cluster?.releaseFloor(room, nick);
+        } else {
+          conn.lastVoice = Date.now();
+          this.#announceTalk(room, nick, true);
+        }
+      });
+      return;
+    }
     // Also tell the talker, as its grant, even when it was already talking.
     if (decision.changed) this.#announceTalk(room, nick, true);
     else conn.sendControl(FrameType.TalkState, { nick, on: true });
   }
 
   #announceTalk(room: Room, nick: string, on: boolean): void {
+    if (!on) this.#cluster?.releaseFloor(room, nick);
     room.broadcast(encodeFrame(FrameType.TalkState, encodeJson({ nick, on })), "control");
     this.log(on ? "talk-start" : "talk-end", { nick, room: room.name });
   }

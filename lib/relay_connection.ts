@@ -290,8 +290,13 @@ export class RelayConnection implements Delivery {
       this.error("rate-limited", "too many messages; the client will resend after a pause");
       return;
     }
-    this.room!.broadcast(encodeFrameParts(FrameType.Text, this.#nickStamp, sealed), "text", this);
-    this.#queue.send(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_FORWARDED)), "control");
+    const ack = encodeFrame(FrameType.Ack, encodeAck(seq, ACK_FORWARDED));
+    const frame = encodeFrameParts(FrameType.Text, this.#nickStamp, sealed);
+    const relayed = this.room!.broadcast(frame, "text", this);
+    // In a cluster the ack waits until NATS has the text: a relay that dies
+    // after acknowledging has lost nothing the client would not resend.
+    if (relayed) relayed.then(() => this.#queue.send(ack, "control"));
+    else this.#queue.send(ack, "control");
   }
 
   #voice(sealed: Uint8Array): void {

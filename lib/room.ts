@@ -16,7 +16,15 @@ export interface Delivery {
   readonly member: Member;
   /** Queues a frame to this member; false when it was dropped. */
   deliver(frame: Uint8Array, priority: Priority): boolean;
+  /** Ends this member's presence (a new connection of the same session replaces it). */
+  close?(reason: string): void;
 }
+
+/**
+ * Where a room's own broadcasts also go besides its members (a cluster of
+ * relays); a promise means "the frame has left this relay" once it settles.
+ */
+export type Uplink = (frame: Uint8Array, priority: Priority) => Promise<void> | undefined;
 
 const MAX_ID = 0xffff;
 
@@ -29,6 +37,10 @@ export class Room {
   readonly #members = new Map<string, Delivery>();
   readonly #ids = new Map<number, Delivery>();
   #nextId = 1;
+  /** Ids this relay may hand out, inclusive (a cluster gives each relay its own range). */
+  idRange: [number, number] = [1, MAX_ID];
+  /** Also receives every {@linkcode broadcast}; null on a relay of its own. */
+  uplink: Uplink | null = null;
 
   /** An empty room with the given floor mode. */
   constructor(name: string, duplex: Duplex) {
@@ -53,13 +65,14 @@ export class Room {
 
   /** A free member id, or null when the room is full. */
   allocateId(): number | null {
-    if (this.#ids.size >= MAX_ID) return null;
-    while (this.#ids.has(this.#nextId)) {
-      this.#nextId = this.#nextId >= MAX_ID ? 1 : this.#nextId + 1;
+    const [lo, hi] = this.idRange;
+    if (this.#nextId < lo || this.#nextId > hi) this.#nextId = lo;
+    for (let tries = hi - lo + 1; tries > 0; tries--) {
+      const id = this.#nextId;
+      this.#nextId = id >= hi ? lo : id + 1;
+      if (!this.#ids.has(id)) return id;
     }
-    const id = this.#nextId;
-    this.#nextId = id >= MAX_ID ? 1 : id + 1;
-    return id;
+    return null;
   }
 
   /** Adds a member whose nick is free and whose id came from {@linkcode allocateId}. */
@@ -81,8 +94,17 @@ export class Room {
     return [...this.#members.values()].map((d) => d.member);
   }
 
-  /** Queues one frame to every member except `except`. */
-  broadcast(frame: Uint8Array, priority: Priority, except?: Delivery): void {
+  /**
+   * Queues one frame to every member except `except`, and hands it to the
+   * {@linkcode uplink} if there is one; returns the uplink's promise.
+   */
+  broadcast(frame: Uint8Array, priority: Priority, except?: Delivery): Promise<void> | undefined {
+    this.fanOut(frame, priority, except);
+    return this.uplink?.(frame, priority);
+  }
+
+  /** Queues one frame to every member except `except`, and nowhere else. */
+  fanOut(frame: Uint8Array, priority: Priority, except?: Delivery): void {
     for (const d of this.#members.values()) if (d !== except) d.deliver(frame, priority);
   }
 }

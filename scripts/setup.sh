@@ -24,3 +24,4 @@ if ! [[ -x .tools/bin/deno ]] || ! .tools/bin/deno --version 2>/dev/null | grep 
 fi
 
 bash scripts/install_audio.sh
+bash scripts/install_nats.sh
