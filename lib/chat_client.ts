@@ -202,6 +202,7 @@ export class ChatClient {
             room: this.#o.room,
             session: toHex(this.#sealer.session),
             keyId: this.#opener.keyId,
+            resume: this.#everJoined,
           }),
         ));
         const ended = link.run(PING_EVERY_MS, SILENCE_LIMIT_MS);
@@ -323,7 +324,8 @@ export class ChatClient {
     this.#bucket = new TokenBucket(w.limits.textRate * 0.95, w.limits.textBurst, Date.now());
     this.#joined = true;
     const members = w.members.map((m) => m.nick);
-    if (this.#everJoined) this.#o.onEvent({ event: "reconnected", room: w.room });
+    const rejoined = this.#everJoined;
+    if (rejoined) this.#o.onEvent({ event: "reconnected", room: w.room });
     else {this.#o.onEvent({
         event: "ready",
         nick: w.self.nick,
@@ -335,7 +337,7 @@ export class ChatClient {
     this.#everJoined = true;
     this.#onJoined?.();
     this.#onJoined = null;
-    this.#outbox.resetConnection();
+    this.#outbox.resetConnection(rejoined);
     this.#flush();
   }
 

@@ -20,11 +20,20 @@ export interface Pending {
   connSeq: number | null;
 }
 
+/** How long an acknowledged text is kept to be sent again after a lost connection. */
+export const RESEND_RECENT_MS = 5000;
+/** At most this many acknowledged texts are kept for that. */
+export const RESEND_RECENT_MAX = 20;
+
 /** The queue of unacknowledged texts of one client session. */
 export class Outbox {
   #next = 1;
   #items: Pending[] = [];
   #connSeq = 0;
+  // Acknowledged lately: an ack means "forwarded", not "written to every
+  // receiver"; a relay killed in between loses what it had queued. These go
+  // out again after a reconnect, and receivers drop the copies they had.
+  #recent: { p: Pending; at: number }[] = [];
 
   /** Number of texts not yet acknowledged. */
   get size(): number {
@@ -48,9 +57,18 @@ export class Outbox {
     p.connSeq = ++this.#connSeq;
   }
 
-  /** A new connection: everything unacknowledged must be sent again. */
-  resetConnection(): void {
+  /**
+   * A new connection: everything unacknowledged must be sent again. After a
+   * lost connection (`lost`), so are the texts acknowledged in the last
+   * {@linkcode RESEND_RECENT_MS} before `now`, in message order.
+   */
+  resetConnection(lost = false, now: number = Date.now()): void {
     this.#connSeq = 0;
+    if (lost) {
+      const again = this.#recent.filter((r) => now - r.at <= RESEND_RECENT_MS).map((r) => r.p);
+      this.#items = [...again, ...this.#items].sort((a, b) => a.n - b.n);
+    }
+    this.#recent = [];
     for (const p of this.#items) p.connSeq = null;
   }
 
@@ -64,8 +82,11 @@ export class Outbox {
     const i = this.#items.findIndex((p) => p.connSeq === seq);
     if (i < 0) return null;
     const p = this.#items[i];
-    if (forwarded) this.#items.splice(i, 1);
-    else p.connSeq = null;
+    if (forwarded) {
+      this.#items.splice(i, 1);
+      this.#recent.push({ p, at: Date.now() });
+      if (this.#recent.length > RESEND_RECENT_MAX) this.#recent.shift();
+    } else p.connSeq = null;
     return p;
   }
 }

@@ -89,6 +89,8 @@ export interface Hello {
   session: string;
   /** Key id of the room key the client derived, hex: lets members spot a passphrase mismatch at once. */
   keyId: string;
+  /** True when the client is coming back after a lost connection: send it the room's recent texts. */
+  resume?: boolean;
 }
 
 /** A room member as the relay announces it. */

@@ -28,6 +28,7 @@ import {
 import type { Delivery, Room } from "./room.ts";
 import { type Priority, SendQueue } from "./send_queue.ts";
 import { TokenBucket } from "./token_bucket.ts";
+import { recentTextsOf } from "./room_history.ts";
 import type { LogValue } from "./log.ts";
 import type { RelayOptions } from "./relay_options.ts";
 
@@ -251,10 +252,20 @@ export class RelayConnection implements Delivery {
         return this.fail("bad-hello", "the first frame must be a hello");
       }
       clearTimeout(this.#helloTimer);
-      const refusal = this.#ctx.join(this, parseHello(payload, this.#ctx.options));
+      const hello = parseHello(payload, this.#ctx.options);
+      const refusal = this.#ctx.join(this, hello);
       if (refusal) return this.fail(refusal.code, refusal.message);
       this.#nickStamp = nickStamp(this.member.nick);
       this.#idStamp = idStamp(this.member.id);
+      if (hello.resume === true) {
+        // Back after a lost connection: what the room said meanwhile (the
+        // client drops what it already had), bounded to a quarter of its queue.
+        const recent = recentTextsOf(this.room!);
+        const budget = this.#ctx.options.queue.maxBytes / 4;
+        for (const f of recent.except(this.member.nick, Date.now(), budget)) {
+          this.deliver(f, "text");
+        }
+      }
       return;
     }
     switch (type) {
@@ -293,6 +304,7 @@ export class RelayConnection implements Delivery {
     const ack = encodeFrame(FrameType.Ack, encodeAck(seq, ACK_FORWARDED));
     const frame = encodeFrameParts(FrameType.Text, this.#nickStamp, sealed);
     const relayed = this.room!.broadcast(frame, "text", this);
+    recentTextsOf(this.room!).add(this.member.nick, frame, Date.now());
     // In a cluster the ack waits until NATS has the text: a relay that dies
     // after acknowledging has lost nothing the client would not resend.
     if (relayed) relayed.then(() => this.#queue.send(ack, "control"));
