@@ -62,6 +62,10 @@ const SYMBOLS = {
   Pa_StopStream: { parameters: ["pointer"], result: "i32" },
   Pa_CloseStream: { parameters: ["pointer"], result: "i32" },
   Pa_GetStreamInfo: { parameters: ["pointer"], result: "pointer" },
+  Pa_GetStreamWriteAvailable: {
+    parameters: ["pointer"],
+    result: (IS_WINDOWS ? "i32" : "i64") as "i64",
+  },
   Pa_ReadStream: { parameters: ["pointer", "buffer", UL], result: "i32", nonblocking: true },
   Pa_WriteStream: { parameters: ["pointer", "buffer", UL], result: "i32", nonblocking: true },
 } as const;

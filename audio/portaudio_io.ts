@@ -130,6 +130,8 @@ export class PortAudioSink implements AudioSink {
   #pending: Promise<unknown> = Promise.resolve();
   #lastWriteEnd = -Infinity;
   #closed = false;
+  /** Free room in the output buffer when it is empty, in frames. */
+  #capacity: number;
 
   /** Opens and starts the device. */
   constructor(options: PortAudioSinkOptions = {}) {
@@ -145,6 +147,7 @@ export class PortAudioSink implements AudioSink {
       FRAME_SAMPLES,
     );
     this.#stream.start();
+    this.#capacity = this.#stream.writeAvailable();
   }
 
   /** Latency PortAudio reports for this output, plus the prefill. */
@@ -170,6 +173,12 @@ export class PortAudioSink implements AudioSink {
         for (let i = 0; i < this.prefillFrames; i++) await this.#stream.write(silence);
       }
       if (await this.#stream.write(copy) === PA_OUTPUT_UNDERFLOWED) this.underflows++;
+      // A writer paced only by a blocking write keeps the whole host buffer full (about
+      // 100 ms through ALSA's pulse plugin, measured): wait instead until no more than
+      // the prefill plus this frame is queued, so a live stream stays that shallow.
+      const queued = this.#capacity - this.#stream.writeAvailable();
+      const excess = queued - (this.prefillFrames + 1) * FRAME_SAMPLES;
+      if (excess > 0) await new Promise((r) => setTimeout(r, (excess * 1000) / SAMPLE_RATE));
       this.#lastWriteEnd = performance.now();
     });
     this.#pending = next.catch(() => {});

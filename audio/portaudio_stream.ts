@@ -130,6 +130,14 @@ export class PaStream {
     return this.#pa.check("Pa_WriteStream", code, [PA_OUTPUT_UNDERFLOWED]);
   }
 
+  /** Frames that can be written now without blocking (free room in the output buffer). */
+  writeAvailable(): number {
+    const n = Number(
+      this.#pa.lib.Pa_GetStreamWriteAvailable(this.#live("Pa_GetStreamWriteAvailable")),
+    );
+    return this.#pa.check("Pa_GetStreamWriteAvailable", n);
+  }
+
   /** Latencies PortAudio reports for this stream (fixed once open; kept after close). */
   info(): PaStreamInfo {
     if (this.#info) return this.#info;
