@@ -19,7 +19,7 @@
  * @module
  */
 
-import { connect, Events, type KV, type NatsConnection, type Subscription } from "nats";
+import { connect, Events, type KV, type NatsConnection } from "nats";
 import {
   FLOOR_BUCKET,
   newRelayId,
@@ -37,7 +37,8 @@ import { Presence } from "./cluster_presence.ts";
 import { Peers } from "./cluster_peers.ts";
 import { encodeFrame } from "./framing.ts";
 import type { LogValue } from "./log.ts";
-import { decodeJson, encodeJson, FrameType, type Member, type TalkState } from "./protocol.ts";
+import { encodeJson, FrameType, type Member } from "./protocol.ts";
+import { type LinkContext, RoomLink } from "./cluster_room.ts";
 import { RemoteMember } from "./remote_member.ts";
 import type { LocalMember, RelayCluster } from "./relay_cluster.ts";
 import type { Room } from "./room.ts";
@@ -69,12 +70,6 @@ export interface ClusterHost {
   useCluster(cluster: RelayCluster): void;
 }
 
-interface RoomLink {
-  room: Room;
-  sub: Subscription;
-  remotes: Map<string, RemoteMember>;
-}
-
 /** Connects to NATS, joins the cluster, and hooks `relay` into it. */
 export async function joinCluster(relay: ClusterHost, o: ClusterOptions): Promise<Cluster> {
   const cluster = await Cluster.connect(o);
@@ -98,6 +93,7 @@ export class Cluster implements RelayCluster {
   readonly #mine = new Map<string, { rev: number; session: string }>();
   /** Pending key-value operations per presence key, in order. */
   readonly #ops = new Map<string, Promise<void>>();
+  readonly #linkContext: LinkContext;
   #connected = true;
   #nextFlush: Promise<void> | null = null;
 
@@ -117,9 +113,10 @@ export class Cluster implements RelayCluster {
     this.#presence = presence;
     this.#floor = floor;
     this.#log = log;
+    this.#linkContext = { id: this.id, presence, alive: (relay) => peers.alive(relay) };
     presence.onChange = (room, nick) => {
       const link = this.#rooms.get(room);
-      if (link) this.#sync(link, nick);
+      link?.sync(nick);
     };
     peers.onDeath = (relay) => this.#relayDied(relay);
     floor.onLost = (room, nick) => this.#floorLost(room, nick);
@@ -168,21 +165,22 @@ export class Cluster implements RelayCluster {
 
   openRoom(room: Room): void {
     room.idRange = this.#peers.idRange();
-    const link: RoomLink = { room, sub: null!, remotes: new Map() };
+    const link = new RoomLink(room, this.#linkContext);
     link.sub = this.#nc.subscribe(roomSubject(room.name), {
       callback: (err, msg) => {
-        if (!err) this.#inbound(link, msg.data);
+        const env = err ? null : openEnvelope(msg.data);
+        if (env && env.origin !== this.id) link.inbound(env.frame);
       },
     });
     room.uplink = (frame, priority) => this.#publish(link, frame, priority);
     this.#rooms.set(room.name, link);
-    for (const nick of this.#presence.nicks(room.name)) this.#sync(link, nick);
+    for (const nick of this.#presence.nicks(room.name)) link.sync(nick);
     if (room.floor.duplex === "half" && link.remotes.size > 0) {
       this.#floor.holder(room.name).then((v) => {
         if (
           v && this.#rooms.get(room.name) === link && link.remotes.get(v.nick)?.relay === v.relay
         ) {
-          this.#remoteTalk(link, v.nick, true);
+          link.remoteTalk(v.nick, true);
         }
       }).catch(() => {});
     }
@@ -190,11 +188,8 @@ export class Cluster implements RelayCluster {
 
   roomIdle(room: Room): void {
     const link = this.#rooms.get(room.name);
-    if (!link || link.room !== room || room.size > link.remotes.size) return;
-    for (const rm of link.remotes.values()) room.remove(rm);
-    link.remotes.clear();
-    link.sub.unsubscribe();
-    room.uplink = null;
+    if (!link || link.room !== room || link.localCount > 0) return;
+    link.unlink();
     this.#rooms.delete(room.name);
   }
 
@@ -227,15 +222,17 @@ export class Cluster implements RelayCluster {
       await this.#kv.delete(key, { previousSeq: mine.rev }).catch(() => {});
     });
     const link = this.#rooms.get(room.name);
-    if (link) this.#sync(link, member.nick);
+    if (link) link.sync(member.nick);
   }
 
   claimFloor(room: Room, nick: string): Promise<string | null> {
     if (!this.#connected) return Promise.resolve(null);
+    const link = this.#rooms.get(room.name);
+    link?.claiming.add(nick);
     return this.#floor.claim(room.name, nick).catch((err) => {
       this.#log("error", { code: "cluster-floor", room: room.name, message: message(err) });
       return null;
-    });
+    }).finally(() => link?.claiming.delete(nick));
   }
 
   releaseFloor(room: Room, nick: string): void {
@@ -277,54 +274,13 @@ export class Cluster implements RelayCluster {
     return null;
   }
 
-  /** Makes the room's entry for `nick` match the presence bucket (unless a local member has it). */
-  #sync(link: RoomLink, nick: string): void {
-    const room = link.room;
-    const cur = room.get(nick);
-    const entry = this.#presence.get(room.name, nick);
-    const want = entry && entry.relay !== this.id && this.#peers.alive(entry.relay) ? entry : null;
-    if (cur && !(cur instanceof RemoteMember)) {
-      // The member moved to another relay while its old connection here lingers.
-      if (want && want.member.session === cur.member.session) {
-        cur.close?.("moved to another relay of the cluster");
-      }
-      return;
-    }
-    if (cur) {
-      const same = want && cur.relay === want.relay && cur.member.id === want.member.id &&
-        cur.member.session === want.member.session;
-      if (same) return;
-      this.#dropRemote(link, cur);
-    }
-    if (!want) return;
-    const rm: RemoteMember = new RemoteMember(want.member, want.relay, () => {
-      this.#dropRemote(link, rm);
-    });
-    room.fanOut(encodeFrame(FrameType.Joined, encodeJson(want.member)), "control");
-    room.add(rm);
-    link.remotes.set(nick, rm);
-  }
-
-  #dropRemote(link: RoomLink, rm: RemoteMember): void {
-    const nick = rm.member.nick;
-    if (link.remotes.get(nick) !== rm) return;
-    link.remotes.delete(nick);
-    if (link.room.remove(rm)) {
-      link.room.fanOut(
-        encodeFrame(FrameType.TalkState, encodeJson({ nick, on: false })),
-        "control",
-      );
-    }
-    link.room.fanOut(encodeFrame(FrameType.Left, encodeJson(rm.member)), "control");
-  }
-
   #publish(link: RoomLink, frame: Uint8Array, _priority: Priority): Promise<void> | undefined {
     const type = frame[4];
     // Presence travels in the bucket; voice is useless late, so it is not queued for NATS.
     if (type === FrameType.Joined || type === FrameType.Left) return undefined;
     if (type === FrameType.Voice && !this.#connected) return undefined;
     try {
-      this.#nc.publish(link.sub.getSubject(), sealEnvelope(this.#origin, frame));
+      this.#nc.publish(link.sub!.getSubject(), sealEnvelope(this.#origin, frame));
     } catch {
       return undefined; // the connection is closed for good: local delivery still happened
     }
@@ -346,42 +302,6 @@ export class Cluster implements RelayCluster {
     return this.#nextFlush;
   }
 
-  #inbound(link: RoomLink, data: Uint8Array): void {
-    const env = openEnvelope(data);
-    if (!env || env.origin === this.id) return;
-    const frame = env.frame;
-    switch (frame[4]) {
-      case FrameType.Text:
-        return link.room.fanOut(frame, "text");
-      case FrameType.Voice:
-        return link.room.fanOut(frame, "voice");
-      case FrameType.TalkState: {
-        const t = decodeJson<TalkState>(frame.subarray(5));
-        if (link.remotes.has(t.nick)) this.#remoteTalk(link, t.nick, t.on === true);
-        return;
-      }
-    }
-  }
-
-  /** Mirrors a remote member's floor change here and tells the local members. */
-  #remoteTalk(link: RoomLink, nick: string, on: boolean): void {
-    const { floor } = link.room;
-    const tell = (who: string, on: boolean) => {
-      link.room.fanOut(encodeFrame(FrameType.TalkState, encodeJson({ nick: who, on })), "control");
-    };
-    if (!on) {
-      if (floor.release(nick)) tell(nick, false);
-      return;
-    }
-    if (floor.mayTalk(nick)) return;
-    if (floor.duplex === "half") {
-      // The bucket gave it to them: whoever this relay thought held it no longer does.
-      for (const other of floor.talkers) if (floor.release(other)) tell(other, false);
-    }
-    floor.request(nick);
-    tell(nick, true);
-  }
-
   #floorLost(room: string, nick: string): void {
     const link = this.#rooms.get(room);
     if (!link || !link.room.floor.release(nick)) return;
@@ -397,7 +317,7 @@ export class Cluster implements RelayCluster {
     this.#log("relay-lost", { relay, members: gone.length });
     for (const { room, nick, entry } of gone) {
       const link = this.#rooms.get(room);
-      if (link) this.#sync(link, nick);
+      link?.sync(nick);
       const key = presenceKey(room, nick);
       // Every survivor tries; compare-and-set lets only the first one through.
       this.#kv.delete(key, { previousSeq: entry.revision }).catch(() => {});

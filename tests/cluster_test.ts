@@ -130,6 +130,7 @@ Deno.test("the floor is cluster-wide, and voice crosses relays", opts, async () 
   await b.until(() => b.voice.length === 20, "20 voice frames on relay 2");
 
   a.client.talk(false);
+  const before = b.events.length;
   await c.until(() => c.has((e) => e.event === "talk-end" && e.nick === "a"), "a done");
   // Both other relays ask at once: exactly one gets it.
   b.client.talk(true);
@@ -141,8 +142,16 @@ Deno.test("the floor is cluster-wide, and voice crosses relays", opts, async () 
   await sleep(300);
   const winners = ["b", "c"].filter((n) => b.has(talk(n)));
   assert.equal(winners.length, 1, JSON.stringify(b.events));
-  const loser = winners[0] === "b" ? c : b;
-  assert.equal(loser.events.filter(denied).length, 1, JSON.stringify(loser.events));
+  const [loser, loserNick] = winners[0] === "b" ? [c, "c"] : [b, "b"];
+  const fresh = (m: typeof b) => m.events.slice(m === b ? before : 0);
+  assert.equal(fresh(loser).filter(denied).length, 1, JSON.stringify(fresh(loser)));
+  for (const m of [b, c]) {
+    assert.ok(!fresh(m).some(talk(loserNick)), `nobody hears ${loserNick} start talking`);
+    assert.ok(
+      !fresh(m).some((e) => e.event === "talk-end" && e.nick === loserNick),
+      `nor stop: ${JSON.stringify(fresh(m))}`,
+    );
+  }
   await Promise.all([a.client.close(), b.client.close(), c.client.close()]);
   await stop();
 });
