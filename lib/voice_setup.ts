@@ -57,7 +57,10 @@ async function openSink(f: VoiceFlags, notice: (m: string) => void): Promise<Aud
   if (f.speaker === undefined && !f.defaultDevices) return null;
   try {
     const { PortAudioSink } = await import("../audio/portaudio_io.ts");
-    return new PortAudioSink({ device: f.speaker });
+    // One frame of cushion: the jitter buffer already absorbs network jitter, and the
+    // playout loop writes every 20 ms whether or not anyone talks, so the device never
+    // starts from empty; more cushion would only add latency.
+    return new PortAudioSink({ device: f.speaker, prefillFrames: 1 });
   } catch (err) {
     notice(`no speaker: ${reason(err)}`);
     return null;
