@@ -10,7 +10,9 @@ import { helloFrame, RawPeer, RelayProcess } from "./harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const QUEUE = 64 * 1024;
+// Small enough to trip soon, roomy enough that a busy honest reader on a loaded
+// 2-core machine is not mistaken for a stalled one.
+const QUEUE = 512 * 1024;
 const BULK = encodeFrame(FrameType.Text, new Uint8Array(60 * 1024));
 // Rate limits are not under test here; let the honest pair and the bulk sender go fast.
 const ARGS = ["--text-rate", "400", "--text-burst", "400", "--send-queue-bytes", String(QUEUE)];
@@ -71,7 +73,7 @@ async function exchange(relay: RelayProcess, tag: string, count = 300): Promise<
           seen[from].add(v.getUint32(1));
           latencies.push(now - v.getFloat64(5));
         }
-        return seen[from].size >= count;
+        return seen[from].size >= count || p.isClosed;
       },
       `${count} probes from peer ${from}`,
       60_000,
