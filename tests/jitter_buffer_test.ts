@@ -212,3 +212,25 @@ Deno.test("random delay, loss, duplication and reordering: each frame plays once
   assert.ok(st.duplicates > 0 && st.lost > 0);
   assert.ok(maxDepth <= 3 + 4, `depth reached ${maxDepth}`);
 });
+
+Deno.test("a playout clock slower than the talker does not let latency creep up", () => {
+  // 1 % more frames arrive than playout ticks take: without correction the queue
+  // would grow by one frame every two seconds for as long as the talk lasts.
+  const jb = new JitterBuffer();
+  let seq = 0;
+  let depthAtEnd = 0;
+  for (let tick = 0; tick < 3000; tick++) {
+    jb.push(seq, pkt(seq), tick * 20);
+    seq++;
+    if (tick % 100 === 0) {
+      jb.push(seq, pkt(seq), tick * 20);
+      seq++;
+    }
+    jb.pop();
+    depthAtEnd = jb.stats().depth;
+  }
+  const st = jb.stats();
+  assert.ok(depthAtEnd <= st.targetFrames + 2, `depth ${depthAtEnd}, target ${st.targetFrames}`);
+  assert.ok(st.dropped >= 20, `only ${st.dropped} frames skipped for 30 extra`);
+  assert.equal(st.lost, 0);
+});
