@@ -218,7 +218,7 @@ Deno.test("a playout clock slower than the talker does not let latency creep up"
   // would grow by one frame every two seconds for as long as the talk lasts.
   const jb = new JitterBuffer();
   let seq = 0;
-  let depthAtEnd = 0;
+  let maxDepth = 0;
   for (let tick = 0; tick < 3000; tick++) {
     jb.push(seq, pkt(seq), tick * 20);
     seq++;
@@ -227,10 +227,10 @@ Deno.test("a playout clock slower than the talker does not let latency creep up"
       seq++;
     }
     jb.pop();
-    depthAtEnd = jb.stats().depth;
+    if (tick >= 500) maxDepth = Math.max(maxDepth, jb.stats().depth);
   }
   const st = jb.stats();
-  assert.ok(depthAtEnd <= st.targetFrames + 2, `depth ${depthAtEnd}, target ${st.targetFrames}`);
+  assert.ok(maxDepth <= st.targetFrames + 2, `depth ${maxDepth}, target ${st.targetFrames}`);
   assert.ok(st.dropped >= 20, `only ${st.dropped} frames skipped for 30 extra`);
   assert.equal(st.lost, 0);
 });
