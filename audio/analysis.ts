@@ -130,6 +130,48 @@ export function alignedCorrelation(
   return { correlation: correlationAtLag(reference, recording, best), lag: best };
 }
 
+/** Options of {@linkcode windowedCorrelation}. */
+export interface WindowOptions {
+  /** Window length (default 12000 samples, 250 ms at 48 kHz). */
+  windowSamples?: number;
+  /** How far each window may sit from the global alignment (default 9600, 200 ms). */
+  slackSamples?: number;
+}
+
+/**
+ * Like {@linkcode alignedCorrelation}, but for a recording whose timeline may shift a
+ * little as it goes (a receiver that skips a quiet frame to keep latency down, or
+ * pads a stall with silence): each window of the reference that carries sound is
+ * aligned on its own near the global lag, and the result is the energy-weighted mean
+ * of their correlations. A recording of other sound still scores near 0.
+ */
+export function windowedCorrelation(
+  reference: Samples,
+  recording: Samples,
+  options: WindowOptions = {},
+): Alignment {
+  const win = options.windowSamples ?? 12000;
+  const slack = options.slackSamples ?? 9600;
+  const global = alignedCorrelation(reference, recording, recording.length);
+  const floor = rms(reference) * 0.1;
+  let sum = 0;
+  let weights = 0;
+  for (let start = 0; start + win <= reference.length; start += win) {
+    const part = Array.prototype.slice.call(reference, start, start + win) as number[];
+    const level = rms(part);
+    if (level <= floor) continue;
+    const from = Math.max(0, start + global.lag - slack);
+    const to = Math.min(recording.length, start + global.lag + win + slack);
+    if (to - from < win) continue;
+    const seg = Array.prototype.slice.call(recording, from, to) as number[];
+    const best = alignedCorrelation(part, seg, seg.length);
+    const weight = level * level;
+    sum += best.correlation * weight;
+    weights += weight;
+  }
+  return { correlation: weights > 0 ? sum / weights : 0, lag: global.lag };
+}
+
 /** Options of {@linkcode findOnsets}. */
 export interface OnsetOptions {
   /** Quiet samples needed between two bursts (default 2400, i.e. 50 ms at 48 kHz). */

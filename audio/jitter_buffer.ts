@@ -69,7 +69,7 @@ const RECENT_PLAYED = 64;
 const MAX_QUEUED = 256;
 /** A packet this far behind the playout point is a restarted sender, not a late one. */
 const RESYNC_FRAMES = 250;
-/** Ticks the queue must stay above target + 1 before one frame is skipped. */
+/** Ticks the queue must stay above target + 1 before it reports a surplus. */
 const DRIFT_TICKS = 25;
 /** Arrival gaps beyond this are pauses between spurts, not jitter. */
 const MAX_JITTER_SAMPLE_MS = 500;
@@ -131,6 +131,16 @@ export class JitterBuffer {
   /** Whether a spurt is being played out (as opposed to prefilling or idle). */
   get playing(): boolean {
     return this.#playing;
+  }
+
+  /**
+   * True when the queue has stayed above its target for half a second, as it does
+   * when the playout clock runs a little slow or a device underran (which delays
+   * everything after it). The caller may then skip a frame, by calling `pop` once
+   * more in the same tick, preferably one it finds quiet, to give the 20 ms back.
+   */
+  get surplus(): boolean {
+    return this.#playing && this.#excessTicks >= DRIFT_TICKS && this.#queue.has(this.#nextSeq);
   }
 
   /** Snapshot of the counters. */
@@ -249,17 +259,8 @@ export class JitterBuffer {
 
   #catchUp(): void {
     const target = this.targetFrames;
-    // A playout clock a little slower than the talker's (or a device underrun, which
-    // delays everything after it) makes the queue creep up a frame at a time. Once it
-    // has stayed above target for half a second, skip one frame to give the 20 ms back.
     if (this.#depth() > target + 1) this.#excessTicks++;
     else this.#excessTicks = 0;
-    if (this.#excessTicks >= DRIFT_TICKS && this.#queue.has(this.#nextSeq)) {
-      this.#queue.delete(this.#nextSeq);
-      this.#nextSeq = (this.#nextSeq + 1) >>> 0;
-      this.#stats.dropped++;
-      this.#excessTicks = 0;
-    }
     if (this.#depth() <= target + this.#maxExcess) return;
     const newest = this.#newestQueued();
     const keepFrom = (newest - target + 1) >>> 0;

@@ -14,6 +14,7 @@ import { fadeInPlace, fadeOutPlace } from "../audio/fade.ts";
 import { JitterBuffer } from "../audio/jitter_buffer.ts";
 import { mixFrames } from "../audio/mixer.ts";
 import { OpusDecoder } from "../audio/opus_codec.ts";
+import { peakLevel } from "../audio/vad.ts";
 
 interface Talker {
   buffer: JitterBuffer;
@@ -21,6 +22,8 @@ interface Talker {
   lastHeard: number;
 }
 
+/** A frame this quiet may be skipped without anyone hearing a jump. */
+const QUIET_PEAK = 600;
 /** Talkers unheard for this long are forgotten (their decoder freed). */
 const FORGET_AFTER_MS = 30_000;
 
@@ -32,6 +35,8 @@ export class VoicePlayout {
   readonly #loop: Promise<void>;
   /** Frames concealed because a packet was missing. */
   concealed = 0;
+  /** Quiet frames skipped to keep latency from creeping up. */
+  skipped = 0;
   /** Called with each decoded frame of a talker (the echo bot listens here). */
   onDecoded: ((talker: string, pcm: Int16Array) => void) | null = null;
 
@@ -59,7 +64,14 @@ export class VoicePlayout {
     for (const [id, t] of this.#talkers) {
       const pop = t.buffer.pop();
       if (pop.kind === "frame") {
-        const pcm = t.decoder.decode(pop.payload);
+        let pcm = t.decoder.decode(pop.payload);
+        if (t.buffer.surplus && peakLevel(pcm) < QUIET_PEAK) {
+          // The queue has run long: drop this quiet frame (decoded all the same, so
+          // the decoder's state stays continuous) and play the next one in its slot.
+          const next = t.buffer.pop();
+          if (next.kind === "frame") pcm = t.decoder.decode(next.payload);
+          this.skipped++;
+        }
         if (pop.start) fadeInPlace(pcm);
         this.onDecoded?.(id, pcm);
         frames.push(pcm);

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { alignedCorrelation, correlationAtLag, dbfs, findOnsets, rms } from "../audio/analysis.ts";
+import {
+  alignedCorrelation,
+  correlationAtLag,
+  dbfs,
+  findOnsets,
+  rms,
+  windowedCorrelation,
+} from "../audio/analysis.ts";
 
 function noise(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
@@ -68,4 +75,20 @@ Deno.test("findOnsets reports the start of each tone burst", () => {
   // A tiny gap setting splits a burst at its troughs.
   assert.ok(findOnsets(s, 4000, { minGapSamples: 1 }).length > starts.length);
   assert.deepEqual(findOnsets(new Int16Array(100), 1), []);
+});
+
+Deno.test("windowedCorrelation follows a timeline that shifts, and still rejects other sound", () => {
+  let seed = 7;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const source = Int16Array.from({ length: 96000 }, () => Math.round(rand() * 20000));
+  // The recording starts 0.1 s late and skips 20 ms halfway through.
+  const recording = new Int16Array(4800 + source.length);
+  recording.set(source.subarray(0, 48000), 4800);
+  recording.set(source.subarray(48960), 4800 + 48000);
+  const global = alignedCorrelation(source, recording, recording.length);
+  const windowed = windowedCorrelation(source, recording);
+  assert.ok(global.correlation < 0.6, `one global lag fits only half: ${global.correlation}`);
+  assert.ok(windowed.correlation > 0.9, `windowed ${windowed.correlation}`);
+  const other = Int16Array.from({ length: recording.length }, () => Math.round(rand() * 20000));
+  assert.ok(windowedCorrelation(source, other).correlation < 0.2);
 });

@@ -1,7 +1,7 @@
 // Voice end to end through the real relay and real client processes: WAV files
 // standing in for devices, then real PortAudio through a real PulseAudio daemon.
 import assert from "node:assert/strict";
-import { alignedCorrelation, findOnsets } from "../audio/analysis.ts";
+import { findOnsets, windowedCorrelation } from "../audio/analysis.ts";
 import { readWav } from "../audio/wav.ts";
 import { FrameDecoder } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
@@ -69,7 +69,7 @@ Deno.test(
 
     const source = await samplesOf(speech);
     const recording = await samplesOf(out);
-    const { correlation, lag } = alignedCorrelation(source, recording, recording.length - 1);
+    const { correlation, lag } = windowedCorrelation(source, recording);
     const up = voiceWireBytes(proxy.upstream);
     const seconds = up.frames * 0.02;
     console.log(
@@ -145,7 +145,7 @@ Deno.test("full duplex: two talkers at once, the listener hears both", opts, asy
   // Two uncorrelated voices of similar level: each is about half the mix's power,
   // so each correlates near 0.7 with it; a missing talker would be near 0.
   for (const [name, path] of [["alice", a], ["bob", b]]) {
-    const { correlation } = alignedCorrelation(await samplesOf(path), rec, rec.length - 1);
+    const { correlation } = windowedCorrelation(await samplesOf(path), rec);
     console.log(`${name} in the mix: correlation ${correlation.toFixed(3)}`);
     assert.ok(correlation > 0.45, `${name}'s speech missing from the mix (${correlation})`);
   }
@@ -194,7 +194,7 @@ Deno.test(
       proxy.close();
 
       const source = await samplesOf(speech);
-      const inSpk = alignedCorrelation(source, spkRec, spkRec.length - 1);
+      const inSpk = windowedCorrelation(source, spkRec);
       const up = voiceWireBytes(proxy.upstream);
       const perSecond = up.bytes / (up.frames * 0.02);
       console.log(
