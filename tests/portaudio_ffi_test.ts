@@ -9,16 +9,11 @@
  */
 
 import assert from "node:assert/strict";
+import { readWav } from "../audio/wav.ts";
 import { alignedCorrelation, rms } from "../audio/analysis.ts";
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 import { PortAudioSink, PortAudioSource } from "../audio/portaudio_io.ts";
-import {
-  FIXTURE_ALSA_CONFIG,
-  makeSpeech,
-  readWavSamples,
-  startRecording,
-  usePulse,
-} from "./pulse_session.ts";
+import { FIXTURE_ALSA_CONFIG, makeSpeech, startRecording, usePulse } from "./pulse_session.ts";
 
 const pulse = await usePulse();
 // Before PortAudio first loads in this process: its device list is fixed then.
@@ -92,7 +87,7 @@ Deno.test("a tone written by PortAudioSink to spk is recorded from spk.monitor",
 Deno.test("speech played into mic by paplay is captured by PortAudioSource", async () => {
   const dir = await Deno.makeTempDir();
   const wav = await makeSpeech(dir, "Testing the audio messenger, one two three.");
-  const reference = await readWavSamples(wav);
+  const reference = readWav(await Deno.readFile(wav)).samples;
   const source = new PortAudioSource({ device: "am_mic" });
   console.log(`source "${source.name}" latency`, source.latency());
   await source.start();

@@ -110,22 +110,6 @@ export async function startRecording(device: string): Promise<{ stop(): Promise<
   };
 }
 
-/** Reads the 16-bit PCM samples of a WAV file (first `data` chunk). */
-export async function readWavSamples(path: string): Promise<Int16Array> {
-  const bytes = await Deno.readFile(path);
-  const view = new DataView(bytes.buffer);
-  for (let at = 12; at + 8 <= bytes.length;) {
-    const id = new TextDecoder().decode(bytes.subarray(at, at + 4));
-    const size = view.getUint32(at + 4, true);
-    if (id === "data") {
-      const data = bytes.slice(at + 8, at + 8 + size);
-      return new Int16Array(data.buffer, 0, data.length >> 1);
-    }
-    at += 8 + size + (size & 1);
-  }
-  throw new Error(`${path}: no data chunk`);
-}
-
 /** Writes espeak-ng speech of `text` as a 48 kHz mono 16-bit WAV in `dir`. */
 export async function makeSpeech(dir: string, text: string): Promise<string> {
   const raw = `${dir}/speech_raw.wav`;
