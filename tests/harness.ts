@@ -21,6 +21,32 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * Resolves once `pred` holds, re-checked each time the owner calls the listeners
+ * in `listeners` (when new data arrived); rejects after `timeoutMs`.
+ */
+async function waitUntil(
+  listeners: Set<() => void>,
+  pred: () => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  if (pred()) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      listeners.delete(check);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    const check = () => {
+      if (!pred()) return;
+      clearTimeout(timer);
+      listeners.delete(check);
+      resolve();
+    };
+    listeners.add(check);
+  });
+}
+
 /** Collects a process stream as text, line by line. */
 class TextSink {
   text = "";
@@ -46,21 +72,8 @@ class TextSink {
   }
 
   /** Waits until `pred` holds for the text so far. */
-  async until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (pred()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#listeners.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const check = () => {
-        if (!pred()) return;
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-        resolve();
-      };
-      this.#listeners.add(check);
-    });
+  until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return waitUntil(this.#listeners, pred, what, timeoutMs);
   }
 }
 
@@ -426,21 +439,8 @@ export class RawPeer {
   }
 
   /** Waits until `pred` holds over the frames so far. */
-  async until(pred: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-    if (pred()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#listeners.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const check = () => {
-        if (!pred()) return;
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-        resolve();
-      };
-      this.#listeners.add(check);
-    });
+  until(pred: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+    return waitUntil(this.#listeners, pred, what, timeoutMs);
   }
 
   /** Waits for an error frame with `code`; returns its body. */
