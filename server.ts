@@ -185,11 +185,12 @@ async function main(args: string[]): Promise<number> {
       log: (event, fields) => relay.log(event, fields),
     })
     : null;
-  relay.listen();
   const stop = () =>
     relay.shutdown().then(() => cluster?.close()).then(() => Deno.exit(0), () => Deno.exit(0));
+  // Before listening: a signal right after the "listening" line must still shut down in order.
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  relay.listen();
   await relay.serve();
   return 0;
 }
