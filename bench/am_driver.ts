@@ -1,0 +1,186 @@
+/**
+ * The load generator's Audio Messenger client. Senders seal every message with
+ * the real {@linkcode Sealer} (AES-256-GCM under their own sender key) at send
+ * time, so sealing is inside the measured latency; verifying receivers open every
+ * message with the real {@linkcode Opener} and check the intended time inside it.
+ * Every receiver reads whole frames and takes the sender and counter from the
+ * sealed envelope's clear header (session id, counter) to time each delivery.
+ *
+ * @module
+ */
+
+import { deriveRoomKey, Opener, type RoomKey, Sealer, toHex } from "../lib/cipher.ts";
+import { encodeFrame } from "../lib/framing.ts";
+import { encodeJson, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import { ConnWriter } from "./conn_writer.ts";
+import {
+  benchNick,
+  type BenchPeer,
+  DELIVERED_BYTES,
+  type Driver,
+  type PeerOptions,
+  readLoop,
+} from "./driver.ts";
+
+/** Passphrase of the benchmark room. */
+export const BENCH_PASSPHRASE = "benchmark passphrase";
+/** Room of the text benchmark. */
+export const BENCH_ROOM = "bench";
+
+const decoder = new TextDecoder();
+const PONG = encodeFrame(FrameType.Pong);
+// Relayed text frame: 4 length + 1 type + 1 nick length + nick + 34 header + body + 16 tag.
+const SEALED_OVERHEAD = 5 + 1 + 34 + 16;
+const SESSION_AT = 2 + 8; // session id offset inside a sealed text
+const COUNTER_LOW_AT = 2 + 8 + 16 + 4; // low 32 bits of the 64-bit counter
+
+/** A session id whose last four bytes name the sender, so receivers can time it. */
+export function benchSession(index: number): Uint8Array {
+  const s = crypto.getRandomValues(new Uint8Array(16));
+  new DataView(s.buffer).setUint32(12, index);
+  return s;
+}
+
+/** Our protocol, over one room key derived once per generator. */
+export class AmDriver implements Driver {
+  readonly name = "am";
+  readonly #key: RoomKey;
+
+  private constructor(key: RoomKey) {
+    this.#key = key;
+  }
+
+  /** Derives the room key (scrypt, once) and returns the driver. */
+  static async create(room = BENCH_ROOM): Promise<AmDriver> {
+    return new AmDriver(await deriveRoomKey(BENCH_PASSPHRASE, room));
+  }
+
+  /** The room key, for other benchmarks that seal voice. */
+  get key(): RoomKey {
+    return this.#key;
+  }
+
+  /** Connects, says hello and waits for the welcome. */
+  async connect(o: PeerOptions): Promise<BenchPeer> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: o.port });
+    conn.setNoDelay(true);
+    const peer = new AmPeer(conn, this.#key, o);
+    await peer.joined;
+    return peer;
+  }
+}
+
+class AmPeer implements BenchPeer {
+  readonly index: number;
+  verified = 0;
+  failed = 0;
+  lost: string | null = null;
+  readonly joined: Promise<void>;
+  readonly #conn: Deno.Conn;
+  readonly #sealer: Sealer | null;
+  readonly #opener: Opener | null;
+  readonly #o: PeerOptions;
+  readonly #plain: Uint8Array;
+  readonly #writer: ConnWriter;
+
+  constructor(conn: Deno.Conn, key: RoomKey, o: PeerOptions) {
+    this.#conn = conn;
+    this.#writer = new ConnWriter(conn);
+    this.#o = o;
+    this.index = o.index;
+    const nick = benchNick(o.index);
+    const session = benchSession(o.sender ? o.index : 0xffffffff);
+    this.#sealer = o.sender ? new Sealer(key, nick, session) : null;
+    this.#opener = o.verify ? new Opener(key) : null;
+    this.#plain = new Uint8Array(DELIVERED_BYTES - SEALED_OVERHEAD - nick.length);
+    let joinedOk!: () => void;
+    let joinFailed!: (e: Error) => void;
+    this.joined = new Promise((res, rej) => {
+      joinedOk = res;
+      joinFailed = rej;
+    });
+    let inRoom = false;
+    readLoop(
+      conn,
+      (buf, end, now) => {
+        let pos = 0;
+        while (end - pos >= 5) {
+          const len = ((buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) |
+            buf[pos + 3]) >>> 0;
+          if (end - pos < 4 + len) break;
+          const type = buf[pos + 4];
+          if (type === FrameType.Text) {
+            const sealed = pos + 6 + buf[pos + 5];
+            const at = sealed + SESSION_AT + 12;
+            const sender = ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) |
+              buf[at + 3]) >>> 0;
+            const c = sealed + COUNTER_LOW_AT;
+            const seq = ((buf[c] << 24) | (buf[c + 1] << 16) | (buf[c + 2] << 8) | buf[c + 3]) >>>
+              0;
+            o.recorder.delivery(sender, seq, 4 + len, now);
+            if (this.#opener) this.#verify(buf, pos, len, sender, seq);
+          } else if (type === FrameType.Welcome) {
+            inRoom = true;
+            joinedOk();
+          } else if (type === FrameType.Error && !inRoom) {
+            joinFailed(new Error(decoder.decode(buf.subarray(pos + 5, pos + 4 + len))));
+          } else if (type === FrameType.Ping) {
+            this.#write(PONG);
+          }
+          pos += 4 + len;
+        }
+        return pos;
+      },
+      o.pacer,
+      () => inRoom,
+      o.readBufferBytes,
+    ).then(
+      () => this.lost ??= "closed by server",
+      (err) => this.lost ??= String(err),
+    ).finally(() => joinFailed(new Error(`connection ended before the welcome: ${this.lost}`)));
+    const hello = {
+      v: PROTOCOL_VERSION,
+      nick,
+      room: o.room ?? BENCH_ROOM,
+      session: toHex(session),
+      keyId: toHex(key.keyId),
+    };
+    this.#write(encodeFrame(FrameType.Hello, encodeJson(hello)));
+  }
+
+  #verify(buf: Uint8Array, pos: number, len: number, sender: number, seq: number): void {
+    const nickLen = buf[pos + 5];
+    const nick = decoder.decode(buf.subarray(pos + 6, pos + 6 + nickLen));
+    try {
+      const opened = this.#opener!.openText(nick, buf.slice(pos + 6 + nickLen, pos + 4 + len));
+      const t = new DataView(opened.plain.buffer, opened.plain.byteOffset).getFloat64(0);
+      if (t === this.#o.recorder.intended(sender, seq) && opened.counter === seq) this.verified++;
+      else this.failed++;
+    } catch {
+      this.failed++;
+    }
+  }
+
+  send(_seq: number, intended: number): void {
+    new DataView(this.#plain.buffer).setFloat64(0, intended);
+    this.#writer.queue(encodeFrame(FrameType.Text, this.#sealer!.sealText(this.#plain)));
+  }
+
+  flush(): void {
+    this.#writer.flush();
+    if (this.#writer.error) this.lost ??= `write failed: ${this.#writer.error}`;
+  }
+
+  #write(bytes: Uint8Array): void {
+    this.#writer.queue(bytes);
+    this.#writer.flush();
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}

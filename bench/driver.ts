@@ -1,0 +1,137 @@
+/**
+ * What the load generator needs from a protocol: connect one client, register
+ * and join the benchmark room, send numbered messages, and report every message
+ * received to the shared {@linkcode Recorder}. `am_driver.ts` speaks our
+ * protocol, `irc_driver.ts` IRC; the generator does not know which it drives.
+ *
+ * @module
+ */
+
+import type { Recorder } from "./recorder.ts";
+
+/** Bytes a delivered message should take on the receiver's socket, in every protocol. */
+export const DELIVERED_BYTES = 100;
+
+/** One connected, joined client of the generator. */
+export interface BenchPeer {
+  /** Client number (senders are 0..K-1). */
+  readonly index: number;
+  /** Queues message `seq` (1-based, in order) meant to leave at `intended`. */
+  send(seq: number, intended: number): void;
+  /** Writes what is queued. */
+  flush(): void;
+  /** Messages this receiver opened and verified (verifying receivers only). */
+  readonly verified: number;
+  /** Messages that failed to open or verify. */
+  readonly failed: number;
+  /** Set when the connection ended early (with why). */
+  readonly lost: string | null;
+  /** Closes the connection. */
+  close(): void;
+}
+
+/** How to connect one client. */
+export interface PeerOptions {
+  /** Server port on 127.0.0.1. */
+  port: number;
+  /** Client number; also its sender number when it sends. */
+  index: number;
+  /** Whether this client sends. */
+  sender: boolean;
+  /** Whether this client opens and verifies every message it receives. */
+  verify: boolean;
+  /** Where deliveries are recorded. */
+  recorder: Recorder;
+  /** Paces reads during the measurement (null: read as data comes). */
+  pacer: ReadPacer | null;
+  /** Room (IRC: channel "#" + room) to join instead of the benchmark's one. */
+  room?: string;
+  /** Initial read buffer size (default 64 KiB; it grows for bigger frames). */
+  readBufferBytes?: number;
+}
+
+/** A protocol the generator can drive. */
+export interface Driver {
+  /** Name for reports. */
+  readonly name: string;
+  /** Connects, registers and joins; resolves once the client is in the room. */
+  connect(o: PeerOptions): Promise<BenchPeer>;
+}
+
+/** Client nick of client `index`, the same length in every protocol. */
+export function benchNick(index: number): string {
+  return `c${String(index).padStart(4, "0")}`;
+}
+
+/**
+ * Paces the generator's reads once active: after each read a receiver waits for
+ * the next tick before reading again, so at high load one read takes everything
+ * the server sent since the last tick. Without it the generator spends a read
+ * (a few µs in Deno) per message and becomes the bottleneck long before the
+ * servers do. The price is latency resolution: a delivery may be seen up to one
+ * period late, the same for every server.
+ */
+export class ReadPacer {
+  /** Tick period in ms. */
+  readonly periodMs: number;
+  #waiters: (() => void)[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** A pacer ticking every `periodMs` once started. */
+  constructor(periodMs: number) {
+    this.periodMs = periodMs;
+  }
+
+  /** Starts pacing reads. */
+  start(): void {
+    this.#timer ??= setInterval(() => this.#release(), this.periodMs);
+  }
+
+  /** Stops pacing; waiting readers go on at once. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#release();
+  }
+
+  /** Resolves at the next tick, or at once while the pacer is stopped. */
+  wait(): Promise<void> | null {
+    if (this.#timer === undefined) return null;
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #release(): void {
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiting) resolve();
+  }
+}
+
+/** Reads a socket into a growable buffer and hands complete data to `parse`. */
+export async function readLoop(
+  conn: Deno.Conn,
+  parse: (buf: Uint8Array, end: number, now: number) => number,
+  pacer: ReadPacer | null = null,
+  paced: () => boolean = () => true,
+  initial = 65536,
+): Promise<void> {
+  let buf = new Uint8Array(initial);
+  let fill = 0;
+  for (;;) {
+    const tick = paced() ? pacer?.wait() : null;
+    if (tick) await tick;
+    if (fill === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = await conn.read(buf.subarray(fill));
+    if (n === null) return;
+    fill += n;
+    const used = parse(buf, fill, performance.now());
+    if (used > 0) {
+      buf.copyWithin(0, used, fill);
+      fill -= used;
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * One run of the text fan-out benchmark: a fresh server process pinned to its
+ * core, C clients joined to one room, K of them sending open-loop at a fixed
+ * total rate (each message stamped with its intended send time, so a lagging
+ * generator shows up as latency rather than as a slower offered load), and the
+ * deliveries every other client gets, timed against those stamps.
+ *
+ * @module
+ */
+
+import { AmDriver } from "./am_driver.ts";
+import { type BenchPeer, type Driver, ReadPacer } from "./driver.ts";
+import { IrcDriver } from "./irc_driver.ts";
+import {
+  coreBusy,
+  coreTimes,
+  cpuSeconds,
+  freePort,
+  ServerProcess,
+  type ServerSpec,
+  sleep,
+} from "./proc.ts";
+import { Recorder } from "./recorder.ts";
+import { type ServerKind, serverSpec } from "./servers.ts";
+
+/** Parameters of one run. */
+export interface FanoutParams {
+  /** Server under test. */
+  server: ServerKind;
+  /** Clients in the room. */
+  clients: number;
+  /** How many of them send. */
+  senders: number;
+  /** Messages a second, all senders together. */
+  rate: number;
+  /** Sending before the measured window, ms. */
+  warmupMs: number;
+  /** Measured window, ms. */
+  measureMs: number;
+  /** Longest wait for stragglers after sending stops, ms. */
+  drainMs: number;
+  /** Receivers that open and verify every message (our protocol only). */
+  verifiers: number;
+  /** Read pacing period of the receivers in ms (0: none); see {@linkcode ReadPacer}. */
+  readPeriodMs: number;
+  /** Core for the server (null: no pinning). */
+  serverCore: number | null;
+  /** Directory for IRC configs. */
+  dir: string;
+  /** Another way to start the server (profiling, a changed relay); default by kind. */
+  spec?: (port: number) => ServerSpec;
+}
+
+/** What one run measured. */
+export interface FanoutResult {
+  server: ServerKind;
+  clients: number;
+  senders: number;
+  /** Offered messages a second. */
+  rate: number;
+  /** Deliveries a second (delivered window messages / window length). */
+  deliveriesPerSec: number;
+  /** Delivered / expected, for messages meant to leave inside the window. */
+  deliveredFraction: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Average bytes on a receiver's socket per delivered message. */
+  bytesPerDelivery: number;
+  /** Server CPU seconds inside the window, and as a share of one core. */
+  serverCpuSec: number;
+  serverCpuShare: number;
+  /** Generator CPU share of its core inside the window. */
+  generatorCpuShare: number;
+  /** Busy share of each core in the window, irq and softirq included. */
+  coreBusy: number[];
+  /** Messages opened and verified by verifying receivers, and failures. */
+  verified: number;
+  verifyFailed: number;
+  /** Clients whose connection ended during the run. */
+  lostClients: number;
+  /** p99 < 100 ms and ≥ 99.9 % delivered. */
+  sustained: boolean;
+}
+
+let amDriver: AmDriver | null = null;
+
+async function driverFor(kind: ServerKind): Promise<Driver> {
+  if (kind === "am") return amDriver ??= await AmDriver.create();
+  return new IrcDriver(kind);
+}
+
+/** Connects `n` clients, `parallel` at a time (ngircd's accept backlog is 10). */
+async function connectAll(
+  driver: Driver,
+  n: number,
+  parallel: number,
+  make: (i: number) => Parameters<Driver["connect"]>[0],
+): Promise<BenchPeer[]> {
+  const peers: BenchPeer[] = new Array(n);
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      peers[i] = await driver.connect(make(i));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
+  return peers;
+}
+
+/**
+ * Clients joining at once: ngircd's accept backlog is 10; InspIRCd completes a
+ * registration on its once-a-second background pass, so it needs many in flight.
+ */
+export const JOIN_PARALLEL: Record<ServerKind, number> = { am: 16, ngircd: 8, inspircd: 250 };
+
+const DEBUG = Deno.env.get("AM_BENCH_DEBUG") === "1";
+
+/** Waits (at most 20 s) until the server has used < 2 % CPU for 300 ms: joins are done. */
+async function settle(server: ServerProcess): Promise<void> {
+  const end = performance.now() + 20_000;
+  let quiet = 0;
+  let last = server.cpu();
+  while (quiet < 3 && performance.now() < end) {
+    await sleep(100);
+    const now = server.cpu();
+    quiet = now - last <= 0.002 ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+/** Runs once against a fresh server process; always stops it. */
+export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
+  const driver = await driverFor(p.server);
+  const port = freePort();
+  const spec = p.spec?.(port) ?? serverSpec(p.server, port, p.serverCore, p.dir);
+  const server = await ServerProcess.start(spec);
+  const totalMs = p.warmupMs + p.measureMs;
+  const perSender = Math.ceil((p.rate / p.senders) * (totalMs / 1000)) + 2;
+  const rec = new Recorder(p.senders, perSender);
+  let peers: BenchPeer[] = [];
+  const pacer = p.readPeriodMs > 0 ? new ReadPacer(p.readPeriodMs) : null;
+  try {
+    const tJoin = performance.now();
+    pacer?.start(); // joined clients read paced, so the join storm costs fewer reads
+    peers = await connectAll(driver, p.clients, JOIN_PARALLEL[p.server], (i) => ({
+      port,
+      index: i,
+      sender: i < p.senders,
+      verify: i >= p.senders && i < p.senders + p.verifiers,
+      recorder: rec,
+      pacer,
+    }));
+    if (DEBUG) {
+      console.error(
+        `joined ${p.clients} in ${
+          (performance.now() - tJoin).toFixed(0)
+        } ms, server cpu ${server.cpu()} s, gen ${cpuSeconds(Deno.pid)} s`,
+      );
+    }
+    await settle(server);
+    if (DEBUG) console.error(`settled after ${(performance.now() - tJoin).toFixed(0)} ms`);
+    const interval = (1000 * p.senders) / p.rate;
+    const t0 = performance.now() + 20;
+    rec.windowStart = t0 + p.warmupMs;
+    rec.windowEnd = t0 + totalMs;
+    const next = Array.from({ length: p.senders }, (_, k) => t0 + (k * 1000) / p.rate);
+    const seqs = new Array(p.senders).fill(0);
+    let cpu0: [number, number] | null = null;
+    let cpu1: [number, number] | null = null;
+    let cores0 = coreTimes();
+    let cores1 = cores0;
+    const senders = peers.slice(0, p.senders);
+    for (;;) {
+      const now = performance.now();
+      if (!cpu0 && now >= rec.windowStart) {
+        cpu0 = [server.cpu(), cpuSeconds(Deno.pid)];
+        cores0 = coreTimes();
+      }
+      if (now >= rec.windowEnd) {
+        cpu1 = [server.cpu(), cpuSeconds(Deno.pid)];
+        cores1 = coreTimes();
+        break;
+      }
+      for (let k = 0; k < senders.length; k++) {
+        while (next[k] <= now && next[k] < rec.windowEnd) {
+          const seq = ++seqs[k];
+          rec.sending(k, seq, next[k]);
+          senders[k].send(seq, next[k]);
+          next[k] += interval;
+        }
+        senders[k].flush();
+      }
+      await sleep(Number(Deno.env.get("TICK") ?? 1));
+    }
+    const expected = () => rec.sentInWindow * (p.clients - 1);
+    const drainEnd = performance.now() + p.drainMs;
+    while (rec.delivered < expected() && performance.now() < drainEnd) await sleep(10);
+    const seconds = p.measureMs / 1000;
+    const lat = rec.latency;
+    const fraction = expected() > 0 ? rec.delivered / expected() : 0;
+    const p99 = lat.percentile(99);
+    const [s0, g0] = cpu0 ?? cpu1!;
+    const [s1, g1] = cpu1!;
+    if (DEBUG) console.error(rec.timeline.map((x) => x.toFixed(0)).join(" "));
+    return {
+      server: p.server,
+      clients: p.clients,
+      senders: p.senders,
+      rate: p.rate,
+      deliveriesPerSec: rec.delivered / seconds,
+      deliveredFraction: fraction,
+      p50Ms: lat.percentile(50),
+      p99Ms: p99,
+      maxMs: lat.max,
+      bytesPerDelivery: rec.delivered ? rec.deliveredBytes / rec.delivered : 0,
+      serverCpuSec: s1 - s0,
+      serverCpuShare: (s1 - s0) / seconds,
+      generatorCpuShare: (g1 - g0) / seconds,
+      coreBusy: coreBusy(cores0, cores1),
+      verified: peers.reduce((n, x) => n + x.verified, 0),
+      verifyFailed: peers.reduce((n, x) => n + x.failed, 0),
+      lostClients: peers.filter((x) => x.lost !== null).length,
+      sustained: p99 < 100 && fraction >= 0.999,
+    };
+  } finally {
+    pacer?.stop();
+    for (const peer of peers) peer?.close();
+    await server.stop();
+    if (DEBUG) console.error(server.output.slice(-2000));
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The fixed prose of BENCHMARKS.md: how the comparison is kept fair, and the
+ * goals each figure is judged against (from the benchmarks issue).
+ *
+ * @module
+ */
+
+import { AM_BENCH_FLAGS } from "./servers.ts";
+
+/** Figures the goals table needs. */
+export interface Summary {
+  /** Text fan-out per room size: ours and the faster IRC server, deliveries/s; our p99. */
+  [key: `fanout${number}`]: { ours: number; peer: number; p99: number };
+  /** Largest voice fan-out N on time. */
+  voiceListeners?: number;
+  /** Worse direction of one voice stream, socket kbit/s. */
+  voiceKbits?: number;
+  /** Relay KiB per idle connection. */
+  kibPerConn?: number;
+  /** Client start-up median, ms. */
+  startupMs?: number;
+  /** Voice mouth-to-ear p50/p99 through the relay, ms. */
+  voiceLatency?: { p50: number; p99: number };
+}
+
+const yes = (ok: boolean) => ok ? "yes" : "**no**";
+
+/** Rows of the goals table: goal, figure, met. */
+export function goalRows(s: Summary): string[][] {
+  const rows: string[][] = [];
+  for (const key of Object.keys(s).filter((k) => k.startsWith("fanout")) as `fanout${number}`[]) {
+    const f = s[key];
+    rows.push([
+      `text deliveries/s ≥ 1.0× the faster IRC server, ${key.slice(6)} clients, p99 < 100 ms`,
+      `${Math.round(f.ours).toLocaleString("en-US")} vs ${
+        Math.round(f.peer).toLocaleString("en-US")
+      } (${(f.ours / f.peer).toFixed(2)}×), p99 ${f.p99.toFixed(1)} ms`,
+      yes(f.ours >= f.peer && f.p99 < 100),
+    ]);
+  }
+  rows.push(
+    s.voiceLatency
+      ? [
+        "voice mouth-to-ear p50 ≤ 60 ms, p99 ≤ 90 ms",
+        `p50 ${s.voiceLatency.p50.toFixed(1)} ms, p99 ${s.voiceLatency.p99.toFixed(1)} ms`,
+        yes(s.voiceLatency.p50 <= 60 && s.voiceLatency.p99 <= 90),
+      ]
+      : ["voice mouth-to-ear p50 ≤ 60 ms, p99 ≤ 90 ms", "not measured yet (see above)", "–"],
+  );
+  if (s.voiceKbits !== undefined) {
+    rows.push([
+      "≤ 32 kbit/s per voice stream on the wire",
+      `${s.voiceKbits.toFixed(1)} kbit/s socket payload (with TCP/IP headers: see bandwidth)`,
+      yes(s.voiceKbits <= 32),
+    ]);
+  }
+  if (s.voiceListeners !== undefined) {
+    rows.push([
+      "≥ 2000 voice listeners on one core",
+      String(s.voiceListeners),
+      yes(s.voiceListeners >= 2000),
+    ]);
+  }
+  if (s.kibPerConn !== undefined) {
+    rows.push([
+      "≤ 8 KiB per idle connection (stretch ≤ 4 KiB)",
+      `${s.kibPerConn.toFixed(2)} KiB`,
+      yes(s.kibPerConn <= 8),
+    ]);
+  }
+  if (s.startupMs !== undefined) {
+    rows.push([
+      "client start-up < 300 ms",
+      `${Math.round(s.startupMs)} ms`,
+      yes(s.startupMs < 300),
+    ]);
+  }
+  return rows;
+}
+
+/** How the comparison is kept fair, and what it does not control. */
+export function fairnessNotes(): string {
+  return `## How the figures are taken (fairness)
+
+- **Pinning.** scripts/bench.sh runs every generator under \`taskset -c 1\`; each server under
+  test is started by the generator as \`taskset -c 0 …\`, so server and generator each have
+  one core. Each row also gives how busy each core was (irq and softirq included): loopback
+  TCP work done in the kernel is not charged to either process, and **other programs on this
+  shared build machine ran during the benchmark** (other sessions' tests, a PulseAudio
+  daemon at nice −11); a core busier than server + generator shows that load. The figures
+  are therefore noisy; the medians are of three runs.
+- **Fresh process per run.** Every run (every rate step, every repeat, every N) starts a new
+  server process and stops it afterwards.
+- **Same generator, same bytes.** One Deno load generator speaks our protocol and IRC. A
+  message is padded so that what a receiver reads per delivery is 100 bytes in both: our
+  relayed text frame (4 length + 1 type + nick stamp + 34-byte sealed header + 39-byte body
+  + 16-byte tag) and the IRC line \`:c0001!~b@127.0.0.1 PRIVMSG #bench :…\\r\\n\` (InspIRCd's
+  lines come out at 99). The bytes/delivery column is measured, not assumed.
+- **No echo.** Neither our relay nor the IRC servers send a message back to its sender;
+  deliveries are counted at the C − 1 other clients.
+- **Open loop.** Senders follow a schedule fixed in advance (total rate spread evenly over
+  K = 10 senders); each message is stamped with the time it was *meant* to leave, so a
+  lagging generator shows as latency, not as a lighter load. Latency is measured from that
+  intended time to the moment a receiver's read returned it.
+- **Encryption inside the measured path.** Our senders seal every message with the real
+  AES-256-GCM \`Sealer\` when it is due (so sealing time is inside the latency); two
+  receivers in every run open every message with the real \`Opener\` and check the intended
+  time inside it (counts under "verified"). The other receivers time messages by the clear
+  envelope header (sender session and counter) without opening them: opening 10⁵–10⁶
+  messages a second on the generator's one core would make the generator the bottleneck,
+  and a real receiver opens only its own copy on its own machine.
+- **Read pacing.** Joined receivers read at most once per 5 ms (500 clients) or 10 ms (2000
+  clients): at high load one read takes everything since the last, so the generator does
+  not spend a Deno read per message. A delivery can thus be seen up to one period late —
+  the same for every server; it is included in every latency figure.
+- **Generator CPU** is reported for every run. When it nears 100 % of its core the run
+  measures the generator, and that row is a lower bound for the server.
+- **Limits lifted.** Our relay runs with \`${AM_BENCH_FLAGS.join(" ")}\` (its defaults are
+  text 10/s burst 20 per connection, 64 connections per IP, 10,000 clients) and
+  \`--duplex full\` for voice. ngircd: a config written per run, \`Listen = 127.0.0.1\`,
+  \`MaxConnections = 0\`, \`MaxConnectionsIP = 0\`, \`MaxJoins = 0\`, \`MaxPenaltyTime = 0\`
+  (penalties off), DNS/ident/PAM off, long ping timeouts; it drops to user nobody. InspIRCd
+  3: \`<bind address="127.0.0.1">\`, \`threshold\` and \`commandrate\` at 10⁹, \`fakelag="no"\`,
+  send/receive queues 16 MiB, clone limits off, \`resolvehostnames="no"\`, \`useident="no"\`,
+  run with \`--runasroot --nofork\`. Everything listens on 127.0.0.1 only.
+- **Joining.** Clients join in parallel batches: 8 at a time for ngircd (accept backlog 10),
+  250 for InspIRCd (it completes registrations on a once-a-second pass), 16 for ours. The
+  measured window starts once the server has been idle for 300 ms after the last join.`;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make bench` / `deno task bench`: installs what the benchmarks need (Deno, ngircd,
+# InspIRCd), runs every benchmark on loopback with the generator on core 1 and each
+# server on core 0, and writes BENCHMARKS.md at the repository root. Bounded: each
+# benchmark has a time limit; about 8 minutes in all on a 2-core machine
+# (BENCH_QUICK=1: one room size, fewer steps, about 3 minutes).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+bash scripts/bench_install.sh || exit 1
+DENO=.tools/bin/deno
+export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
+
+# 10,000 connections need 10,000 descriptors in the generator and the server each.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [[ $(ulimit -n) -lt 12000 ]]; then
+  echo "bench: ulimit -n is $(ulimit -n); the memory benchmark needs 12000 or more" >&2
+fi
+
+results=$(mktemp -d /tmp/am-bench.XXXXXX)
+echo "bench: results in $results" >&2
+pin_gen=(taskset -c 1)
+[[ $(nproc) -ge 2 ]] || pin_gen=()
+
+step() { # name, time limit in s, command...
+  local name=$1 limit=$2
+  shift 2
+  echo "== $name" >&2
+  if ! timeout --signal=TERM --kill-after=10 "$limit" "$@"; then
+    echo "bench: $name did not finish (time limit ${limit} s or error); its figures are missing" >&2
+  fi
+}
+
+if [[ "${BENCH_QUICK:-}" == 1 ]]; then
+  clients=500 steps=250,1000 mem_clients=5000 repeats=3
+else
+  clients=500,2000 steps=250,500,1000,1500,2000 mem_clients=10000 repeats=3
+fi
+
+step startup 60 $DENO run -A bench/startup.ts --out "$results/startup.json"
+step "voice bandwidth" 60 $DENO run -A bench/voice_bandwidth.ts --out "$results/voice_bandwidth.json"
+step "voice fan-out" 150 "${pin_gen[@]}" $DENO run -A bench/voice_fanout.ts \
+  --out "$results/voice_fanout.json" --steps "$steps"
+step memory 150 "${pin_gen[@]}" $DENO run -A bench/memory.ts \
+  --out "$results/memory.json" --clients "$mem_clients"
+step "text fan-out" 480 "${pin_gen[@]}" $DENO run -A bench/fanout.ts \
+  --out "$results/fanout.json" --clients "$clients" --repeats "$repeats"
+
+# Mouth-to-ear latency needs the client's PortAudio voice pipeline (--mic/--speaker).
+if $DENO run -A client.ts --help 2>/dev/null | grep -q -- "--mic" && [[ -f bench/voice_latency.ts ]]; then
+  step "voice latency" 180 bash -c "eval \"\$(bash scripts/pulse_env.sh start)\" && \
+    $DENO run -A bench/voice_latency.ts --out '$results/voice_latency.md'; \
+    status=\$?; bash scripts/pulse_env.sh stop >/dev/null 2>&1; exit \$status"
+else
+  cat >"$results/voice_latency.md" <<'MD'
+## Voice mouth-to-ear latency: not measured yet
+
+The measurement (tone bursts played into a PulseAudio null sink, captured by client A
+through PortAudio, relayed, played by client B through PortAudio into a second null sink,
+recorded, onsets detected; at least 50 talk spurts, p50/p99, and the same path without the
+relay) needs the client's voice pipeline: `am-client --mic/--speaker` with PortAudio
+devices. When this report was written, `client.ts --help` did not list `--mic`, so there
+was nothing to drive. For reference, shared/SOUND-LAB.md measured the raw PortAudio
+microphone→speaker loop through a Deno jitter buffer at 47–50 ms (56.5 ms with an Opus
+round trip) on this kind of machine, before any relay.
+MD
+fi
+
+$DENO run -A bench/report.ts "$results" >BENCHMARKS.md && echo "bench: wrote BENCHMARKS.md" >&2
