@@ -25,3 +25,5 @@ fi
 
 bash scripts/install_audio.sh
 bash scripts/install_nats.sh
+# `ps` for the test that checks process listings for the passphrase.
+bash scripts/apt_install.sh setup procps
