@@ -31,7 +31,13 @@ export interface RoomPlan {
 
 /** Default plans: 10 senders; ~100k deliveries/s fixed load in both rooms. */
 export const PLANS: Record<number, RoomPlan> = {
-  500: { clients: 500, fixedRate: 200, ladder: [400, 800, 1600], repeats: 3, readPeriodMs: 5 },
+  500: {
+    clients: 500,
+    fixedRate: 200,
+    ladder: [400, 800, 1600, 3200],
+    repeats: 3,
+    readPeriodMs: 5,
+  },
   // Joining 2000 IRC clients takes ngircd ~25 s (every JOIN goes to every member), so
   // the big room gets the fixed load three times and one step up, not a full ladder.
   2000: { clients: 2000, fixedRate: 50, ladder: [100], repeats: 3, readPeriodMs: 10 },
@@ -111,6 +117,8 @@ if (import.meta.main) {
   });
   const dir = Deno.makeTempDirSync({ prefix: "am-bench-" });
   const all: TaggedRun[] = [];
+  // Written after every plan, so a run cut short by its time limit keeps what it had.
+  const save = () => Deno.writeTextFileSync(values.out!, JSON.stringify(all, null, 1));
   for (const clients of values.clients!.split(",").map(Number)) {
     const plan = { ...(PLANS[clients] ?? { ...PLANS[500], clients }) };
     if (values.repeats) plan.repeats = Number(values.repeats);
@@ -126,8 +134,8 @@ if (import.meta.main) {
           dir,
         }),
       );
+      save();
     }
   }
-  Deno.writeTextFileSync(values.out!, JSON.stringify(all, null, 1));
   Deno.removeSync(dir, { recursive: true });
 }

@@ -2,7 +2,7 @@
 # `make bench` / `deno task bench`: installs what the benchmarks need (Deno, ngircd,
 # InspIRCd), runs every benchmark on loopback with the generator on core 1 and each
 # server on core 0, and writes BENCHMARKS.md at the repository root. Bounded: each
-# benchmark has a time limit; about 8 minutes in all on a 2-core machine
+# benchmark has a time limit; about 12 minutes in all on a 2-core machine
 # (BENCH_QUICK=1: one room size, fewer steps, about 3 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +43,7 @@ step "voice fan-out" 150 "${pin_gen[@]}" $DENO run -A bench/voice_fanout.ts \
   --out "$results/voice_fanout.json" --steps "$steps"
 step memory 150 "${pin_gen[@]}" $DENO run -A bench/memory.ts \
   --out "$results/memory.json" --clients "$mem_clients"
-step "text fan-out" 480 "${pin_gen[@]}" $DENO run -A bench/fanout.ts \
+step "text fan-out" 720 "${pin_gen[@]}" $DENO run -A bench/fanout.ts \
   --out "$results/fanout.json" --clients "$clients" --repeats "$repeats"
 
 # Mouth-to-ear latency needs the client's PortAudio voice pipeline (--mic/--speaker).

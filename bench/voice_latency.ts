@@ -1,0 +1,160 @@
+/**
+ * Voice mouth-to-ear latency with real PortAudio through PulseAudio null sinks:
+ * 10 ms tone bursts 400 ms apart are played into the "mic" sink; client A
+ * captures mic.monitor (ALSA device am_mic), the relay forwards, client B plays
+ * to "spk" (am_spk). The daemon's "void" sink hears both sinks through equal
+ * loopbacks, so one recording of void.monitor holds each burst twice: the gap
+ * between the two copies is mouth to ear. The same is done without the relay:
+ * one process captures, Opus-encodes, and hands the packets straight to the
+ * client's own playout (jitter buffer, decoder, speaker), so the relay's share
+ * shows as the difference. Writes a Markdown section for BENCHMARKS.md.
+ *
+ *   deno run -A bench/voice_latency.ts --out FILE.md [--bursts 55]
+ *   (needs a PulseAudio daemon: eval "$(scripts/pulse_env.sh start)")
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { findOnsets } from "../audio/analysis.ts";
+import { FIXTURE_ALSA_CONFIG, startRecording, usePulse } from "../tests/pulse_session.ts";
+import { ClientProcess, RelayProcess } from "../tests/harness.ts";
+import { median } from "./fanout.ts";
+import { sleep } from "./proc.ts";
+
+const RATE = 48000;
+const SPACING_MS = 400;
+
+/** Latencies (ms) of each burst heard on both sinks, paired by the burst schedule. */
+export function pairOnsets(onsets: number[], spacingMs = SPACING_MS): number[] {
+  if (onsets.length === 0) return [];
+  const first = onsets[0];
+  const spacing = (spacingMs / 1000) * RATE;
+  const isMic = (o: number) => {
+    const k = Math.round((o - first) / spacing);
+    return Math.abs(o - first - k * spacing) < RATE * 0.004;
+  };
+  const out: number[] = [];
+  for (let i = 0; i < onsets.length; i++) {
+    if (!isMic(onsets[i])) continue;
+    const next = onsets.slice(i + 1).find((o) => !isMic(o));
+    if (next !== undefined && next - onsets[i] < spacing) {
+      out.push(((next - onsets[i]) / RATE) * 1000);
+    }
+  }
+  return out;
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
+}
+
+async function makeBursts(path: string, n: number): Promise<void> {
+  const pad = (SPACING_MS - 10) / 1000;
+  const args = ["-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "0.01", "sine", "1000"];
+  args.push("vol", "0.8", "pad", "0", String(pad), "repeat", String(n - 1));
+  const made = await new Deno.Command("sox", { args, stderr: "null" }).output();
+  if (!made.success) throw new Error("sox could not make the tone bursts");
+}
+
+async function playAndRecord(env: Record<string, string>, bursts: string): Promise<Int16Array> {
+  const rec = await startRecording("void.monitor");
+  await new Deno.Command("paplay", { args: ["--device=mic", bursts], env }).output();
+  await sleep(600);
+  return await rec.stop();
+}
+
+/** Through the relay: two real clients with PortAudio devices. */
+async function viaRelay(env: Record<string, string>, bursts: string): Promise<number[]> {
+  const relay = await RelayProcess.start();
+  const penv = { ...env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG };
+  const bob = ClientProcess.start(relay.port, {
+    nick: "bob",
+    env: penv,
+    args: ["--speaker", "am_spk"],
+  });
+  const alice = ClientProcess.start(relay.port, {
+    nick: "alice",
+    env: penv,
+    args: ["--mic", "am_mic", "--vad-hangover-ms", "5000"],
+  });
+  try {
+    await Promise.all([alice.ready(), bob.ready()]);
+    await alice.send("[audio]");
+    await bob.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "alice talking");
+    await sleep(300);
+    return pairOnsets(findOnsets(await playAndRecord(env, bursts), 8000, { minGapSamples: 480 }));
+  } finally {
+    await Promise.all([alice.kill("SIGTERM"), bob.kill("SIGTERM")]);
+    await relay.stop();
+  }
+}
+
+/** Without the relay: capture → Opus → the client's playout, in one process. */
+async function direct(env: Record<string, string>, bursts: string): Promise<number[]> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./voice_loop.ts", import.meta.url).pathname],
+    env: { ...env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read(); // "ready": devices open, loop running
+  await sleep(300);
+  const rec = await playAndRecord(env, bursts);
+  await child.stdin.close();
+  reader.releaseLock();
+  await child.stdout.cancel();
+  await child.status;
+  return pairOnsets(findOnsets(rec, 8000, { minGapSamples: 480 }));
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      out: { type: "string", default: "bench/results/voice_latency.md" },
+      bursts: { type: "string", default: "55" },
+    },
+  });
+  const pulse = await usePulse();
+  const dir = await Deno.makeTempDir({ prefix: "am-bench-latency-" });
+  try {
+    const bursts = `${dir}/bursts.wav`;
+    const n = Number(values.bursts);
+    await makeBursts(bursts, n);
+    const relayed = await viaRelay(pulse.env, bursts);
+    const local = await direct(pulse.env, bursts);
+    const row = (name: string, xs: number[]) =>
+      `| ${name} | ${xs.length}/${n} | ${median(xs).toFixed(1)} | ${
+        percentile(xs, 99).toFixed(1)
+      } | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} |`;
+    const md = [
+      "## Voice mouth-to-ear latency (real PortAudio through PulseAudio null sinks)",
+      "",
+      `${n} tone bursts (10 ms, 1 kHz) ${SPACING_MS} ms apart played into the "mic" sink; each`,
+      'burst\'s copy on the "spk" sink found in one recording of both (void.monitor).',
+      "",
+      "| path | bursts heard | p50 ms | p99 ms | range ms |",
+      "| --- | ---: | ---: | ---: | ---: |",
+      row("client A → relay → client B (am-client --mic am_mic / --speaker am_spk)", relayed),
+      row("same capture, Opus and playout in one process, no relay, no network", local),
+      "",
+      `The relay and the network on loopback add ${
+        (median(relayed) - median(local)).toFixed(1)
+      } ms at the median.`,
+      "",
+    ].join("\n");
+    console.log(md);
+    Deno.writeTextFileSync(values.out!, md);
+    Deno.writeTextFileSync(
+      values.out!.replace(/\.md$/, ".json"),
+      JSON.stringify({ relayed, local, p50: median(relayed), p99: percentile(relayed, 99) }),
+    );
+  } finally {
+    pulse.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
