@@ -292,3 +292,27 @@ Deno.test("mouth-to-ear latency through real devices (printed)", opts, async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the echo bot plays back what it heard once the talker is done", opts, async () => {
+  const dir = await Deno.makeTempDir();
+  const speech = await speechFile(dir, "e", "Sound check, one two, one two");
+  const relay = await RelayProcess.start();
+  const bot = ClientProcess.start(relay.port, { nick: "echo", args: ["--echo-bot"] });
+  await bot.ready();
+  const out = `${dir}/heard.wav`;
+  const alice = ClientProcess.start(relay.port, {
+    nick: "alice",
+    args: ["--mic", speech, "--speaker", out],
+  });
+  await alice.ready();
+  await alice.send("[audio]");
+  await alice.waitFor((e) => e.event === "talk-end" && e.nick === "alice", "alice done", 20000);
+  await alice.waitFor((e) => e.event === "talk-start" && e.nick === "echo", "echo replays", 10000);
+  await alice.waitFor((e) => e.event === "talk-end" && e.nick === "echo", "echo done", 20000);
+  await Promise.all([alice.finish(), bot.kill("SIGTERM")]);
+  await relay.stop();
+  const { correlation } = windowedCorrelation(await samplesOf(speech), await samplesOf(out));
+  console.log(`echo replay correlation ${correlation.toFixed(3)}`);
+  assert.ok(correlation > SAME_SPEECH, `the replay does not match the speech (${correlation})`);
+  await Deno.remove(dir, { recursive: true });
+});
