@@ -84,6 +84,11 @@ export class RelayProcess {
   readonly #stderr: TextSink;
   readonly status: Promise<Deno.CommandStatus>;
 
+  /** Process id, for measurements. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   private constructor(port: number, child: Deno.ChildProcess) {
     this.port = port;
     this.#child = child;
@@ -169,6 +174,11 @@ export class ClientProcess {
   readonly #stderr: TextSink;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   readonly status: Promise<Deno.CommandStatus>;
+
+  /** Process id, for measurements. */
+  get pid(): number {
+    return this.#child.pid;
+  }
 
   private constructor(child: Deno.ChildProcess) {
     this.#child = child;
