@@ -116,7 +116,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       out: { type: "string", default: "bench/results/voice_latency.md" },
-      bursts: { type: "string", default: "55" },
+      bursts: { type: "string", default: "80" },
     },
   });
   const pulse = await usePulse();

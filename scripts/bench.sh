@@ -66,4 +66,5 @@ round trip) on this kind of machine, before any relay.
 MD
 fi
 
-$DENO run -A bench/report.ts "$results" >BENCHMARKS.md && echo "bench: wrote BENCHMARKS.md" >&2
+$DENO run -A bench/report.ts "$results" >BENCHMARKS.md && $DENO fmt -q BENCHMARKS.md &&
+  echo "bench: wrote BENCHMARKS.md" >&2
