@@ -185,13 +185,13 @@ async function main(args: string[]): Promise<number> {
       log: (event, fields) => relay.log(event, fields),
     })
     : null;
-  const stop = () =>
-    relay.shutdown().then(() => cluster?.close()).then(() => Deno.exit(0), () => Deno.exit(0));
   // Before listening: a signal right after the "listening" line must still shut down in order.
+  const stop = () => void relay.shutdown();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   relay.listen();
-  await relay.serve();
+  await relay.serve(); // returns once a shutdown has said goodbye to every client
+  await cluster?.close().catch(() => {});
   return 0;
 }
 

@@ -42,6 +42,7 @@ export class Relay implements RelayContext {
   #listener: Deno.Listener | null = null;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #stopping = false;
+  #stopped: Promise<void> | undefined;
   #cluster: RelayCluster | null = null;
 
   /** A relay with `options` over the defaults; `log` defaults to stderr lines. */
@@ -85,7 +86,7 @@ export class Relay implements RelayContext {
     return addr;
   }
 
-  /** Accepts connections until {@linkcode shutdown}. */
+  /** Accepts connections until {@linkcode shutdown}, and resolves once that has finished. */
   async serve(): Promise<void> {
     if (!this.#listener) this.listen();
     try {
@@ -93,11 +94,17 @@ export class Relay implements RelayContext {
     } catch (err) {
       if (!this.#stopping) throw err;
     }
+    // The listener closes first thing in a shutdown; the goodbyes are still being written.
+    await this.#stopped;
   }
 
   /** Tells every client the relay is going away, flushes, and closes everything. */
-  async shutdown(reason = "relay shutting down"): Promise<void> {
-    if (this.#stopping) return;
+  shutdown(reason = "relay shutting down"): Promise<void> {
+    this.#stopped ??= this.#shutdown(reason);
+    return this.#stopped;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#sweeper);
     try {

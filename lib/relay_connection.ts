@@ -26,7 +26,7 @@ import {
   type TalkRequest,
 } from "./protocol.ts";
 import type { Delivery, Room } from "./room.ts";
-import { type Priority, SendQueue } from "./send_queue.ts";
+import { batchedScheduler, type Priority, SendQueue } from "./send_queue.ts";
 import { TokenBucket } from "./token_bucket.ts";
 import { recentTextsOf } from "./room_history.ts";
 import type { LogValue } from "./log.ts";
@@ -52,6 +52,8 @@ export interface RelayContext {
 const READ_MIN = 256;
 const READ_MAX = 64 * 1024;
 const PONG = encodeFrame(FrameType.Pong);
+/** One flush turn for every connection of the relay (see batchedScheduler). */
+const flushAll = batchedScheduler();
 // Text tokens the relay allows beyond the advertised burst, in seconds of rate.
 const JITTER_ALLOWANCE_S = 0.25;
 // Malformed frames after the hello are answered one by one with a non-fatal
@@ -118,6 +120,7 @@ export class RelayConnection implements Delivery {
       o.queue,
       () => this.#slowConsumer(),
       () => this.close("write failed"),
+      flushAll,
     );
     const now = Date.now();
     // The advertised burst plus a quarter second of tokens: a client that sends
