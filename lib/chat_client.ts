@@ -11,18 +11,11 @@
 
 import type { RelayAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
-import {
-  CipherError,
-  deriveRoomKey,
-  newSessionId,
-  Opener,
-  type RoomKey,
-  Sealer,
-  toHex,
-} from "./cipher.ts";
+import { deriveRoomKey, newSessionId, Opener, type RoomKey, Sealer, toHex } from "./cipher.ts";
 import type { ClientEvent } from "./events.ts";
 import { encodeFrame } from "./framing.ts";
-import { DuplicateFilter, Outbox } from "./outbox.ts";
+import { Outbox } from "./outbox.ts";
+import { RoomInbox } from "./room_inbox.ts";
 import {
   ACK_FORWARDED,
   decodeAck,
@@ -34,8 +27,6 @@ import {
   FrameType,
   type Member,
   PROTOCOL_VERSION,
-  splitIdStamp,
-  splitNickStamp,
   type TalkState,
   type Welcome,
   type WhoReply,
@@ -89,9 +80,7 @@ export class ChatClient {
   readonly #sealer: Sealer;
   readonly #opener: Opener;
   readonly #outbox = new Outbox();
-  readonly #dups = new DuplicateFilter();
-  readonly #badPassphrase = new Set<string>();
-  readonly #byId = new Map<number, Member>();
+  readonly #inbox: RoomInbox;
   #link: ClientLink | null = null;
   #joined = false;
   #everJoined = false;
@@ -100,13 +89,17 @@ export class ChatClient {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #drainWaiters: (() => void)[] = [];
   #onJoined: (() => void) | null = null;
-  /** Members of the room by nick, as the relay last told. */
-  readonly members = new Map<string, Member>();
 
   private constructor(o: ChatClientOptions, key: RoomKey) {
     this.#o = o;
     this.#sealer = new Sealer(key, o.nick, newSessionId());
     this.#opener = new Opener(key);
+    this.#inbox = new RoomInbox(this.#opener, o.nick, o.room, o.onEvent, o.onVoice);
+  }
+
+  /** Members of the room by nick, as the relay last told. */
+  get members(): Map<string, Member> {
+    return this.#inbox.members;
   }
 
   /** Derives the room key (scrypt, about 100–200 ms) and builds a client. */
@@ -242,7 +235,7 @@ export class ChatClient {
     const wasJoined = this.#joined;
     this.#joined = false;
     this.#link = null;
-    this.#byId.clear();
+    this.#inbox.forgetIds();
     if (this.#closing) return;
     if (
       why instanceof ClientFatalError && why.code !== "nick-taken" && !wasJoined &&
@@ -264,9 +257,9 @@ export class ChatClient {
       case FrameType.Welcome:
         return this.#welcome(decodeJson<Welcome>(payload));
       case FrameType.Text:
-        return this.#text(payload);
+        return this.#inbox.text(payload);
       case FrameType.Voice:
-        return this.#voice(payload);
+        return this.#inbox.voice(payload);
       case FrameType.Ack: {
         const { seq, status } = decodeAck(payload);
         this.#outbox.ack(seq, status === ACK_FORWARDED);
@@ -276,13 +269,12 @@ export class ChatClient {
       }
       case FrameType.Joined: {
         const m = decodeJson<Member>(payload);
-        this.#addMember(m);
+        this.#inbox.add(m);
         return this.#o.onEvent({ event: "joined", nick: m.nick, room: this.#o.room });
       }
       case FrameType.Left: {
         const m = decodeJson<Member>(payload);
-        this.members.delete(m.nick);
-        this.#byId.delete(m.id);
+        this.#inbox.remove(m);
         return this.#o.onEvent({ event: "left", nick: m.nick, room: this.#o.room });
       }
       case FrameType.WhoReply: {
@@ -318,9 +310,7 @@ export class ChatClient {
   }
 
   #welcome(w: Welcome): void {
-    this.members.clear();
-    this.#byId.clear();
-    for (const m of w.members) this.#addMember(m);
+    this.#inbox.reset(w.members);
     this.#bucket = new TokenBucket(w.limits.textRate * 0.95, w.limits.textBurst, Date.now());
     this.#joined = true;
     const members = w.members.map((m) => m.nick);
@@ -339,69 +329,6 @@ export class ChatClient {
     this.#onJoined = null;
     this.#outbox.resetConnection(rejoined);
     this.#flush();
-  }
-
-  #addMember(m: Member): void {
-    this.members.set(m.nick, m);
-    this.#byId.set(m.id, m);
-    if (m.nick !== this.#o.nick && m.keyId !== this.#opener.keyId) {
-      this.#reportBadPassphrase(m.nick);
-    }
-  }
-
-  #reportBadPassphrase(nick: string): void {
-    if (this.#badPassphrase.has(nick)) return;
-    this.#badPassphrase.add(nick);
-    this.#o.onEvent({
-      event: "error",
-      code: "bad-passphrase",
-      from: nick,
-      message: `${nick}'s messages use a different passphrase`,
-    });
-  }
-
-  #text(payload: Uint8Array): void {
-    const { nick, sealed } = splitNickStamp(payload);
-    try {
-      const opened = this.#opener.openText(nick, sealed);
-      const body = decodeJson<{ n: number; text: string; ts: number }>(opened.plain);
-      if (!this.#dups.firstTime(opened.session, body.n)) return;
-      this.#o.onEvent({
-        event: "text",
-        from: nick,
-        room: this.#o.room,
-        text: String(body.text),
-        ts: body.ts,
-      });
-    } catch (err) {
-      this.#cipherError(err, nick);
-    }
-  }
-
-  #voice(payload: Uint8Array): void {
-    const { id, sealed } = splitIdStamp(payload);
-    const from = this.#byId.get(id);
-    if (!from || !this.#o.onVoice) return;
-    try {
-      const opened = this.#opener.openVoice(from, sealed);
-      this.#o.onVoice(from, opened.counter, opened.plain);
-    } catch (err) {
-      this.#cipherError(err, from.nick);
-    }
-  }
-
-  #cipherError(err: unknown, nick: string): void {
-    if (!(err instanceof CipherError)) {
-      this.#o.onEvent({
-        event: "error",
-        code: "tampered",
-        from: nick,
-        message: `unreadable message from ${nick}`,
-      });
-      return;
-    }
-    if (err.code === "bad-passphrase") return this.#reportBadPassphrase(nick);
-    this.#o.onEvent({ event: "error", code: err.code, from: nick, message: err.message });
   }
 
   #flush(): void {

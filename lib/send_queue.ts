@@ -43,13 +43,15 @@ export class SendQueue {
   #drained: (() => void)[] = [];
   readonly #schedule: (flush: () => void) => void;
   readonly #flushNow = () => void this.#flush();
+  #patient = false;
   /** Voice frames dropped because the reader was behind. */
   droppedVoice = 0;
 
   /**
    * `onOverflow` runs once when text or control frames pass the limit;
-   * `onError` when a write fails (the peer went away). `schedule` decides when a
-   * flush runs: by default at the end of this turn (a microtask).
+   * `onError` when a write fails (the peer went away). A flush runs at the end of
+   * this turn (a microtask), or, while frames pile up faster than they are written,
+   * when `schedule` says (by default the same).
    */
   constructor(
     writer: ByteWriter,
@@ -89,7 +91,8 @@ export class SendQueue {
     if (!this.#flushing) {
       this.#flushing = true;
       // Defer so that every frame queued meanwhile joins one write.
-      this.#schedule(this.#flushNow);
+      if (this.#patient) this.#schedule(this.#flushNow);
+      else queueMicrotask(this.#flushNow);
     }
     return true;
   }
@@ -129,6 +132,10 @@ export class SendQueue {
   }
 
   #takeBatch(): Uint8Array {
+    // Frames piling up between flushes mean writes are the bottleneck: wait for the
+    // shared (later) flush turn from now on. A lone frame means they are not: go
+    // back to flushing at once, which keeps voice to many listeners on time.
+    this.#patient = this.#chunks.length > 1;
     if (this.#chunks.length === 1 || this.#chunks[0].length >= MAX_BATCH) {
       return this.#chunks.shift()!;
     }

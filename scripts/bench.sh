@@ -66,5 +66,10 @@ round trip) on this kind of machine, before any relay.
 MD
 fi
 
+step "voice CPU" 90 bash -c "{ printf '## Voice CPU per talker and listener\n\n\`deno run -A bench/voice_cpu.ts\`\n\n\`\`\`\n'; \
+  $DENO run -A bench/voice_cpu.ts --seconds 20; printf '\`\`\`\n'; } >'$results/voice_cpu.md'"
+step cluster 240 bash -c "{ printf '## Relays clustered over NATS\n\n\`deno run -A bench/cluster.ts\` (relays, nats-server and the driver share both cores)\n\n'; \
+  $DENO run -A bench/cluster.ts; printf '\nHow the design grows to many machines, and where it stops: docs/CLUSTER.md.\n'; } >'$results/cluster.md'"
+
 $DENO run -A bench/report.ts "$results" >BENCHMARKS.md && $DENO fmt -q BENCHMARKS.md &&
   echo "bench: wrote BENCHMARKS.md" >&2
