@@ -28,15 +28,20 @@ const SPACING_MS = 400;
 /** Latencies (ms) of each burst heard on both sinks, paired by the burst schedule. */
 export function pairOnsets(onsets: number[], spacingMs = SPACING_MS): number[] {
   if (onsets.length === 0) return [];
-  const first = onsets[0];
   const spacing = (spacingMs / 1000) * RATE;
+  // Microphone copies sit on the playback grid. The grid is followed from one mic
+  // onset to the next (not from the first), because the sound server's clocks drift
+  // a little against each other: about 0.07 ms a burst here, more than a fixed
+  // tolerance allows over 80 bursts.
+  let lastMic = onsets[0];
   const isMic = (o: number) => {
-    const k = Math.round((o - first) / spacing);
-    return Math.abs(o - first - k * spacing) < RATE * 0.004;
+    const k = Math.max(1, Math.round((o - lastMic) / spacing));
+    return o === lastMic || Math.abs(o - lastMic - k * spacing) < RATE * 0.004;
   };
   const out: number[] = [];
   for (let i = 0; i < onsets.length; i++) {
     if (!isMic(onsets[i])) continue;
+    lastMic = onsets[i];
     const next = onsets.slice(i + 1).find((o) => !isMic(o));
     if (next !== undefined && next - onsets[i] < spacing) {
       out.push(((next - onsets[i]) / RATE) * 1000);
