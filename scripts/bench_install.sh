@@ -5,34 +5,18 @@
 # addresses; the benchmark wants nothing but its own loopback instances, so a
 # service started by this install is stopped again.
 set -euo pipefail
+cd "$(dirname "$0")"
 
-PACKAGES=(ngircd inspircd)
 missing=()
-for pkg in "${PACKAGES[@]}"; do
+for pkg in ngircd inspircd; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "installed" ]] || missing+=("$pkg")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "bench_install: missing ${missing[*]}; this script needs apt-get (Debian/Ubuntu)." >&2
-  exit 1
-fi
+bash apt_install.sh bench_install "${missing[@]}"
 SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null 2>&1 || { echo "bench_install: run as root: apt-get install ${missing[*]}" >&2; exit 1; }
-  SUDO=(sudo)
-fi
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-echo "bench_install: installing ${missing[*]} ..." >&2
-if ! "${SUDO[@]}" apt-get update >"$log" 2>&1 ||
-  ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-  cat "$log" >&2
-  echo "bench_install: installing ${missing[*]} failed (see above)." >&2
-  exit 1
-fi
+[[ $(id -u) -eq 0 ]] || SUDO=(sudo)
 for svc in "${missing[@]}"; do
   "${SUDO[@]}" service "$svc" stop >/dev/null 2>&1 || true
 done
