@@ -7,12 +7,11 @@
  * @module
  */
 
+import { RELAY_RUN_ARGS } from "../tests/harness.ts";
 import type { ServerSpec } from "./proc.ts";
 
 /** Which server a benchmark drives. */
 export type ServerKind = "am" | "ngircd" | "inspircd";
-
-const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Flags that lift our relay's defaults (text 10/s burst 20, 64 per IP, 10000 clients). */
 export const AM_BENCH_FLAGS = [
@@ -36,10 +35,7 @@ export function amSpec(port: number, core: number | null, extra: string[] = []):
     core,
     cmd: [
       Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-env",
-      `${ROOT}server.ts`,
+      ...RELAY_RUN_ARGS,
       "--host",
       "127.0.0.1",
       "--port",

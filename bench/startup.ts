@@ -9,13 +9,12 @@
  * @module
  */
 
+import { CLIENT_RUN_ARGS } from "../tests/harness.ts";
 import { parseArgs } from "node:util";
 import { deriveRoomKey } from "../lib/cipher.ts";
 import { median } from "./fanout.ts";
 import { freePort, ServerProcess } from "./proc.ts";
 import { amSpec } from "./servers.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Start-up figures, ms. */
 export interface StartupResult {
@@ -34,13 +33,7 @@ async function timeToReady(port: number, nick: string): Promise<number> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      `${ROOT}client.ts`,
+      ...CLIENT_RUN_ARGS,
       `127.0.0.1:${port}`,
       "--nick",
       nick,

@@ -13,6 +13,19 @@ const DENO = Deno.execPath();
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+/** `deno run` arguments of the relay, with the permissions it is shipped with. */
+export const RELAY_RUN_ARGS = ["run", "--allow-net", "--allow-env", `${ROOT}server.ts`];
+/** `deno run` arguments of the client, with the permissions it is shipped with. */
+export const CLIENT_RUN_ARGS = [
+  "run",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-ffi",
+  `${ROOT}client.ts`,
+];
+
 /** A TCP port that was free a moment ago. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -101,10 +114,7 @@ export class RelayProcess {
   static async start(args: string[] = [], port = freePort()): Promise<RelayProcess> {
     const child = new Deno.Command(DENO, {
       args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        `${ROOT}server.ts`,
+        ...RELAY_RUN_ARGS,
         "--host",
         "127.0.0.1",
         "--port",
@@ -193,18 +203,9 @@ export class ClientProcess {
     const env: Record<string, string> = { NO_COLOR: "1", ...spec.env };
     const passphrase = spec.passphrase === undefined ? "test passphrase" : spec.passphrase;
     if (passphrase !== null) env.AM_PASSPHRASE = passphrase;
-    const runClient = [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      `${ROOT}client.ts`,
-    ];
     const child = new Deno.Command(spec.binary ?? DENO, {
       args: [
-        ...(spec.binary ? [] : runClient),
+        ...(spec.binary ? [] : CLIENT_RUN_ARGS),
         spec.address ?? `127.0.0.1:${port}`,
         "--nick",
         spec.nick,
