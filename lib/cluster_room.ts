@@ -12,7 +12,8 @@
 import type { Subscription } from "nats";
 import type { Presence } from "./cluster_presence.ts";
 import { encodeFrame } from "./framing.ts";
-import { decodeJson, encodeJson, FrameType, type TalkState } from "./protocol.ts";
+import { decodeJson, encodeJson, FrameType, splitNickStamp, type TalkState } from "./protocol.ts";
+import { recentTextsOf } from "./room_history.ts";
 import { RemoteMember } from "./remote_member.ts";
 import type { Room } from "./room.ts";
 
@@ -89,8 +90,13 @@ export class RoomLink {
   /** Handles a frame another relay published for this room. */
   inbound(frame: Uint8Array): void {
     switch (frame[4]) {
-      case FrameType.Text:
+      case FrameType.Text: {
+        // Kept with the local texts, so a member who fails over to this relay and
+        // resumes also gets what crossed from other relays while it was away.
+        const { nick } = splitNickStamp(frame.subarray(5));
+        recentTextsOf(this.room).add(nick, frame, Date.now());
         return this.room.fanOut(frame, "text");
+      }
       case FrameType.Voice:
         return this.room.fanOut(frame, "voice");
       case FrameType.TalkState: {

@@ -22,6 +22,7 @@ import { RelayConnection, type RelayContext } from "./relay_connection.ts";
 import type { RelayCluster } from "./relay_cluster.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./relay_options.ts";
 import { Room } from "./room.ts";
+import { recentTextsOf } from "./room_history.ts";
 
 /** Raised when the relay cannot listen (port in use, bad address, no permission). */
 export class ListenError extends Error {
@@ -122,6 +123,16 @@ export class Relay implements RelayContext {
     await Promise.all(waits);
   }
 
+  /** The room's recent texts for a resuming member: this relay's, or a longer list from the cluster. */
+  async recentTexts(conn: RelayConnection): Promise<Uint8Array[]> {
+    const room = conn.room!;
+    const local = recentTextsOf(room).except(conn.member.nick, Date.now());
+    if (!this.#cluster) return local;
+    const remote = await this.#cluster.recentTexts(room, conn.member.nick).catch(() => []);
+    // One relay's list, in its order: merging two could reorder what it shows.
+    return remote.length > local.length ? remote : local;
+  }
+
   /** Logs one event. */
   log(event: string, fields: Record<string, LogValue>): void {
     this.#log(event, fields);
@@ -149,17 +160,22 @@ export class Relay implements RelayContext {
 
   /** Admits a connection to the room its hello names, or says why not. */
   join(conn: RelayConnection, hello: Hello): ErrorBody | null {
-    const same = this.#rooms.get(hello.room)?.get(hello.nick);
-    if (same?.close && same.member.session === hello.session) {
-      // The same client session coming back before its old socket timed out
-      // (or, in a cluster, failing over from another relay).
-      same.close("replaced by a new connection of the same session");
-    }
+    // The same client session coming back before its old socket timed out, or, in
+    // a cluster, failing over from another relay: the new connection replaces it.
+    const replace = (room: Room | undefined) => {
+      const same = room?.get(hello.nick);
+      if (same?.close && same.member.session === hello.session) {
+        same.close("replaced by a new connection of the same session");
+      }
+    };
+    replace(this.#rooms.get(hello.room));
     let room = this.#rooms.get(hello.room);
     if (!room) {
       room = new Room(hello.room, this.options.duplex);
       this.#rooms.set(hello.room, room);
       this.#cluster?.openRoom(room);
+      // Opening mirrors the cluster's members, possibly this session on a dead relay.
+      replace(room);
     }
     if (room.has(hello.nick)) {
       this.#releaseRoom(room);

@@ -48,6 +48,11 @@ export interface RelayCluster {
   claimFloor(room: Room, nick: string): Promise<string | null>;
   /** The local member `nick` stopped talking (request, timeout or leave). */
   releaseFloor(room: Room, nick: string): void;
+  /**
+   * The recent texts of `room` as the other relays kept them, except those of
+   * `nick`: the longest answer within a short wait, for a member that resumes here.
+   */
+  recentTexts(room: Room, nick: string): Promise<Uint8Array[]>;
   /** Withdraws this relay from the cluster and closes the NATS connection. */
   close(): Promise<void>;
 }

@@ -44,6 +44,8 @@ export interface RelayContext {
   talk(conn: RelayConnection, on: boolean): void;
   /** Logs one event. */
   log(event: string, fields: Record<string, LogValue>): void;
+  /** Recent texts of the connection's room for it to resume with (not its own). */
+  recentTexts(conn: RelayConnection): Promise<Uint8Array[]>;
 }
 
 // Idle connections keep their read buffer for life: start small (a hello, a text
@@ -90,6 +92,8 @@ export class RelayConnection implements Delivery {
   #nickStamp: Uint8Array = new Uint8Array(0);
   #idStamp: Uint8Array = new Uint8Array(0);
   #closed = false;
+  /** Texts held back while a resuming member's history is being gathered. */
+  #held: Uint8Array[] | null = null;
   /** Set by {@linkcode fail}: nothing more from this peer is handled. */
   #failing = false;
   #badFrames: TokenBucket;
@@ -173,6 +177,10 @@ export class RelayConnection implements Delivery {
 
   /** Queues a frame to this client. */
   deliver(frame: Uint8Array, priority: Priority): boolean {
+    if (this.#held && priority === "text") {
+      this.#held.push(frame);
+      return true;
+    }
     return this.#queue.send(frame, priority);
   }
 
@@ -267,13 +275,20 @@ export class RelayConnection implements Delivery {
       this.#nickStamp = nickStamp(this.member.nick);
       this.#idStamp = idStamp(this.member.id);
       if (hello.resume === true) {
-        // Back after a lost connection: what the room said meanwhile (the
-        // client drops what it already had), bounded to a quarter of its queue.
-        const recent = recentTextsOf(this.room!);
-        const budget = this.#ctx.options.queue.maxBytes / 4;
-        for (const f of recent.except(this.member.nick, Date.now(), budget)) {
-          this.deliver(f, "text");
-        }
+        // Back after a lost connection: what the room said meanwhile (the client
+        // drops what it already had), bounded to a quarter of its queue.
+        // New texts wait behind the history, so the member sees them in order.
+        this.#held = [];
+        this.#ctx.recentTexts(this).then((frames) => {
+          const held = this.#held ?? [];
+          this.#held = null;
+          let budget = this.#ctx.options.queue.maxBytes / 4;
+          for (const f of frames) {
+            if ((budget -= f.length) < 0) break;
+            this.deliver(f, "text");
+          }
+          for (const f of held) this.deliver(f, "text");
+        });
       }
       return;
     }

@@ -254,3 +254,42 @@ Deno.test("NATS unreachable at start: one clear error line, non-zero exit", opts
   assert.equal(lines.length, 1, lines.join("\n"));
   assert.match(lines[0], /^am-server: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+: /);
 });
+
+Deno.test(
+  "a member that fails over resumes with texts that crossed from other relays meanwhile",
+  opts,
+  async () => {
+    const { relays: [r1, r2, r3], stop } = await cluster(3);
+    const rita = ClientProcess.start(r1.port, {
+      nick: "rita",
+      address: `127.0.0.1:${r1.port},127.0.0.1:${r2.port}`,
+    });
+    const sam = ClientProcess.start(r3.port, { nick: "sam" });
+    await Promise.all([rita.ready(), sam.ready()]);
+    await rita.waitFor(
+      (e) =>
+        (e.event === "joined" && e.nick === "sam") ||
+        (e.event === "ready" && e.members.includes("sam")),
+      "sam seen",
+    );
+    const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`);
+    for (const [i, line] of lines.entries()) {
+      // Rita's relay dies halfway: what sam says until she is back on r2 reaches
+      // her only through r2's memory of texts that came from r3 over NATS.
+      if (i === 15) await r1.stop("SIGKILL");
+      await sam.send(line);
+      await sleep(40);
+    }
+    await rita.waitFor((e) => e.event === "reconnected", "rita failed over");
+    await rita.waitFor(() => rita.texts().length >= 40, "all 40 texts", 20_000).catch(() => {});
+    assert.deepEqual(
+      rita.texts(),
+      lines,
+      `every text, once, in order: ${
+        JSON.stringify(rita.events.filter((e) => e.event !== "text"))
+      } ${rita.stderr}`,
+    );
+    await Promise.all([rita.finish(), sam.finish()]);
+    await stop();
+  },
+);
