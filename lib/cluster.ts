@@ -19,7 +19,7 @@
  * @module
  */
 
-import { connect, createInbox, Events, type KV, type NatsConnection } from "nats";
+import { connect, Events, type KV, type NatsConnection } from "nats";
 import {
   FLOOR_BUCKET,
   newRelayId,
@@ -35,8 +35,8 @@ import {
 import { ClusterFloor } from "./cluster_floor.ts";
 import { Presence } from "./cluster_presence.ts";
 import { Peers } from "./cluster_peers.ts";
-import { encodeFrame, FrameDecoder } from "./framing.ts";
-import { recentTextsOf } from "./room_history.ts";
+import { encodeFrame } from "./framing.ts";
+import { HistoryExchange } from "./cluster_history.ts";
 import type { LogValue } from "./log.ts";
 import { encodeJson, FrameType, type Member } from "./protocol.ts";
 import { type LinkContext, RoomLink } from "./cluster_room.ts";
@@ -45,22 +45,6 @@ import type { LocalMember, RelayCluster } from "./relay_cluster.ts";
 import type { Room } from "./room.ts";
 import type { Priority } from "./send_queue.ts";
 
-/** Where relays ask each other for a room's recent texts. */
-const HISTORY_SUBJECT = "am.history";
-/** How long a resuming member's relay collects answers. */
-const HISTORY_WAIT_MS = 250;
-/** Largest history answer. */
-const HISTORY_BYTES = 256 * 1024;
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 /** How to join a cluster. */
 export interface ClusterOptions {
   /** NATS server URLs (`nats://host:4222`), tried in turn. */
@@ -112,6 +96,7 @@ export class Cluster implements RelayCluster {
   readonly #ops = new Map<string, Promise<void>>();
   readonly #linkContext: LinkContext;
   #connected = true;
+  readonly #history: HistoryExchange;
   #nextFlush: Promise<void> | null = null;
 
   private constructor(
@@ -138,50 +123,11 @@ export class Cluster implements RelayCluster {
     peers.onDeath = (relay) => this.#relayDied(relay);
     floor.onLost = (room, nick) => this.#floorLost(room, nick);
     this.#watchStatus();
-    this.#answerHistory();
+    this.#history = new HistoryExchange(nc, (name) => this.#rooms.get(name)?.room);
   }
 
-  // Other relays ask for a room's recent texts when a member resumes on them.
-  #answerHistory(): void {
-    this.#nc.subscribe(HISTORY_SUBJECT, {
-      callback: (err, msg) => {
-        if (err || !msg.reply) return;
-        try {
-          const ask = JSON.parse(new TextDecoder().decode(msg.data)) as {
-            room: string;
-            nick: string;
-          };
-          const link = this.#rooms.get(ask.room);
-          if (!link) return;
-          const frames = recentTextsOf(link.room).except(ask.nick, Date.now(), HISTORY_BYTES);
-          if (frames.length) msg.respond(concatBytes(frames));
-        } catch {
-          // A malformed question gets no answer.
-        }
-      },
-    });
-  }
-
-  async recentTexts(room: Room, nick: string): Promise<Uint8Array[]> {
-    const inbox = createInbox();
-    let best: Uint8Array[] = [];
-    const sub = this.#nc.subscribe(inbox, {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const frames = new FrameDecoder(HISTORY_BYTES + 1024).push(msg.data).map((f) =>
-            encodeFrame(f.type, f.payload)
-          );
-          if (frames.length > best.length) best = frames;
-        } catch {
-          // An unreadable answer is ignored.
-        }
-      },
-    });
-    this.#nc.publish(HISTORY_SUBJECT, encodeJson({ room: room.name, nick }), { reply: inbox });
-    await new Promise((r) => setTimeout(r, HISTORY_WAIT_MS));
-    sub.unsubscribe();
-    return best;
+  recentTexts(room: Room, nick: string): Promise<Uint8Array[]> {
+    return this.#history.ask(room, nick);
   }
 
   /** Connects and joins; throws {@linkcode ClusterError} with a message for a person. */

@@ -77,6 +77,17 @@ function writeHeader(out: Uint8Array, at: number, type: number, payloadLength: n
 
 const EMPTY = new Uint8Array(0);
 
+/** Joins byte arrays into one (frames into a stream, recorded chunks into a buffer). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /**
  * Streaming frame decoder. Push bytes as they arrive; each call returns the
  * frames completed by them. After it has thrown, the stream is unusable: the

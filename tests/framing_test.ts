@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  concatBytes,
   DEFAULT_MAX_FRAME,
   encodeFrame,
   encodeFrameParts,
@@ -24,16 +25,6 @@ function prng(seed: number): () => number {
 
 function randInt(rand: () => number, lo: number, hi: number): number {
   return lo + Math.floor(rand() * (hi - lo + 1));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 interface Expected {
@@ -91,7 +82,7 @@ Deno.test("property: any split of a random stream yields the same frames (seeded
   const SEED = 0xa11ce;
   const rand = prng(SEED);
   const expected = randomFrames(rand, 120);
-  const stream = concat(expected.map((f) => encodeFrame(f.type, f.payload)));
+  const stream = concatBytes(expected.map((f) => encodeFrame(f.type, f.payload)));
 
   // All in one chunk.
   assertFrames(decodeWithSplits(stream, []), expected, "one chunk");
@@ -175,7 +166,7 @@ Deno.test("oversize: also when the length arrives split and after a good frame",
 Deno.test("a length of 0 is a MalformedFrameError", () => {
   assert.throws(() => new FrameDecoder().push(Uint8Array.of(0, 0, 0, 0)), MalformedFrameError);
   // Also after a valid frame in the same chunk.
-  const chunk = concat([encodeFrame(2, Uint8Array.of(5)), Uint8Array.of(0, 0, 0, 0, 7)]);
+  const chunk = concatBytes([encodeFrame(2, Uint8Array.of(5)), Uint8Array.of(0, 0, 0, 0, 7)]);
   assert.throws(() => new FrameDecoder().push(chunk), MalformedFrameError);
 });
 
@@ -202,7 +193,7 @@ Deno.test("encodeFrameParts equals encodeFrame of the joined payload", () => {
     const body = Uint8Array.from({ length: b }, () => randInt(rand, 0, 255));
     assert.deepEqual(
       encodeFrameParts(0x10, prefix, body),
-      encodeFrame(0x10, concat([prefix, body])),
+      encodeFrame(0x10, concatBytes([prefix, body])),
       `prefix ${a}, body ${b}`,
     );
   }
@@ -211,7 +202,7 @@ Deno.test("encodeFrameParts equals encodeFrame of the joined payload", () => {
 Deno.test("payload views stay valid after later pushes reuse the buffers", () => {
   const rand = prng(99);
   const expected = randomFrames(rand, 60);
-  const stream = concat(expected.map((f) => encodeFrame(f.type, f.payload)));
+  const stream = concatBytes(expected.map((f) => encodeFrame(f.type, f.payload)));
   // Keep the input chunk and overwrite it after each push, as a read loop reusing
   // one read buffer would; also the decoder's own buffer is reused internally.
   const decoder = new FrameDecoder();
@@ -226,7 +217,10 @@ Deno.test("payload views stay valid after later pushes reuse the buffers", () =>
   assertFrames(got, expected, "after reuse");
 
   // Whole frames straight from a chunk (the fast path) must not alias the chunk either.
-  const chunk = concat([encodeFrame(1, Uint8Array.of(1, 2, 3)), encodeFrame(2, Uint8Array.of(4))]);
+  const chunk = concatBytes([
+    encodeFrame(1, Uint8Array.of(1, 2, 3)),
+    encodeFrame(2, Uint8Array.of(4)),
+  ]);
   const frames = new FrameDecoder().push(chunk);
   chunk.fill(0);
   assert.deepEqual(frames[0].payload, Uint8Array.of(1, 2, 3));

@@ -7,6 +7,7 @@
  */
 
 import type { ClientEvent } from "../lib/events.ts";
+import { concatBytes } from "../lib/framing.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -342,14 +343,7 @@ export class RecordingProxy {
 
   /** Bytes seen in both directions, joined. */
   allBytes(): Uint8Array {
-    const parts = [...this.upstream, ...this.downstream];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes([...this.upstream, ...this.downstream]);
   }
 
   /** Stops accepting and closes every proxied connection. */
