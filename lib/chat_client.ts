@@ -89,6 +89,8 @@ export class ChatClient {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #drainWaiters: (() => void)[] = [];
   #onJoined: (() => void) | null = null;
+  /** Connection attempts since the last welcome: the backoff and the relay to try. */
+  #attempt = 0;
 
   private constructor(o: ChatClientOptions, key: RoomKey) {
     this.#o = o;
@@ -179,7 +181,7 @@ export class ChatClient {
   }
 
   async #connect(first: boolean): Promise<void> {
-    let attempt = 0;
+    let attempt = first ? 0 : this.#attempt;
     const lostSince = Date.now();
     const linger = this.#o.lingerMs ?? 30_000;
     while (!this.#closing) {
@@ -221,7 +223,7 @@ export class ChatClient {
         }
         const inMs = first ? 0 : backoffDelay(attempt);
         if (!first) this.#o.onEvent({ event: "reconnecting", inMs, attempt: attempt + 1 });
-        attempt++;
+        this.#attempt = ++attempt;
         await new Promise((r) => setTimeout(r, inMs));
       }
     }
@@ -245,11 +247,18 @@ export class ChatClient {
     }
     const reason = why?.message ?? "the relay closed the connection";
     this.#o.onEvent({ event: "error", code: "disconnected", message: `disconnected: ${reason}` });
-    this.#connect(false).catch((err) => {
-      this.#o.onEvent({ event: "error", code: err.code ?? "disconnected", message: err.message });
-      this.#closing = true;
-      this.#settleDrain();
-    });
+    // A connection that never got as far as a welcome (refused, say, while the
+    // relay still holds the old one) counts as a failed attempt: back off, and
+    // let the next attempt try the next relay of the list.
+    const inMs = wasJoined ? 0 : backoffDelay(this.#attempt++);
+    if (inMs) this.#o.onEvent({ event: "reconnecting", inMs, attempt: this.#attempt });
+    setTimeout(() => {
+      this.#connect(false).catch((err) => {
+        this.#o.onEvent({ event: "error", code: err.code ?? "disconnected", message: err.message });
+        this.#closing = true;
+        this.#settleDrain();
+      });
+    }, inMs);
   }
 
   #onFrame(type: number, payload: Uint8Array): void {
@@ -325,6 +334,7 @@ export class ChatClient {
       });}
     for (const nick of w.talking) this.#o.onEvent({ event: "talk-start", nick, room: w.room });
     this.#everJoined = true;
+    this.#attempt = 0;
     this.#onJoined?.();
     this.#onJoined = null;
     this.#outbox.resetConnection(rejoined);
