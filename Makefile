@@ -25,10 +25,10 @@ bench: setup
 	bash scripts/bench.sh
 
 server: setup
-	.tools/bin/deno run --allow-net --allow-env server.ts $(ARGS)
+	.tools/bin/deno task server $(ARGS)
 
 client: setup
-	.tools/bin/deno run --allow-net --allow-env --allow-read --allow-write --allow-ffi client.ts $(ARGS)
+	.tools/bin/deno task client $(ARGS)
 
 clean:
 	rm -rf dist

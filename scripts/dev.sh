@@ -10,7 +10,7 @@ pass=.tools/dev-passphrase
 [[ -f $pass ]] || echo "correct horse battery staple" >"$pass"
 chmod 600 "$pass"
 
-$DENO run --allow-net --allow-env server.ts --port "$PORT" 2>.tools/dev-relay.log &
+$DENO run --allow-net --allow-env --v8-flags=--max-semi-space-size=4 server.ts --port "$PORT" 2>.tools/dev-relay.log &
 relay=$!
 bots=()
 cleanup() { kill "${bots[@]}" "$relay" 2>/dev/null || true; }

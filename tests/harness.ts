@@ -15,7 +15,14 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** `deno run` arguments of the relay, with the permissions it is shipped with. */
-export const RELAY_RUN_ARGS = ["run", "--allow-net", "--allow-env", `${ROOT}server.ts`];
+export const RELAY_RUN_ARGS = [
+  "run",
+  "--allow-net",
+  "--allow-env",
+  // As shipped (deno.json, scripts/compile.sh): see README, "Relay memory".
+  "--v8-flags=--max-semi-space-size=4",
+  `${ROOT}server.ts`,
+];
 /** `deno run` arguments of the client, with the permissions it is shipped with. */
 export const CLIENT_RUN_ARGS = [
   "run",
