@@ -10,7 +10,7 @@
  */
 
 import { deriveRoomKey, Opener, type RoomKey, Sealer, toHex } from "../lib/cipher.ts";
-import { encodeFrame } from "../lib/framing.ts";
+import { DEFAULT_MAX_FRAME, encodeFrame, scanFrames } from "../lib/framing.ts";
 import { encodeJson, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
 import { ConnWriter } from "./conn_writer.ts";
 import {
@@ -102,35 +102,27 @@ class AmPeer implements BenchPeer {
     let inRoom = false;
     readLoop(
       conn,
-      (buf, end, now) => {
-        let pos = 0;
-        while (end - pos >= 5) {
-          const len = ((buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) |
-            buf[pos + 3]) >>> 0;
-          if (end - pos < 4 + len) break;
-          const type = buf[pos + 4];
+      (buf, end, now) =>
+        scanFrames(buf, 0, end, DEFAULT_MAX_FRAME * 16, (type, from, to) => {
           if (type === FrameType.Text) {
-            const sealed = pos + 6 + buf[pos + 5];
+            const sealed = from + 1 + buf[from];
             const at = sealed + SESSION_AT + 12;
             const sender = ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) |
               buf[at + 3]) >>> 0;
             const c = sealed + COUNTER_LOW_AT;
             const seq = ((buf[c] << 24) | (buf[c + 1] << 16) | (buf[c + 2] << 8) | buf[c + 3]) >>>
               0;
-            o.recorder.delivery(sender, seq, 4 + len, now);
-            if (this.#opener) this.#verify(buf, pos, len, sender, seq);
+            o.recorder.delivery(sender, seq, to - from + 5, now);
+            if (this.#opener) this.#verify(buf, from, to, sender, seq);
           } else if (type === FrameType.Welcome) {
             inRoom = true;
             joinedOk();
           } else if (type === FrameType.Error && !inRoom) {
-            joinFailed(new Error(decoder.decode(buf.subarray(pos + 5, pos + 4 + len))));
+            joinFailed(new Error(decoder.decode(buf.subarray(from, to))));
           } else if (type === FrameType.Ping) {
             this.#write(PONG);
           }
-          pos += 4 + len;
-        }
-        return pos;
-      },
+        }),
       o.pacer,
       () => inRoom,
       o.readBufferBytes,
@@ -148,11 +140,11 @@ class AmPeer implements BenchPeer {
     this.#write(encodeFrame(FrameType.Hello, encodeJson(hello)));
   }
 
-  #verify(buf: Uint8Array, pos: number, len: number, sender: number, seq: number): void {
-    const nickLen = buf[pos + 5];
-    const nick = decoder.decode(buf.subarray(pos + 6, pos + 6 + nickLen));
+  #verify(buf: Uint8Array, from: number, to: number, sender: number, seq: number): void {
+    const nickLen = buf[from];
+    const nick = decoder.decode(buf.subarray(from + 1, from + 1 + nickLen));
     try {
-      const opened = this.#opener!.openText(nick, buf.slice(pos + 6 + nickLen, pos + 4 + len));
+      const opened = this.#opener!.openText(nick, buf.slice(from + 1 + nickLen, to));
       const t = new DataView(opened.plain.buffer, opened.plain.byteOffset).getFloat64(0);
       if (t === this.#o.recorder.intended(sender, seq) && opened.counter === seq) this.verified++;
       else this.failed++;

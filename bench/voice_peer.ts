@@ -11,7 +11,7 @@
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 import { OpusEncoder } from "../audio/opus_codec.ts";
 import { Opener, type RoomKey, Sealer, toHex, type VoiceSender } from "../lib/cipher.ts";
-import { encodeFrame } from "../lib/framing.ts";
+import { DEFAULT_MAX_FRAME, encodeFrame, scanFrames } from "../lib/framing.ts";
 import { encodeJson, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
 import { benchSession } from "./am_driver.ts";
 import { ConnWriter } from "./conn_writer.ts";
@@ -80,22 +80,17 @@ export class VoicePeer {
     const opener = verifyFrom ? new Opener(key) : null;
     readLoop(
       conn,
-      (buf, end, now) => {
-        let pos = 0;
-        while (end - pos >= 5) {
-          const len = ((buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) |
-            buf[pos + 3]) >>> 0;
-          if (end - pos < 4 + len) break;
-          const type = buf[pos + 4];
+      (buf, end, now) =>
+        scanFrames(buf, 0, end, DEFAULT_MAX_FRAME * 16, (type, from, to) => {
           if (type === FrameType.Voice) {
-            const c = pos + 7; // after length, type and the 2-byte member id
+            const c = from + 2; // after the 2-byte member id
             const counter = ((buf[c] << 24) | (buf[c + 1] << 16) | (buf[c + 2] << 8) |
               buf[c + 3]) >>> 0;
-            peer.voiceBytesIn += 4 + len;
-            sink?.(counter, 4 + len, now);
+            peer.voiceBytesIn += to - from + 5;
+            sink?.(counter, to - from + 5, now);
             if (opener) {
               try {
-                opener.openVoice(verifyFrom!, buf.slice(pos + 7, pos + 4 + len));
+                opener.openVoice(verifyFrom!, buf.slice(from + 2, to));
                 peer.verified++;
               } catch {
                 peer.failed++;
@@ -103,10 +98,7 @@ export class VoicePeer {
             }
           } else if (type === FrameType.Welcome) peer.#joined();
           else if (type === FrameType.TalkState) peer.#granted();
-          pos += 4 + len;
-        }
-        return pos;
-      },
+        }),
       null,
       () => false,
       8192,

@@ -89,6 +89,33 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
+ * Walks the complete frames in `data[pos, end)` without copying them: calls
+ * `onFrame` with each frame's type and payload bounds, and returns where the
+ * first incomplete frame starts. {@linkcode FrameDecoder} is built on it; load
+ * generators use it directly on their read buffers.
+ * @throws {FrameTooLargeError} when a header declares more than `maxFrame`.
+ * @throws {MalformedFrameError} when a header declares a length of zero.
+ */
+export function scanFrames(
+  data: Uint8Array,
+  pos: number,
+  end: number,
+  maxFrame: number,
+  onFrame: (type: number, payloadStart: number, payloadEnd: number) => void,
+): number {
+  while (end - pos >= 4) {
+    const length = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) |
+      data[pos + 3]) >>> 0;
+    if (length > maxFrame) throw new FrameTooLargeError(length, maxFrame);
+    if (length === 0) throw new MalformedFrameError("frame of length 0 has no type byte");
+    if (end - pos < 4 + length) break;
+    onFrame(data[pos + 4], pos + 5, pos + 4 + length);
+    pos += 4 + length;
+  }
+  return pos;
+}
+
+/**
  * Streaming frame decoder. Push bytes as they arrive; each call returns the
  * frames completed by them. After it has thrown, the stream is unusable: the
  * caller reports the error and closes the connection.
@@ -130,16 +157,10 @@ export class FrameDecoder {
       pos = this.#start;
       end = this.#end;
     }
-    while (end - pos >= 4) {
-      const length = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) |
-        data[pos + 3]) >>> 0;
-      if (length > this.#maxFrame) throw new FrameTooLargeError(length, this.#maxFrame);
-      if (length === 0) throw new MalformedFrameError("frame of length 0 has no type byte");
-      if (end - pos < 4 + length) break;
+    pos = scanFrames(data, pos, end, this.#maxFrame, (type, from, to) => {
       // Copy so that the frame outlives the read buffer it came in.
-      frames.push({ type: data[pos + 4], payload: data.slice(pos + 5, pos + 4 + length) });
-      pos += 4 + length;
-    }
+      frames.push({ type, payload: data.slice(from, to) });
+    });
     if (data === chunk) {
       if (pos < end) {
         this.#buf = EMPTY;
