@@ -7,7 +7,13 @@
  * @module
  */
 
-import { encodeFrame, encodeFrameParts, FrameDecoder, FrameTooLargeError } from "./framing.ts";
+import {
+  encodeFrame,
+  encodeFrameParts,
+  FrameDecoder,
+  FrameTooLargeError,
+  MalformedFrameError,
+} from "./framing.ts";
 import {
   ACK_FORWARDED,
   ACK_RATE_LIMITED,
@@ -167,7 +173,7 @@ export class RelayConnection implements Delivery {
         this.fail(err.code, err.message);
       } else if (this.#closed) {
         // Read failed because we closed the socket ourselves.
-      } else if (err instanceof TypeError && /length 0/.test(err.message)) {
+      } else if (err instanceof MalformedFrameError) {
         this.fail("bad-frame", err.message);
       } else {
         this.close(err instanceof Error ? err.message : String(err));
