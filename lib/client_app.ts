@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ChatClient, type ChatClientOptions } from "./chat_client.ts";
+import { ChatClient, type ChatClientOptions, ClientFatalError } from "./chat_client.ts";
 import { helpText, parseCommand } from "./commands.ts";
 import type { ClientEvent } from "./events.ts";
 import { eventToJson } from "./events.ts";
@@ -84,14 +84,10 @@ export async function runClientApp(o: AppOptions): Promise<number> {
   try {
     await client.start();
   } catch (err) {
-    const e = err as Error & { code?: ClientEvent extends { code: infer C } ? C : never };
-    if (o.json) {
-      writeLine(
-        Deno.stdout,
-        eventToJson({ event: "error", code: e.code ?? "unreachable", message: e.message }),
-      );
-    }
-    writeLine(Deno.stderr, `am-client: ${sanitizeForTerminal(e.message)}`);
+    const code = err instanceof ClientFatalError ? err.code : "unreachable";
+    const message = err instanceof Error ? err.message : String(err);
+    if (o.json) writeLine(Deno.stdout, eventToJson({ event: "error", code, message }));
+    writeLine(Deno.stderr, `am-client: ${sanitizeForTerminal(message)}`);
     return 1;
   }
   const notice = (message: string) => report({ event: "notice", message });
