@@ -1,6 +1,6 @@
 /**
  * The fixed prose of BENCHMARKS.md: how the comparison is kept fair, and the
- * goals each figure is judged against (from the benchmarks issue).
+ * goals each figure is judged against (the product's published targets).
  *
  * @module
  */
