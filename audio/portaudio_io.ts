@@ -3,7 +3,7 @@
  * on PortAudio devices at 48 kHz mono 16-bit, one 20 ms frame per buffer. Streams ask
  * for each device's low default latency. The speaker starts with silence queued
  * (60 ms by default) and queues it again after an idle gap, because starting with less
- * underran audibly in SOUND-LAB. The microphone keeps one stream open and starts and
+ * underran audibly in measurements. The microphone keeps one stream open and starts and
  * stops it per talk: opening is the slow part, while a stop drops whatever was
  * captured, so a new talk begins with fresh audio and no open/connect delay.
  *

@@ -37,7 +37,7 @@ export const VOICE_TAG_BYTES = 8;
 export type Kind = "text" | "voice";
 const KIND_BYTE: Record<Kind, number> = { text: 1, voice: 2 };
 
-/** scrypt cost parameters (DESIGN.md): about 100–200 ms on a laptop core. */
+/** scrypt cost parameters: about 100–200 ms on a laptop core (a guess costs an attacker that much). */
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const ROOM_SALT_PREFIX = "audio-messenger/v1/room/";
 

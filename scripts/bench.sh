@@ -60,9 +60,9 @@ through PortAudio, relayed, played by client B through PortAudio into a second n
 recorded, onsets detected; at least 50 talk spurts, p50/p99, and the same path without the
 relay) needs the client's voice pipeline: `am-client --mic/--speaker` with PortAudio
 devices. When this report was written, `client.ts --help` did not list `--mic`, so there
-was nothing to drive. For reference, shared/SOUND-LAB.md measured the raw PortAudio
-microphone→speaker loop through a Deno jitter buffer at 47–50 ms (56.5 ms with an Opus
-round trip) on this kind of machine, before any relay.
+was nothing to drive. For reference, a raw PortAudio microphone→speaker loop through a
+Deno jitter buffer measured 47–50 ms (56.5 ms with an Opus round trip) on this kind of
+machine, before any relay.
 MD
 fi
 

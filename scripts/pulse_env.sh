@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private PulseAudio daemon with two virtual devices for tests and demos, as measured
-# in shared/SOUND-LAB.md: null sinks "mic" and "spk" (48 kHz mono s16le, so the path is
+# on the build machines: null sinks "mic" and "spk" (48 kHz mono s16le, so the path is
 # bit-exact), a "void" sink, and a permanent low-latency loopback on each monitor (an
 # idle null sink renders ~2 s ahead, which would swallow the start of a capture).
 #

@@ -11,7 +11,7 @@ import { FIXTURE_ALSA_CONFIG, makeSpeech, startRecording, usePulse } from "./pul
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const RATE = 48000;
 
-// An Opus round trip of speech correlates 0.93–0.96 with its source (SOUND-LAB.md,
+// An Opus round trip of speech correlates 0.93–0.96 with its source (measured;
 // tests/opus_codec_test.ts); fades at spurt edges and concealment of a lost frame
 // cost a little more. 0.8 still rejects anything that is not this speech: a
 // recording of silence, noise or other words stays far below it.
