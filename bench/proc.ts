@@ -8,6 +8,9 @@
  * @module
  */
 
+/** A TCP port that was free a moment ago (the tests' helper). */
+export { freePort } from "../tests/harness.ts";
+
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 /** CPU seconds (user + system) a process has used so far. */
@@ -45,14 +48,6 @@ export function coreBusy(
   b: { busy: number; total: number }[],
 ): number[] {
   return b.map((x, i) => (x.busy - a[i].busy) / Math.max(1, x.total - a[i].total));
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** Resolves after `ms` milliseconds. */

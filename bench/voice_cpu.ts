@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { ClientProcess, RelayProcess } from "../tests/harness.ts";
+import { synthWav } from "../tests/pulse_session.ts";
 import { cpuSeconds } from "./proc.ts";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "20" } } });
@@ -18,24 +19,7 @@ const seconds = Number(values.seconds);
 const dir = await Deno.makeTempDir();
 const speech = `${dir}/speech.wav`;
 // Pink noise above the silence threshold: the talker never stops on its own.
-const made = await new Deno.Command("sox", {
-  args: [
-    "-n",
-    "-r",
-    "48000",
-    "-c",
-    "1",
-    "-b",
-    "16",
-    speech,
-    "synth",
-    String(seconds),
-    "pinknoise",
-    "vol",
-    "0.3",
-  ],
-}).output();
-if (!made.success) throw new Error("sox failed");
+await synthWav(speech, String(seconds), "pinknoise", "vol", "0.3");
 
 const relay = await RelayProcess.start();
 const idle = ClientProcess.start(relay.port, { nick: "idle", args: ["--no-audio"] });

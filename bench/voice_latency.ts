@@ -17,7 +17,12 @@
 
 import { parseArgs } from "node:util";
 import { findOnsets } from "../audio/analysis.ts";
-import { FIXTURE_ALSA_CONFIG, startRecording, usePulse } from "../tests/pulse_session.ts";
+import {
+  FIXTURE_ALSA_CONFIG,
+  startRecording,
+  toneBursts,
+  usePulse,
+} from "../tests/pulse_session.ts";
 import { ClientProcess, RelayProcess } from "../tests/harness.ts";
 import { median } from "./fanout.ts";
 import { sleep } from "./proc.ts";
@@ -53,14 +58,6 @@ export function pairOnsets(onsets: number[], spacingMs = SPACING_MS): number[] {
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
-}
-
-async function makeBursts(path: string, n: number): Promise<void> {
-  const pad = (SPACING_MS - 10) / 1000;
-  const args = ["-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "0.01", "sine", "1000"];
-  args.push("vol", "0.8", "pad", "0", String(pad), "repeat", String(n - 1));
-  const made = await new Deno.Command("sox", { args, stderr: "null" }).output();
-  if (!made.success) throw new Error("sox could not make the tone bursts");
 }
 
 async function playAndRecord(env: Record<string, string>, bursts: string): Promise<Int16Array> {
@@ -129,7 +126,7 @@ if (import.meta.main) {
   try {
     const bursts = `${dir}/bursts.wav`;
     const n = Number(values.bursts);
-    await makeBursts(bursts, n);
+    await toneBursts(bursts, n, SPACING_MS);
     const relayed = await viaRelay(pulse.env, bursts);
     const local = await direct(pulse.env, bursts);
     const row = (name: string, xs: number[]) =>

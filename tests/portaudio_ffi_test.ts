@@ -13,7 +13,13 @@ import { readWav } from "../audio/wav.ts";
 import { alignedCorrelation, rms } from "../audio/analysis.ts";
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 import { PortAudioSink, PortAudioSource } from "../audio/portaudio_io.ts";
-import { FIXTURE_ALSA_CONFIG, makeSpeech, startRecording, usePulse } from "./pulse_session.ts";
+import {
+  FIXTURE_ALSA_CONFIG,
+  makeSpeech,
+  startRecording,
+  synthWav,
+  usePulse,
+} from "./pulse_session.ts";
 
 const pulse = await usePulse();
 // Before PortAudio first loads in this process: its device list is fixed then.
@@ -123,10 +129,7 @@ Deno.test("a restarted PortAudioSource returns no audio from while it was stoppe
   await source.stop();
   const dir = await Deno.makeTempDir();
   const wav = `${dir}/tone.wav`;
-  const made = await new Deno.Command("sox", {
-    args: ["-n", "-r", "48000", "-c", "1", "-b", "16", wav, "synth", "0.3", "sine", "440"],
-  }).output();
-  assert.ok(made.success, "sox could not make a tone");
+  await synthWav(wav, "0.3", "sine", "440");
   assert.ok((await new Deno.Command("paplay", { args: ["--device=mic", wav] }).output()).success);
   await sleep(100);
   await source.start();

@@ -110,6 +110,45 @@ export async function startRecording(device: string): Promise<{ stop(): Promise<
   };
 }
 
+/** Writes a 48 kHz mono 16-bit WAV from sox's `synth` and the effects after it (tones, noise). */
+export async function synthWav(path: string, ...synth: string[]): Promise<string> {
+  const made = await run("sox", [
+    "-n",
+    "-r",
+    "48000",
+    "-c",
+    "1",
+    "-b",
+    "16",
+    path,
+    "synth",
+    ...synth,
+  ]);
+  if (!made.ok) throw new Error(`sox could not write ${path}: ${made.stderr}`);
+  return path;
+}
+
+/**
+ * Writes `count` tone bursts (10 ms of 1 kHz at 80 % of full scale) `spacingMs` apart:
+ * short and sharp, so each copy of a burst in a recording has a clear onset.
+ */
+export function toneBursts(path: string, count: number, spacingMs: number): Promise<string> {
+  const pad = String((spacingMs - 10) / 1000);
+  return synthWav(
+    path,
+    "0.01",
+    "sine",
+    "1000",
+    "vol",
+    "0.8",
+    "pad",
+    "0",
+    pad,
+    "repeat",
+    String(count - 1),
+  );
+}
+
 /** Writes espeak-ng speech of `text` as a 48 kHz mono 16-bit WAV in `dir`. */
 export async function makeSpeech(dir: string, text: string): Promise<string> {
   const raw = `${dir}/speech_raw.wav`;

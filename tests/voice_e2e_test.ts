@@ -6,7 +6,13 @@ import { readWav } from "../audio/wav.ts";
 import { FrameDecoder } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
 import { ClientProcess, RecordingProxy, RelayProcess } from "./harness.ts";
-import { FIXTURE_ALSA_CONFIG, makeSpeech, startRecording, usePulse } from "./pulse_session.ts";
+import {
+  FIXTURE_ALSA_CONFIG,
+  makeSpeech,
+  startRecording,
+  toneBursts,
+  usePulse,
+} from "./pulse_session.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const RATE = 48000;
@@ -221,31 +227,7 @@ Deno.test("mouth-to-ear latency through real devices (printed)", opts, async () 
     // microphone sink and the speaker sink through equal loopbacks, so in one recording
     // each burst appears twice: the gap between the two copies is mouth to ear.
     const bursts = `${dir}/bursts.wav`;
-    const made = await new Deno.Command("sox", {
-      args: [
-        "-n",
-        "-r",
-        "48000",
-        "-c",
-        "1",
-        "-b",
-        "16",
-        bursts,
-        "synth",
-        "0.01",
-        "sine",
-        "1000",
-        "vol",
-        "0.8",
-        "pad",
-        "0",
-        "0.99",
-        "repeat",
-        "4",
-      ],
-      stderr: "null",
-    }).output();
-    assert.ok(made.success);
+    await toneBursts(bursts, 5, 1000);
     const env = { ...pulse.env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG };
     const relay = await RelayProcess.start();
     const bob = ClientProcess.start(relay.port, {
