@@ -6,10 +6,10 @@
  * @module
  */
 
-import { parseAddresses } from "./lib/address.ts";
+import { parseAddresses } from "./lib/client/address.ts";
 import { type FlagSpec, formatHelp, intValue, parseCli, UsageError } from "./lib/cli.ts";
-import { runClientApp } from "./lib/client_app.ts";
-import { obtainPassphrase, PassphraseError } from "./lib/passphrase.ts";
+import { runClientApp } from "./lib/client/app.ts";
+import { obtainPassphrase, PassphraseError } from "./lib/client/passphrase.ts";
 import { MAX_NICK_BYTES, MAX_ROOM_BYTES, nameProblem } from "./lib/protocol.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -103,7 +103,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (values["list-devices"]) {
-    const { listAudioDevices } = await import("./lib/voice_setup.ts");
+    const { listAudioDevices } = await import("./lib/voice/setup.ts");
     return await listAudioDevices();
   }
   const vadThreshold = intValue("vad-threshold", values["vad-threshold"], 0, 32767);
@@ -126,7 +126,7 @@ async function main(args: string[]): Promise<number> {
     json: values.json === true,
     echoBot: values["echo-bot"] === true,
     voice: values["no-audio"] ? undefined : async (client, notice, setStatus) => {
-      const { openVoice } = await import("./lib/voice_setup.ts");
+      const { openVoice } = await import("./lib/voice/setup.ts");
       const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal() && !values.json;
       return await openVoice(
         client,

@@ -14,9 +14,9 @@ import {
   parseCli,
   UsageError,
 } from "./lib/cli.ts";
-import { parseNatsServers } from "./lib/nats_servers.ts";
-import { ListenError, Relay } from "./lib/relay.ts";
-import { DEFAULT_RELAY_OPTIONS as D, type RelayOptions } from "./lib/relay_options.ts";
+import { parseNatsServers } from "./lib/cluster/nats_servers.ts";
+import { ListenError, Relay } from "./lib/relay/relay.ts";
+import { DEFAULT_RELAY_OPTIONS as D, type RelayOptions } from "./lib/relay/options.ts";
 import { VERSION } from "./lib/version.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -180,7 +180,7 @@ async function main(args: string[]): Promise<number> {
   const nats = typeof values.nats === "string" ? parseNatsServers(values.nats) : null;
   // Loaded only for a cluster: a relay on its own never imports the NATS client.
   const cluster = nats
-    ? await (await import("./lib/cluster.ts")).joinCluster(relay, {
+    ? await (await import("./lib/cluster/cluster.ts")).joinCluster(relay, {
       servers: nats,
       log: (event, fields) => relay.log(event, fields),
     })

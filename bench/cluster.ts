@@ -16,8 +16,8 @@
 import { parseArgs } from "node:util";
 import { encodeFrame, FrameDecoder } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
-import { RelayProcess } from "../tests/harness.ts";
-import { NatsServer } from "../tests/nats_process.ts";
+import { RelayProcess } from "../tests/support/harness.ts";
+import { NatsServer } from "../tests/support/nats_process.ts";
 
 const args = parseArgs({
   args: Deno.args,

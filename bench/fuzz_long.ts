@@ -13,7 +13,7 @@
 
 import { encodeFrame } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
-import { ClientProcess, helloFrame, RelayProcess } from "../tests/harness.ts";
+import { ClientProcess, helloFrame, RelayProcess } from "../tests/support/harness.ts";
 
 /** How to fuzz. */
 export interface FuzzOptions {

@@ -9,7 +9,7 @@
  */
 
 /** A TCP port that was free a moment ago (the tests' helper). */
-export { freePort } from "../tests/harness.ts";
+export { freePort } from "../tests/support/harness.ts";
 
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 

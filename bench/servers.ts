@@ -7,7 +7,7 @@
  * @module
  */
 
-import { RELAY_RUN_ARGS } from "../tests/harness.ts";
+import { RELAY_RUN_ARGS } from "../tests/support/harness.ts";
 import type { ServerSpec } from "./proc.ts";
 
 /** Which server a benchmark drives. */

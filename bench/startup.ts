@@ -9,7 +9,7 @@
  * @module
  */
 
-import { CLIENT_RUN_ARGS } from "../tests/harness.ts";
+import { CLIENT_RUN_ARGS } from "../tests/support/harness.ts";
 import { parseArgs } from "node:util";
 import { deriveRoomKey } from "../lib/cipher.ts";
 import { median } from "./fanout.ts";

@@ -10,8 +10,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { ClientProcess, RelayProcess } from "../tests/harness.ts";
-import { synthWav } from "../tests/pulse_session.ts";
+import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
+import { synthWav } from "../tests/support/pulse_session.ts";
 import { cpuSeconds } from "./proc.ts";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "20" } } });

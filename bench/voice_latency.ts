@@ -22,8 +22,8 @@ import {
   startRecording,
   toneBursts,
   usePulse,
-} from "../tests/pulse_session.ts";
-import { ClientProcess, RelayProcess } from "../tests/harness.ts";
+} from "../tests/support/pulse_session.ts";
+import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
 import { median } from "./fanout.ts";
 import { sleep } from "./proc.ts";
 

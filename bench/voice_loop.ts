@@ -10,7 +10,7 @@
 
 import { OpusEncoder } from "../audio/opus_codec.ts";
 import { PortAudioSink, PortAudioSource } from "../audio/portaudio_io.ts";
-import { VoicePlayout } from "../lib/voice_playout.ts";
+import { VoicePlayout } from "../lib/voice/playout.ts";
 
 const source = new PortAudioSource({ device: "am_mic" });
 const sink = new PortAudioSink({ device: "am_spk", prefillFrames: 1 });

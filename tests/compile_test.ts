@@ -2,7 +2,7 @@
 // binaries exchange a message. deno compile embeds a runtime ("denort") that it
 // downloads from dl.deno.land; machines that cannot reach it skip this test.
 import assert from "node:assert/strict";
-import { ClientProcess, freePort } from "./harness.ts";
+import { ClientProcess, freePort } from "./support/harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const target = Deno.build.target;

@@ -1,7 +1,7 @@
 // The two executables as a user meets them: help, version, mistakes on the command
 // line, a port in use, settings from the environment, and a missing passphrase.
 import assert from "node:assert/strict";
-import { ClientProcess, freePort, RelayProcess } from "./harness.ts";
+import { ClientProcess, freePort, RelayProcess } from "./support/harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { encodeFrame } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
-import { ClientProcess, containsBytes, RecordingProxy, RelayProcess } from "./harness.ts";
+import { ClientProcess, containsBytes, RecordingProxy, RelayProcess } from "./support/harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

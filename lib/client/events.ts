@@ -1,0 +1,32 @@
+/**
+ * Everything a client reports, as one tagged union. The terminal UI renders
+ * these for a person; `--json` writes each as one line for a program. Keeping
+ * one vocabulary means scripts see exactly what people see.
+ *
+ * @module
+ */
+
+import type { ErrorCode } from "../protocol.ts";
+
+/** One thing that happened, from the client's point of view. */
+export type ClientEvent =
+  | { event: "ready"; nick: string; room: string; members: string[]; duplex: "half" | "full" }
+  | { event: "joined"; nick: string; room: string }
+  | { event: "left"; nick: string; room: string }
+  | { event: "text"; from: string; room: string; text: string; ts: number }
+  | { event: "who"; room: string; members: string[] }
+  | { event: "talk-start"; nick: string; room: string }
+  | { event: "talk-end"; nick: string; room: string }
+  | { event: "floor-denied"; holder: string; room: string }
+  | { event: "reconnecting"; inMs: number; attempt: number }
+  | { event: "reconnected"; room: string }
+  | { event: "notice"; message: string }
+  | { event: "error"; code: ErrorCode; message: string; from?: string };
+
+/** The name of an event. */
+export type ClientEventName = ClientEvent["event"];
+
+/** One JSON line for `--json` output. */
+export function eventToJson(e: ClientEvent): string {
+  return JSON.stringify(e);
+}

@@ -1,0 +1,365 @@
+/**
+ * One client connection on the relay: it reads frames, enforces the hello,
+ * rate limits and floor, stamps the sender on what it forwards, and writes
+ * through a bounded {@linkcode SendQueue}. Sealed payloads pass through as
+ * opaque bytes: nothing here can open them.
+ *
+ * @module
+ */
+
+import {
+  encodeFrame,
+  encodeFrameParts,
+  FrameDecoder,
+  FrameTooLargeError,
+  MalformedFrameError,
+} from "../framing.ts";
+import {
+  ACK_FORWARDED,
+  ACK_RATE_LIMITED,
+  decodeJson,
+  encodeAck,
+  encodeJson,
+  type ErrorBody,
+  type ErrorCode,
+  FrameType,
+  type Hello,
+  idStamp,
+  type Member,
+  nickStamp,
+  parseHello,
+  ProtocolError,
+  type TalkRequest,
+} from "../protocol.ts";
+import type { Delivery, Room } from "./room.ts";
+import { batchedScheduler, type Priority, SendQueue } from "../send_queue.ts";
+import { TokenBucket } from "../token_bucket.ts";
+import { recentTextsOf } from "./room_history.ts";
+import type { LogValue } from "../log.ts";
+import type { RelayOptions } from "./options.ts";
+
+/** What a connection needs from its relay. */
+export interface RelayContext {
+  /** The relay's settings. */
+  readonly options: RelayOptions;
+  /** Places a connection in its room, or says why not. */
+  join(conn: RelayConnection, hello: Hello): ErrorBody | null;
+  /** Takes a connection out of its room and the relay's books. */
+  leave(conn: RelayConnection): void;
+  /** The member asks for (on) or gives up (off) the floor. */
+  talk(conn: RelayConnection, on: boolean): void;
+  /** Logs one event. */
+  log(event: string, fields: Record<string, LogValue>): void;
+  /** Recent texts of the connection's room for it to resume with (not its own). */
+  recentTexts(conn: RelayConnection): Promise<Uint8Array[]>;
+}
+
+// Idle connections keep their read buffer for life: start small (a hello, a text
+// or a voice frame fits) and let busy ones grow it. 2048 cost 1.8 KiB more per
+// idle connection (bench/memory.ts).
+const READ_MIN = 256;
+const READ_MAX = 64 * 1024;
+const PONG = encodeFrame(FrameType.Pong);
+/** One flush turn for every connection of the relay (see batchedScheduler). */
+const flushAll = batchedScheduler();
+// Text tokens the relay allows beyond the advertised burst, in seconds of rate.
+const JITTER_ALLOWANCE_S = 0.25;
+// Malformed frames after the hello are answered one by one with a non-fatal
+// error; a peer that keeps sending them faster than this is closed.
+const BAD_FRAME_RATE = 10;
+const BAD_FRAME_BURST = 50;
+// Voice over its rate is dropped (late voice is useless), but the talker is
+// told, at most once in this many ms.
+const VOICE_LIMIT_ERROR_EVERY_MS = 1000;
+// Non-fatal errors of one connection are logged at most this often.
+const ERROR_LOG_EVERY_MS = 1000;
+
+/** Relay side of one client connection. */
+export class RelayConnection implements Delivery {
+  /** Peer address as host:port, for logs. */
+  readonly peer: string;
+  /** Peer IP address, for the per-address limit. */
+  readonly ip: string;
+  /** The member entry, once the hello is accepted. */
+  member!: Member;
+  /** The room, once joined. */
+  room: Room | null = null;
+  /** When the last frame arrived (ms since epoch), for the idle sweep. */
+  lastHeard = Date.now();
+  /** When this member last sent voice, for the floor timeout. */
+  lastVoice = 0;
+  readonly #ctx: RelayContext;
+  readonly #conn: Deno.Conn;
+  readonly #queue: SendQueue;
+  readonly #decoder: FrameDecoder;
+  #textBucket: TokenBucket;
+  #voiceBucket: TokenBucket;
+  #textSeq = 0;
+  #nickStamp: Uint8Array = new Uint8Array(0);
+  #idStamp: Uint8Array = new Uint8Array(0);
+  #closed = false;
+  /** Texts held back while a resuming member's history is being gathered. */
+  #held: Uint8Array[] | null = null;
+  /** Set by {@linkcode fail}: nothing more from this peer is handled. */
+  #failing = false;
+  #badFrames: TokenBucket;
+  #lastVoiceLimitError = -Infinity;
+  #lastErrorLog = -Infinity;
+  #suppressedErrors = 0;
+  #helloTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolveDone!: () => void;
+  /** Settles when the connection has closed. */
+  readonly done: Promise<void> = new Promise((resolve) => this.#resolveDone = resolve);
+
+  /** Wraps an accepted connection. */
+  constructor(ctx: RelayContext, conn: Deno.Conn) {
+    this.#ctx = ctx;
+    this.#conn = conn;
+    // Without TCP_NODELAY, Nagle may hold a small write (a voice frame, a text)
+    // until the client's delayed ACK arrives (40–200 ms on Linux).
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.ip = addr.hostname;
+    this.peer = addr.hostname.includes(":")
+      ? `[${addr.hostname}]:${addr.port}`
+      : `${addr.hostname}:${addr.port}`;
+    const o = ctx.options;
+    this.#decoder = new FrameDecoder(o.maxFrame);
+    this.#queue = new SendQueue(
+      conn,
+      o.queue,
+      () => this.#slowConsumer(),
+      () => this.close("write failed"),
+      flushAll,
+    );
+    const now = Date.now();
+    // The advertised burst plus a quarter second of tokens: a client that sends
+    // exactly at the advertised rate right after a full burst must not be refused
+    // because its frames arrived a little unevenly.
+    const textSlack = Math.ceil(o.textRate * JITTER_ALLOWANCE_S);
+    this.#textBucket = new TokenBucket(o.textRate, o.textBurst + textSlack, now);
+    this.#voiceBucket = new TokenBucket(o.voiceRate, o.voiceBurst, now);
+    this.#badFrames = new TokenBucket(BAD_FRAME_RATE, BAD_FRAME_BURST, now);
+  }
+
+  /** Whether the connection has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Reads and handles frames until the peer goes away. */
+  async run(): Promise<void> {
+    this.#helloTimer = setTimeout(() => {
+      this.fail("hello-timeout", `no hello within ${this.#ctx.options.helloTimeoutMs} ms`);
+    }, this.#ctx.options.helloTimeoutMs);
+    let buf = new Uint8Array(READ_MIN);
+    try {
+      while (!this.#closed) {
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        this.lastHeard = Date.now();
+        for (const frame of this.#decoder.push(buf.subarray(0, n))) {
+          if (this.#closed || this.#failing) break;
+          this.#handleSafely(frame.type, frame.payload);
+        }
+        // Grow the read buffer only for connections that fill it.
+        if (n === buf.length && buf.length < READ_MAX) buf = new Uint8Array(buf.length * 2);
+      }
+      this.close("closed by peer");
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) {
+        this.fail("frame-too-large", `${err.message}; connection closed`);
+      } else if (err instanceof ProtocolError) {
+        this.fail(err.code, err.message);
+      } else if (this.#closed) {
+        // Read failed because we closed the socket ourselves.
+      } else if (err instanceof MalformedFrameError) {
+        this.fail("bad-frame", err.message);
+      } else {
+        this.close(err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+
+  /** Queues a frame to this client. */
+  deliver(frame: Uint8Array, priority: Priority): boolean {
+    if (this.#held && priority === "text") {
+      this.#held.push(frame);
+      return true;
+    }
+    return this.#queue.send(frame, priority);
+  }
+
+  /** Queues a control frame with a JSON body. */
+  sendControl(type: number, body: unknown): void {
+    this.#queue.send(encodeFrame(type, encodeJson(body)), "control");
+  }
+
+  /** Sends an error frame without closing. */
+  error(code: ErrorCode, message: string): void {
+    // One log line a second at most per connection: a flooder must not turn
+    // the relay's log into its amplifier.
+    const now = Date.now();
+    if (now - this.#lastErrorLog >= ERROR_LOG_EVERY_MS) {
+      const suppressed = this.#suppressedErrors || undefined;
+      this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code, suppressed });
+      this.#lastErrorLog = now;
+      this.#suppressedErrors = 0;
+    } else this.#suppressedErrors++;
+    this.sendControl(FrameType.Error, { code, message, fatal: false } satisfies ErrorBody);
+  }
+
+  /** Sends a fatal error frame, then closes once it is written (or after a second). */
+  fail(code: ErrorCode, message: string): void {
+    if (this.#closed || this.#failing) return;
+    this.#failing = true;
+    clearTimeout(this.#helloTimer);
+    this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code, fatal: true });
+    this.sendControl(FrameType.Error, { code, message, fatal: true } satisfies ErrorBody);
+    this.closeAfterFlush(code);
+  }
+
+  /** Closes once queued frames are written, waiting at most a second. */
+  closeAfterFlush(reason: string): void {
+    const timer = setTimeout(() => this.close(reason), 1000);
+    this.#queue.drain().then(() => {
+      clearTimeout(timer);
+      this.close(reason);
+    });
+  }
+
+  /** Closes the connection now and leaves the room. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#helloTimer);
+    this.#queue.close();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer.
+    }
+    this.#ctx.log("disconnect", {
+      peer: this.peer,
+      nick: this.member?.nick,
+      room: this.room?.name,
+      reason,
+    });
+    this.#ctx.leave(this);
+    this.#resolveDone();
+  }
+
+  /**
+   * Handles one frame. Before the hello any protocol error is fatal; after it,
+   * a malformed frame (bad JSON, bad UTF-8, unknown type, a second hello) is
+   * answered with a non-fatal error and the connection goes on, unless the
+   * peer keeps sending them.
+   */
+  #handleSafely(type: number, payload: Uint8Array): void {
+    try {
+      this.#handle(type, payload);
+    } catch (err) {
+      if (!(err instanceof ProtocolError) || !this.room) throw err;
+      this.#badFrame(err.code, err.message);
+    }
+  }
+
+  #badFrame(code: ErrorCode, message: string): void {
+    if (this.#badFrames.take(Date.now())) return this.error(code, message);
+    this.fail("bad-frame", `too many malformed frames (last: ${message}); connection closed`);
+  }
+
+  #handle(type: number, payload: Uint8Array): void {
+    if (!this.room) {
+      if (type !== FrameType.Hello) {
+        return this.fail("bad-hello", "the first frame must be a hello");
+      }
+      clearTimeout(this.#helloTimer);
+      const hello = parseHello(payload, this.#ctx.options);
+      const refusal = this.#ctx.join(this, hello);
+      if (refusal) return this.fail(refusal.code, refusal.message);
+      this.#nickStamp = nickStamp(this.member.nick);
+      this.#idStamp = idStamp(this.member.id);
+      if (hello.resume === true) {
+        // Back after a lost connection: what the room said meanwhile (the client
+        // drops what it already had), bounded to a quarter of its queue.
+        // New texts wait behind the history, so the member sees them in order.
+        this.#held = [];
+        this.#ctx.recentTexts(this).then((frames) => {
+          const held = this.#held ?? [];
+          this.#held = null;
+          let budget = this.#ctx.options.queue.maxBytes / 4;
+          for (const f of frames) {
+            if ((budget -= f.length) < 0) break;
+            this.deliver(f, "text");
+          }
+          for (const f of held) this.deliver(f, "text");
+        });
+      }
+      return;
+    }
+    switch (type) {
+      case FrameType.Text:
+        return this.#text(payload);
+      case FrameType.Voice:
+        return this.#voice(payload);
+      case FrameType.Talk:
+        return this.#ctx.talk(this, decodeJson<TalkRequest>(payload).on === true);
+      case FrameType.Who:
+        return this.sendControl(FrameType.WhoReply, {
+          room: this.room.name,
+          members: this.room.members().map((m) => m.nick),
+        });
+      case FrameType.Ping:
+        this.#queue.send(PONG, "control");
+        return;
+      case FrameType.Pong:
+        return;
+      case FrameType.Bye:
+        return this.close("left");
+      case FrameType.Hello:
+        return this.#badFrame("bad-hello", "already joined; a connection says hello once");
+      default:
+        return this.#badFrame("bad-frame", `unknown frame type ${type}`);
+    }
+  }
+
+  #text(sealed: Uint8Array): void {
+    const seq = ++this.#textSeq;
+    if (!this.#textBucket.take(Date.now())) {
+      this.#queue.send(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)), "control");
+      this.error("rate-limited", "too many messages; the client will resend after a pause");
+      return;
+    }
+    const ack = encodeFrame(FrameType.Ack, encodeAck(seq, ACK_FORWARDED));
+    const frame = encodeFrameParts(FrameType.Text, this.#nickStamp, sealed);
+    const relayed = this.room!.broadcast(frame, "text", this);
+    recentTextsOf(this.room!).add(this.member.nick, frame, Date.now());
+    // In a cluster the ack waits until NATS has the text: a relay that dies
+    // after acknowledging has lost nothing the client would not resend.
+    if (relayed) relayed.then(() => this.#queue.send(ack, "control"));
+    else this.#queue.send(ack, "control");
+  }
+
+  #voice(sealed: Uint8Array): void {
+    const room = this.room!;
+    if (!room.floor.mayTalk(this.member.nick)) return;
+    const now = Date.now();
+    if (!this.#voiceBucket.take(now)) {
+      // Voice is useless late: drop it, as a network would, but say so (once a second).
+      if (now - this.#lastVoiceLimitError >= VOICE_LIMIT_ERROR_EVERY_MS) {
+        this.#lastVoiceLimitError = now;
+        this.error("rate-limited", "too many voice frames; some were dropped");
+      }
+      return;
+    }
+    this.lastVoice = now;
+    room.broadcast(encodeFrameParts(FrameType.Voice, this.#idStamp, sealed), "voice", this);
+  }
+
+  #slowConsumer(): void {
+    this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code: "slow-consumer" });
+    // The queue is full, so the error frame would wait behind it; close at once.
+    this.close("slow consumer: send queue full");
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Everything an `am-server` can be told, with the defaults a relay on the open
+ * internet should have. Kept apart from the flag parser so that tests and the
+ * benchmarks build relays in-process with the same defaults.
+ *
+ * @module
+ */
+
+import type { Duplex } from "./floor.ts";
+import { DEFAULT_MAX_FRAME } from "../framing.ts";
+import { DEFAULT_PORT, MAX_NICK_BYTES, MAX_ROOM_BYTES } from "../protocol.ts";
+import { DEFAULT_QUEUE_LIMITS, type QueueLimits } from "../send_queue.ts";
+
+/** Settings of one relay. */
+export interface RelayOptions {
+  /** Address to listen on. */
+  host: string;
+  /** TCP port (0 picks a free one). */
+  port: number;
+  /** Connections at once, all addresses together. */
+  maxClients: number;
+  /** Connections at once from one IP address. */
+  maxPerIp: number;
+  /** Largest frame accepted, in bytes. */
+  maxFrame: number;
+  /** Floor mode of every room. */
+  duplex: Duplex;
+  /** A connection must say hello within this many ms. */
+  helloTimeoutMs: number;
+  /** A connection silent for this long (no frame, not even a ping) is closed. */
+  idleTimeoutMs: number;
+  /** Text frames a second per connection, sustained. */
+  textRate: number;
+  /** Text frames a connection may send in a burst. */
+  textBurst: number;
+  /** Voice frames a second per connection, sustained (50 is one 20 ms stream). */
+  voiceRate: number;
+  /** Voice frames a connection may send in a burst. */
+  voiceBurst: number;
+  /** Longest nick, in UTF-8 bytes. */
+  maxNick: number;
+  /** Longest room name, in UTF-8 bytes. */
+  maxRoom: number;
+  /** A talker who sends no voice for this long loses the floor. */
+  floorTimeoutMs: number;
+  /** Per-connection send queue limits. */
+  queue: QueueLimits;
+}
+
+/** Defaults of every relay setting. */
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
+  host: "0.0.0.0",
+  port: DEFAULT_PORT,
+  maxClients: 10000,
+  maxPerIp: 64,
+  maxFrame: DEFAULT_MAX_FRAME,
+  duplex: "half",
+  helloTimeoutMs: 5000,
+  idleTimeoutMs: 90_000,
+  textRate: 10,
+  textBurst: 20,
+  voiceRate: 50,
+  voiceBurst: 10,
+  maxNick: MAX_NICK_BYTES,
+  maxRoom: MAX_ROOM_BYTES,
+  floorTimeoutMs: 5000,
+  queue: DEFAULT_QUEUE_LIMITS,
+};

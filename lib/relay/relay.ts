@@ -1,0 +1,289 @@
+/**
+ * The relay: accepts TCP connections, admits them to rooms, runs the floor,
+ * and shuts down in order. It routes by metadata only (room, nick, kind of
+ * frame) and never imports the cipher: it holds no key and cannot read what
+ * it forwards.
+ *
+ * @module
+ */
+
+import { encodeFrame } from "../framing.ts";
+import {
+  encodeJson,
+  type ErrorBody,
+  FrameType,
+  type Hello,
+  type Member,
+  PROTOCOL_VERSION,
+  type Welcome,
+} from "../protocol.ts";
+import { logEvent, type LogValue } from "../log.ts";
+import { RelayConnection, type RelayContext } from "./connection.ts";
+import type { RelayCluster } from "./cluster_link.ts";
+import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
+import { Room } from "./room.ts";
+import { recentTextsOf } from "./room_history.ts";
+
+/** Raised when the relay cannot listen (port in use, bad address, no permission). */
+export class ListenError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ListenError";
+  }
+}
+
+/** A running relay. */
+export class Relay implements RelayContext {
+  /** Settings in force. */
+  readonly options: RelayOptions;
+  readonly #rooms = new Map<string, Room>();
+  readonly #conns = new Set<RelayConnection>();
+  readonly #perIp = new Map<string, number>();
+  readonly #log: (event: string, fields: Record<string, LogValue>) => void;
+  #listener: Deno.Listener | null = null;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+  #cluster: RelayCluster | null = null;
+
+  /** A relay with `options` over the defaults; `log` defaults to stderr lines. */
+  constructor(
+    options: Partial<RelayOptions> = {},
+    log: (event: string, fields: Record<string, LogValue>) => void = logEvent,
+  ) {
+    this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    this.#log = log;
+  }
+
+  /** Connections open now, joined or not. */
+  get connections(): number {
+    return this.#conns.size;
+  }
+
+  /** Makes this relay part of a cluster (call before {@linkcode listen}). */
+  useCluster(cluster: RelayCluster): void {
+    this.#cluster = cluster;
+  }
+
+  /** Starts listening; returns the bound address. */
+  listen(): Deno.NetAddr {
+    const { host, port } = this.options;
+    try {
+      this.#listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+    } catch (cause) {
+      const why = cause instanceof Deno.errors.AddrInUse
+        ? `port ${port} is already in use; stop the other program or pick another --port`
+        : cause instanceof Deno.errors.PermissionDenied
+        ? `no permission to listen on ${host}:${port}; pick a port above 1023`
+        : `cannot listen on ${host}:${port}: ${(cause as Error).message}`;
+      throw new ListenError(why, { cause });
+    }
+    const addr = this.#listener.addr as Deno.NetAddr;
+    this.log("listening", {
+      address: `${addr.hostname}:${addr.port}`,
+      duplex: this.options.duplex,
+    });
+    this.#sweeper = setInterval(() => this.#sweep(), 1000);
+    return addr;
+  }
+
+  /** Accepts connections until {@linkcode shutdown}, and resolves once that has finished. */
+  async serve(): Promise<void> {
+    if (!this.#listener) this.listen();
+    try {
+      for await (const conn of this.#listener!) this.#accept(conn);
+    } catch (err) {
+      if (!this.#stopping) throw err;
+    }
+    // The listener closes first thing in a shutdown; the goodbyes are still being written.
+    await this.#stopped;
+  }
+
+  /** Tells every client the relay is going away, flushes, and closes everything. */
+  shutdown(reason = "relay shutting down"): Promise<void> {
+    this.#stopped ??= this.#shutdown(reason);
+    return this.#stopped;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#sweeper);
+    try {
+      this.#listener?.close();
+    } catch {
+      // Already closed.
+    }
+    this.log("shutdown", { clients: this.#conns.size });
+    const frame = encodeFrame(FrameType.Bye, encodeJson({ reason }));
+    const waits = [...this.#conns].map((c) => {
+      c.deliver(frame, "control");
+      c.closeAfterFlush("relay shutting down");
+      return c.done;
+    });
+    await Promise.all(waits);
+  }
+
+  /** The room's recent texts for a resuming member: this relay's, or a longer list from the cluster. */
+  async recentTexts(conn: RelayConnection): Promise<Uint8Array[]> {
+    const room = conn.room!;
+    const local = recentTextsOf(room).except(conn.member.nick, Date.now());
+    if (!this.#cluster) return local;
+    const remote = await this.#cluster.recentTexts(room, conn.member.nick).catch(() => []);
+    // One relay's list, in its order: merging two could reorder what it shows.
+    return remote.length > local.length ? remote : local;
+  }
+
+  /** Logs one event. */
+  log(event: string, fields: Record<string, LogValue>): void {
+    this.#log(event, fields);
+  }
+
+  #accept(conn: Deno.Conn): void {
+    const c = new RelayConnection(this, conn);
+    const fromIp = this.#perIp.get(c.ip) ?? 0;
+    this.#conns.add(c);
+    this.#perIp.set(c.ip, fromIp + 1);
+    this.log("connect", { peer: c.peer });
+    if (this.#conns.size > this.options.maxClients) {
+      c.fail(
+        "server-full",
+        `the relay is full (${this.options.maxClients} clients); try again later`,
+      );
+    } else if (fromIp + 1 > this.options.maxPerIp) {
+      c.fail(
+        "too-many-connections",
+        `too many connections from ${c.ip} (limit ${this.options.maxPerIp})`,
+      );
+    }
+    c.run().catch((err) => c.close(String(err)));
+  }
+
+  /** Admits a connection to the room its hello names, or says why not. */
+  join(conn: RelayConnection, hello: Hello): ErrorBody | null {
+    // The same client session coming back before its old socket timed out, or, in
+    // a cluster, failing over from another relay: the new connection replaces it.
+    const replace = (room: Room | undefined) => {
+      const same = room?.get(hello.nick);
+      if (same?.close && same.member.session === hello.session) {
+        same.close("replaced by a new connection of the same session");
+      }
+    };
+    replace(this.#rooms.get(hello.room));
+    let room = this.#rooms.get(hello.room);
+    if (!room) {
+      room = new Room(hello.room, this.options.duplex);
+      this.#rooms.set(hello.room, room);
+      this.#cluster?.openRoom(room);
+      // Opening mirrors the cluster's members, possibly this session on a dead relay.
+      replace(room);
+    }
+    if (room.has(hello.nick)) {
+      this.#releaseRoom(room);
+      return {
+        code: "nick-taken",
+        message: `the nick ${hello.nick} is taken in ${hello.room}; pick another with --nick`,
+      };
+    }
+    const id = room.allocateId();
+    if (id === null) {
+      this.#releaseRoom(room);
+      return { code: "server-full", message: `room ${hello.room} is full` };
+    }
+    const member: Member = { nick: hello.nick, id, session: hello.session, keyId: hello.keyId };
+    conn.member = member;
+    conn.room = room;
+    room.broadcast(encodeFrame(FrameType.Joined, encodeJson(member)), "control");
+    room.add(conn);
+    this.#cluster?.memberJoined(room, conn);
+    const welcome: Welcome = {
+      v: PROTOCOL_VERSION,
+      self: member,
+      room: room.name,
+      duplex: room.floor.duplex,
+      members: room.members(),
+      talking: room.floor.talkers,
+      limits: {
+        textRate: this.options.textRate,
+        textBurst: this.options.textBurst,
+        maxFrame: this.options.maxFrame,
+      },
+    };
+    conn.sendControl(FrameType.Welcome, welcome);
+    this.log("join", { peer: conn.peer, nick: member.nick, room: room.name, members: room.size });
+    return null;
+  }
+
+  /** Forgets a closed connection. */
+  leave(conn: RelayConnection): void {
+    if (!this.#conns.delete(conn)) return;
+    const n = (this.#perIp.get(conn.ip) ?? 1) - 1;
+    if (n > 0) this.#perIp.set(conn.ip, n);
+    else this.#perIp.delete(conn.ip);
+    const room = conn.room;
+    if (!room) return;
+    const wasTalking = room.remove(conn);
+    if (wasTalking) this.#announceTalk(room, conn.member.nick, false);
+    room.broadcast(encodeFrame(FrameType.Left, encodeJson(conn.member)), "control");
+    this.#cluster?.memberLeft(room, conn.member);
+    this.#releaseRoom(room);
+  }
+
+  /** Forgets a room nobody on this relay is in. */
+  #releaseRoom(room: Room): void {
+    this.#cluster?.roomIdle(room);
+    if (room.size === 0 && this.#rooms.get(room.name) === room) this.#rooms.delete(room.name);
+  }
+
+  /** Handles a request to take or give up the floor. */
+  talk(conn: RelayConnection, on: boolean): void {
+    const room = conn.room!;
+    const nick = conn.member.nick;
+    if (!on) {
+      if (room.floor.release(nick)) this.#announceTalk(room, nick, false);
+      return;
+    }
+    const decision = room.floor.request(nick);
+    if (!decision.granted) {
+      conn.sendControl(FrameType.FloorDenied, { holder: decision.holder });
+      return;
+    }
+    conn.lastVoice = Date.now();
+    if (decision.changed && this.#cluster && room.floor.duplex === "half") {
+      // Held here provisionally (no one else on this relay gets it meanwhile)
+      // until the cluster says whether a member of another relay holds it.
+      this.#cluster.claimFloor(room, nick).then((holder) => {
+        if (holder !== null) {
+          room.floor.release(nick);
+          if (!conn.closed) conn.sendControl(FrameType.FloorDenied, { holder });
+        } else if (conn.closed || !room.floor.mayTalk(nick)) {
+          this.#cluster?.releaseFloor(room, nick);
+        } else {
+          conn.lastVoice = Date.now();
+          this.#announceTalk(room, nick, true);
+        }
+      });
+      return;
+    }
+    // Also tell the talker, as its grant, even when it was already talking.
+    if (decision.changed) this.#announceTalk(room, nick, true);
+    else conn.sendControl(FrameType.TalkState, { nick, on: true });
+  }
+
+  #announceTalk(room: Room, nick: string, on: boolean): void {
+    if (!on) this.#cluster?.releaseFloor(room, nick);
+    room.broadcast(encodeFrame(FrameType.TalkState, encodeJson({ nick, on })), "control");
+    this.log(on ? "talk-start" : "talk-end", { nick, room: room.name });
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    const { idleTimeoutMs, floorTimeoutMs } = this.options;
+    for (const c of this.#conns) {
+      if (now - c.lastHeard > idleTimeoutMs) {
+        c.fail("disconnected", `nothing heard for ${idleTimeoutMs} ms; closing`);
+      } else if (c.room?.floor.mayTalk(c.member.nick) && now - c.lastVoice > floorTimeoutMs) {
+        if (c.room.floor.release(c.member.nick)) this.#announceTalk(c.room, c.member.nick, false);
+      }
+    }
+  }
+}

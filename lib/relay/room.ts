@@ -1,0 +1,110 @@
+/**
+ * A room as the relay keeps it: its members by nick, the two-byte ids stamped
+ * on their voice, and its floor. It fans frames out to members through the
+ * {@linkcode Delivery} each one provides, and knows nothing of sockets.
+ *
+ * @module
+ */
+
+import { type Duplex, Floor } from "./floor.ts";
+import type { Member } from "../protocol.ts";
+import type { Priority } from "../send_queue.ts";
+
+/** How a room reaches one member. */
+export interface Delivery {
+  /** The member's public entry. */
+  readonly member: Member;
+  /** Queues a frame to this member; false when it was dropped. */
+  deliver(frame: Uint8Array, priority: Priority): boolean;
+  /** Ends this member's presence (a new connection of the same session replaces it). */
+  close?(reason: string): void;
+}
+
+/**
+ * Where a room's own broadcasts also go besides its members (a cluster of
+ * relays); a promise means "the frame has left this relay" once it settles.
+ */
+export type Uplink = (frame: Uint8Array, priority: Priority) => Promise<void> | undefined;
+
+const MAX_ID = 0xffff;
+
+/** One room on the relay. */
+export class Room {
+  /** Room name. */
+  readonly name: string;
+  /** Who may talk. */
+  readonly floor: Floor;
+  readonly #members = new Map<string, Delivery>();
+  readonly #ids = new Map<number, Delivery>();
+  #nextId = 1;
+  /** Ids this relay may hand out, inclusive (a cluster gives each relay its own range). */
+  idRange: [number, number] = [1, MAX_ID];
+  /** Also receives every {@linkcode broadcast}; null on a relay of its own. */
+  uplink: Uplink | null = null;
+
+  /** An empty room with the given floor mode. */
+  constructor(name: string, duplex: Duplex) {
+    this.name = name;
+    this.floor = new Floor(duplex);
+  }
+
+  /** Number of members. */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** Whether a nick is taken. */
+  has(nick: string): boolean {
+    return this.#members.has(nick);
+  }
+
+  /** The member with this nick, if any. */
+  get(nick: string): Delivery | undefined {
+    return this.#members.get(nick);
+  }
+
+  /** A free member id, or null when the room is full. */
+  allocateId(): number | null {
+    const [lo, hi] = this.idRange;
+    if (this.#nextId < lo || this.#nextId > hi) this.#nextId = lo;
+    for (let tries = hi - lo + 1; tries > 0; tries--) {
+      const id = this.#nextId;
+      this.#nextId = id >= hi ? lo : id + 1;
+      if (!this.#ids.has(id)) return id;
+    }
+    return null;
+  }
+
+  /** Adds a member whose nick is free and whose id came from {@linkcode allocateId}. */
+  add(d: Delivery): void {
+    this.#members.set(d.member.nick, d);
+    this.#ids.set(d.member.id, d);
+  }
+
+  /** Removes a member; returns whether it held or shared the floor. */
+  remove(d: Delivery): boolean {
+    if (this.#members.get(d.member.nick) !== d) return false;
+    this.#members.delete(d.member.nick);
+    this.#ids.delete(d.member.id);
+    return this.floor.release(d.member.nick);
+  }
+
+  /** Public entries of every member. */
+  members(): Member[] {
+    return [...this.#members.values()].map((d) => d.member);
+  }
+
+  /**
+   * Queues one frame to every member except `except`, and hands it to the
+   * {@linkcode uplink} if there is one; returns the uplink's promise.
+   */
+  broadcast(frame: Uint8Array, priority: Priority, except?: Delivery): Promise<void> | undefined {
+    this.fanOut(frame, priority, except);
+    return this.uplink?.(frame, priority);
+  }
+
+  /** Queues one frame to every member except `except`, and nowhere else. */
+  fanOut(frame: Uint8Array, priority: Priority, except?: Delivery): void {
+    for (const d of this.#members.values()) if (d !== except) d.deliver(frame, priority);
+  }
+}

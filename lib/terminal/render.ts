@@ -1,0 +1,42 @@
+/**
+ * Events as a person reads them: `[lobby] alice: hello`, `alice joined`.
+ * Everything that came from another member passes through
+ * {@linkcode sanitizeForTerminal} first.
+ *
+ * @module
+ */
+
+import type { ClientEvent } from "../client/events.ts";
+import { sanitizeForTerminal as safe } from "../sanitize.ts";
+
+/** One human-readable line for an event, or null for events people need not see. */
+export function renderEvent(e: ClientEvent): string | null {
+  switch (e.event) {
+    case "ready":
+      return `joined [${safe(e.room)}] as ${safe(e.nick)} (${e.duplex} duplex); here: ${
+        e.members.map(safe).join(", ")
+      }. /help lists commands.`;
+    case "joined":
+      return `${safe(e.nick)} joined`;
+    case "left":
+      return `${safe(e.nick)} left`;
+    case "text":
+      return `[${safe(e.room)}] ${safe(e.from)}: ${safe(e.text)}`;
+    case "who":
+      return `in [${safe(e.room)}]: ${e.members.map(safe).join(", ")}`;
+    case "talk-start":
+      return `${safe(e.nick)} is talking…`;
+    case "talk-end":
+      return `${safe(e.nick)} is done talking!`;
+    case "floor-denied":
+      return `${safe(e.holder)} is talking; wait until they are done`;
+    case "reconnecting":
+      return `reconnecting in ${(e.inMs / 1000).toFixed(1)} s (attempt ${e.attempt})…`;
+    case "reconnected":
+      return `reconnected to [${safe(e.room)}]`;
+    case "notice":
+      return safe(e.message);
+    case "error":
+      return `! ${safe(e.message)}`;
+  }
+}

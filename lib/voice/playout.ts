@@ -1,0 +1,106 @@
+/**
+ * The listening half of voice: one jitter buffer and one Opus decoder per
+ * talker, a mixer, and a playout loop that hands the speaker exactly one
+ * 20 ms frame per tick (silence when nobody talks, so a recording keeps a
+ * continuous timeline and a device never underruns). Spurts fade in and
+ * out; a missing frame is concealed by Opus.
+ *
+ * @module
+ */
+
+import type { AudioSink } from "../../audio/audio_io.ts";
+import { FRAME_SAMPLES } from "../../audio/audio_io.ts";
+import { fadeInPlace, fadeOutPlace } from "../../audio/fade.ts";
+import { JitterBuffer } from "../../audio/jitter_buffer.ts";
+import { mixFrames } from "../../audio/mixer.ts";
+import { OpusDecoder } from "../../audio/opus_codec.ts";
+import { peakLevel } from "../../audio/vad.ts";
+
+interface Talker {
+  buffer: JitterBuffer;
+  decoder: OpusDecoder;
+  lastHeard: number;
+}
+
+/** A frame this quiet may be skipped without anyone hearing a jump. */
+const QUIET_PEAK = 600;
+/** Talkers unheard for this long are forgotten (their decoder freed). */
+const FORGET_AFTER_MS = 30_000;
+
+/** Plays the room's voice to one sink. */
+export class VoicePlayout {
+  readonly #sink: AudioSink;
+  readonly #talkers = new Map<string, Talker>();
+  #running = true;
+  readonly #loop: Promise<void>;
+  /** Frames concealed because a packet was missing. */
+  concealed = 0;
+  /** Quiet frames skipped to keep latency from creeping up. */
+  skipped = 0;
+  /** Called with each decoded frame of a talker (the echo bot listens here). */
+  onDecoded: ((talker: string, pcm: Int16Array) => void) | null = null;
+
+  /** Starts the playout loop on `sink`. */
+  constructor(sink: AudioSink) {
+    this.#sink = sink;
+    this.#loop = this.#run();
+  }
+
+  /** Takes one opened voice packet of `talker` (its session id) with its counter. */
+  receive(talker: string, counter: number, packet: Uint8Array): void {
+    let t = this.#talkers.get(talker);
+    if (!t) {
+      t = { buffer: new JitterBuffer(), decoder: new OpusDecoder(), lastHeard: 0 };
+      this.#talkers.set(talker, t);
+    }
+    t.lastHeard = performance.now();
+    t.buffer.push(counter, packet, t.lastHeard);
+  }
+
+  /** One tick's frame: every talker's next frame, mixed. */
+  #tick(): Int16Array {
+    const frames: Int16Array[] = [];
+    const now = performance.now();
+    for (const [id, t] of this.#talkers) {
+      const pop = t.buffer.pop();
+      if (pop.kind === "frame") {
+        let pcm = t.decoder.decode(pop.payload);
+        if (t.buffer.surplus && peakLevel(pcm) < QUIET_PEAK) {
+          // The queue has run long: drop this quiet frame (decoded all the same, so
+          // the decoder's state stays continuous) and play the next one in its slot.
+          const next = t.buffer.pop();
+          if (next.kind === "frame") pcm = t.decoder.decode(next.payload);
+          this.skipped++;
+        }
+        if (pop.start) fadeInPlace(pcm);
+        this.onDecoded?.(id, pcm);
+        frames.push(pcm);
+      } else if (pop.kind === "lost") {
+        const pcm = t.decoder.conceal();
+        this.concealed++;
+        if (pop.final) fadeOutPlace(pcm);
+        frames.push(pcm);
+      } else if (now - t.lastHeard > FORGET_AFTER_MS) {
+        t.decoder.delete();
+        this.#talkers.delete(id);
+      }
+    }
+    return frames.length
+      ? mixFrames(frames, { length: FRAME_SAMPLES })
+      : new Int16Array(FRAME_SAMPLES);
+  }
+
+  async #run(): Promise<void> {
+    // The sink paces the loop: a device blocks, a file waits for the wall clock.
+    while (this.#running) await this.#sink.write(this.#tick());
+  }
+
+  /** Stops playing and completes the sink (a WAV recording is valid afterwards). */
+  async close(): Promise<void> {
+    this.#running = false;
+    await this.#loop.catch(() => {});
+    await this.#sink.close();
+    for (const t of this.#talkers.values()) t.decoder.delete();
+    this.#talkers.clear();
+  }
+}

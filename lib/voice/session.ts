@@ -1,0 +1,169 @@
+/**
+ * Voice in the client: the talking half (microphone → silence detection →
+ * fades → Opus → sealed voice frames, with the floor asked of the relay) and
+ * the listening half ({@linkcode VoicePlayout}). The echo bot's sound check
+ * lives here too: it keeps what a talker said and plays it back when the
+ * talker is done.
+ *
+ * @module
+ */
+
+import type { AudioSink, AudioSource } from "../../audio/audio_io.ts";
+import { FRAME_MS } from "../../audio/audio_io.ts";
+import { fadeInPlace, fadeOutPlace } from "../../audio/fade.ts";
+import { OpusEncoder } from "../../audio/opus_codec.ts";
+import { VoiceActivityDetector } from "../../audio/vad.ts";
+import type { ChatClient } from "../client/chat_client.ts";
+import type { VoiceControl } from "../client/app.ts";
+import type { ClientEvent } from "../client/events.ts";
+import { levelBar } from "../terminal/level_meter.ts";
+import type { Member } from "../protocol.ts";
+import { VoicePlayout } from "./playout.ts";
+
+/** Settings of the voice side. */
+export interface VoiceOptions {
+  /** Microphone, or null when this client cannot talk. */
+  source: AudioSource | null;
+  /** Speaker, or null when this client does not listen. */
+  sink: AudioSink | null;
+  /** Peak below which a frame is silent. */
+  vadThreshold: number;
+  /** Silence that ends a talk, in ms. */
+  vadHangoverMs: number;
+  /** Play each talker's words back once they are done (the echo bot). */
+  echo: boolean;
+  /** Shows a status (talking, level) in the prompt; null clears it. */
+  setStatus: (status: string | null) => void;
+  /** Tells the user something. */
+  notice: (message: string) => void;
+}
+
+/** Before any voice is heard, a talk is not ended by silence sooner than this. */
+const START_GRACE_MS = 3000;
+/** The echo bot keeps at most this much of one talk. */
+const ECHO_MAX_FRAMES = 30_000 / FRAME_MS;
+
+/** The voice side of one client. */
+export class VoiceController implements VoiceControl {
+  readonly #client: ChatClient;
+  readonly #o: VoiceOptions;
+  readonly #playout: VoicePlayout | null;
+  readonly #echoTakes = new Map<string, Uint8Array[]>();
+  #talking = false;
+  #capture: Promise<void> = Promise.resolve();
+  #echoing: Promise<void> = Promise.resolve();
+
+  /** Voice for `client` with the given devices. */
+  constructor(client: ChatClient, o: VoiceOptions) {
+    this.#client = client;
+    this.#o = o;
+    this.#playout = o.sink ? new VoicePlayout(o.sink) : null;
+  }
+
+  /** Whether this client is talking. */
+  get talking(): boolean {
+    return this.#talking;
+  }
+
+  /** Starts talking: asks for the floor and streams the microphone until silence or stop. */
+  startTalking(): void {
+    if (!this.#o.source) {
+      return this.#o.notice("no microphone: this client can listen but not talk");
+    }
+    if (this.#talking) return;
+    this.#talking = true;
+    this.#client.talk(true);
+    this.#capture = this.#captureLoop(this.#o.source).catch((err) => {
+      this.#talking = false;
+      this.#o.setStatus(null);
+      this.#o.notice(`microphone failed: ${err instanceof Error ? err.message : err}`);
+    });
+  }
+
+  /** Stops talking after the frame being captured (faded out). */
+  stopTalking(): void {
+    this.#talking = false;
+  }
+
+  /** Sees floor events: a denial or a release by the relay ends our talk. */
+  onEvent(e: ClientEvent): void {
+    const self = this.#client.nick;
+    if (e.event === "floor-denied" && this.#talking) this.#talking = false;
+    else if (e.event === "talk-end" && e.nick === self) this.#talking = false;
+    else if (e.event === "talk-end" && this.#o.echo) this.#replay(e.nick);
+  }
+
+  /** Takes an opened voice frame of another member. */
+  receive(from: Member, counter: number, payload: Uint8Array): void {
+    this.#playout?.receive(from.session, counter, payload);
+    if (this.#o.echo) {
+      const take = this.#echoTakes.get(from.nick) ?? [];
+      if (take.length < ECHO_MAX_FRAMES) take.push(payload);
+      this.#echoTakes.set(from.nick, take);
+    }
+  }
+
+  /** Resolves when no talk (nor echo replay) is under way. */
+  async idle(): Promise<void> {
+    await this.#capture;
+    await this.#echoing;
+  }
+
+  /** Stops audio; a WAV recording is complete afterwards. */
+  async close(): Promise<void> {
+    this.#talking = false;
+    await this.idle();
+    await this.#o.source?.close();
+    await this.#playout?.close();
+  }
+
+  async #captureLoop(source: AudioSource): Promise<void> {
+    const vad = new VoiceActivityDetector({
+      threshold: this.#o.vadThreshold,
+      hangoverMs: this.#o.vadHangoverMs,
+    });
+    const encoder = new OpusEncoder();
+    await source.start();
+    try {
+      let first = true;
+      let heard = false;
+      let elapsed = 0;
+      for (;;) {
+        const frame = await source.read();
+        elapsed += FRAME_MS;
+        const d = vad.push(frame);
+        if (!d.silent) heard = true;
+        this.#o.setStatus(`● ${levelBar(d.peak)}`);
+        const quiet = vad.silentMs >= this.#o.vadHangoverMs;
+        const last = !this.#talking || (quiet && (heard || elapsed >= START_GRACE_MS));
+        if (first) fadeInPlace(frame);
+        if (last) fadeOutPlace(frame);
+        first = false;
+        this.#client.sendVoice(encoder.encode(frame));
+        if (last) break;
+      }
+    } finally {
+      this.#talking = false;
+      encoder.delete();
+      await source.stop();
+      this.#client.talk(false);
+      this.#o.setStatus(null);
+    }
+  }
+
+  #replay(nick: string): void {
+    const take = this.#echoTakes.get(nick);
+    this.#echoTakes.delete(nick);
+    if (!take?.length) return;
+    this.#echoing = this.#echoing.then(async () => {
+      this.#client.talk(true);
+      const t0 = performance.now();
+      for (let i = 0; i < take.length; i++) {
+        const wait = t0 + i * FRAME_MS - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        this.#client.sendVoice(take[i]);
+      }
+      this.#client.talk(false);
+    });
+  }
+}

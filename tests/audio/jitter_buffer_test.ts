@@ -1,0 +1,236 @@
+import assert from "node:assert/strict";
+import { JitterBuffer, type JitterPop, seqDiff } from "../../audio/jitter_buffer.ts";
+
+const pkt = (seq: number) => Uint8Array.of(seq & 0xff, (seq >>> 8) & 0xff);
+
+/** Short description of a pop: "f<seq>" (with "*" for a spurt start), "l<seq>", "w". */
+function show(p: JitterPop): string {
+  if (p.kind === "frame") return `f${p.seq}${p.start ? "*" : ""}`;
+  if (p.kind === "lost") return `l${p.seq}${p.final ? "!" : ""}`;
+  return "w";
+}
+
+/**
+ * Drives a buffer tick by tick: at tick t, packets whose arrival tick is t are pushed
+ * (in the listed order), then one pop. Returns the pops.
+ */
+function run(jb: JitterBuffer, arrivals: Array<[seq: number, tick: number]>, ticks: number) {
+  const out: string[] = [];
+  for (let t = 0; t < ticks; t++) {
+    for (const [seq, at] of arrivals) if (at === t) jb.push(seq, pkt(seq), t * 20);
+    out.push(show(jb.pop()));
+  }
+  return out;
+}
+
+Deno.test("prefills the target (60 ms before jitter is known), then plays in order", () => {
+  const jb = new JitterBuffer();
+  assert.equal(jb.targetFrames, 3);
+  const arrivals: Array<[number, number]> = [];
+  for (let s = 0; s < 6; s++) arrivals.push([100 + s, s]);
+  const out = run(jb, arrivals, 8);
+  assert.deepEqual(out, ["w", "w", "f100*", "f101", "f102", "f103", "f104", "f105"]);
+  const st = jb.stats();
+  assert.equal(st.played, 6);
+  assert.equal(st.lost, 0);
+});
+
+Deno.test("reordered packets are played in sequence order", () => {
+  const jb = new JitterBuffer();
+  const out = run(jb, [[1, 0], [0, 0], [3, 1], [2, 1], [5, 2], [4, 2]], 7);
+  assert.deepEqual(out, ["w", "f0*", "f1", "f2", "f3", "f4", "f5"]);
+  assert.equal(jb.stats().late, 0);
+});
+
+Deno.test("duplicates are dropped, queued or already played", () => {
+  const jb = new JitterBuffer();
+  assert.equal(jb.push(7, pkt(7), 0), true);
+  assert.equal(jb.push(7, pkt(7), 1), false);
+  jb.push(8, pkt(8), 20);
+  jb.push(9, pkt(9), 40);
+  assert.equal(show(jb.pop()), "f7*");
+  assert.equal(jb.push(7, pkt(7), 60), false);
+  assert.equal(jb.stats().duplicates, 2);
+  assert.equal(jb.stats().late, 0);
+});
+
+Deno.test("a missing frame is reported lost when later ones are queued; its late copy is dropped", () => {
+  const jb = new JitterBuffer();
+  // Seq 2 never arrives in time; it shows up after its slot.
+  const out = run(jb, [[0, 0], [1, 1], [3, 2], [4, 3], [5, 4], [2, 5], [6, 5]], 8);
+  assert.deepEqual(out, ["w", "w", "f0*", "f1", "l2", "f3", "f4", "f5"]);
+  const st = jb.stats();
+  assert.equal(st.lost, 1);
+  assert.equal(st.underruns, 0);
+  assert.equal(st.late, 1);
+});
+
+Deno.test("an underrun conceals without skipping, so a delayed packet still plays", () => {
+  const jb = new JitterBuffer();
+  // Seq 3 is 40 ms late for its slot; nothing newer arrives before it.
+  const out = run(jb, [[0, 0], [1, 1], [2, 2], [3, 7], [4, 7], [5, 7]], 10);
+  assert.deepEqual(out, ["w", "w", "f0*", "f1", "f2", "l3", "l3", "f3", "f4", "f5"]);
+  const st = jb.stats();
+  assert.equal(st.underruns, 2);
+  assert.equal(st.late, 0);
+  assert.equal(st.played, 6);
+});
+
+Deno.test("after a bounded run of losses the talker is idle; the next spurt prefills again", () => {
+  const jb = new JitterBuffer({ maxLostRun: 3 });
+  const spurt2 = 10; // the sender's counter continues where it stopped
+  const out = run(jb, [[0, 0], [1, 1], [2, 2], [spurt2, 10], [11, 11], [12, 12], [13, 13]], 16);
+  assert.deepEqual(out, [
+    "w",
+    "w",
+    "f0*",
+    "f1",
+    "f2",
+    "l3",
+    "l3",
+    "l3!",
+    "w",
+    "w",
+    "w",
+    "w",
+    "f10*",
+    "f11",
+    "f12",
+    "f13",
+  ]);
+  assert.equal(jb.playing, true);
+});
+
+Deno.test("a next spurt that continues the counter is not taken for late packets", () => {
+  const jb = new JitterBuffer({ maxLostRun: 2 });
+  const out = run(jb, [[0, 0], [1, 0], [2, 0], [3, 8], [4, 8], [5, 8]], 12);
+  assert.deepEqual(out.slice(0, 6), ["f0*", "f1", "f2", "l3", "l3!", "w"]);
+  assert.deepEqual(out.slice(8), ["f3*", "f4", "f5", "l6"]);
+  assert.equal(jb.stats().late, 0);
+});
+
+Deno.test("a lone short spurt starts after waiting one prefill time", () => {
+  const jb = new JitterBuffer({ maxLostRun: 1 });
+  const out = run(jb, [[42, 0]], 5);
+  assert.deepEqual(out, ["w", "w", "f42*", "l43!", "w"]);
+});
+
+Deno.test("a burst far beyond the target is trimmed to bound latency", () => {
+  const jb = new JitterBuffer();
+  for (let s = 0; s < 3; s++) jb.push(s, pkt(s), s * 20);
+  assert.equal(show(jb.pop()), "f0*");
+  // 30 frames arrive at once (a stalled link releasing its backlog).
+  for (let s = 3; s < 33; s++) jb.push(s, pkt(s), 60);
+  assert.ok(jb.stats().depth > 20);
+  const next = jb.pop();
+  assert.equal(next.kind, "frame");
+  const st = jb.stats();
+  assert.ok(st.dropped > 0);
+  assert.ok(st.depth <= st.targetFrames, `depth ${st.depth} target ${st.targetFrames}`);
+  // It keeps the newest audio.
+  assert.equal(show(next), `f${33 - st.targetFrames}`);
+});
+
+Deno.test("target adapts: 40 ms on a steady link, 60 ms on a jittery one", () => {
+  const steady = new JitterBuffer();
+  for (let s = 0; s < 100; s++) {
+    steady.push(s, pkt(s), s * 20);
+    steady.pop();
+  }
+  assert.equal(steady.targetFrames, 2);
+  assert.ok(steady.stats().jitterMs < 1);
+  const jittery = new JitterBuffer();
+  for (let s = 0; s < 100; s++) {
+    jittery.push(s, pkt(s), s * 20 + (s % 2 === 0 ? 0 : 15));
+    jittery.pop();
+  }
+  assert.equal(jittery.targetFrames, 3);
+  assert.ok(jittery.stats().jitterMs > 10);
+});
+
+Deno.test("sequence numbers wrap around uint32", () => {
+  assert.equal(seqDiff(0, 0xffffffff), 1);
+  assert.equal(seqDiff(0xfffffffe, 1), -3);
+  const jb = new JitterBuffer();
+  const seqs = [0xfffffffe, 0xffffffff, 0, 1, 2];
+  const out = run(jb, seqs.map((s, i) => [s, i] as [number, number]), 7);
+  assert.deepEqual(out, ["w", "w", `f${0xfffffffe}*`, `f${0xffffffff}`, "f0", "f1", "f2"]);
+});
+
+Deno.test("a sender that restarts its counter far back is followed, not ignored", () => {
+  const jb = new JitterBuffer({ maxLostRun: 1 });
+  run(jb, [[5000, 0], [5001, 1], [5002, 2]], 8);
+  const out = run(jb, [[0, 0], [1, 1], [2, 2]], 4);
+  assert.deepEqual(out, ["w", "w", "f0*", "f1"]);
+});
+
+Deno.test("stats count everything and constructor checks its range", () => {
+  const jb = new JitterBuffer();
+  const st = jb.stats();
+  assert.deepEqual(Object.keys(st).sort(), [
+    "depth",
+    "dropped",
+    "duplicates",
+    "jitterMs",
+    "late",
+    "lost",
+    "played",
+    "received",
+    "targetFrames",
+    "underruns",
+  ]);
+  assert.throws(() => new JitterBuffer({ minTargetMs: 80, maxTargetMs: 40 }), RangeError);
+});
+
+Deno.test("random delay, loss, duplication and reordering: each frame plays once, in order", () => {
+  let seed = 12345;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const jb = new JitterBuffer();
+  const arrivals = new Map<number, number[]>(); // arrival tick ms -> seqs
+  const frames = 1000;
+  for (let s = 0; s < frames; s++) {
+    if (rand() < 0.05) continue; // lost in the network
+    const copies = rand() < 0.05 ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      const at = s * 20 + Math.floor(rand() * 35); // 0–35 ms of delay: reorders too
+      const tick = Math.ceil(at / 20);
+      arrivals.set(tick, [...(arrivals.get(tick) ?? []), s]);
+    }
+  }
+  const played: number[] = [];
+  let maxDepth = 0;
+  for (let tick = 0; tick < frames + 10; tick++) {
+    for (const s of arrivals.get(tick) ?? []) jb.push(s, pkt(s), tick * 20);
+    const p = jb.pop();
+    if (p.kind === "frame") played.push(p.seq);
+    maxDepth = Math.max(maxDepth, jb.stats().depth);
+  }
+  for (let i = 1; i < played.length; i++) assert.ok(played[i] > played[i - 1]);
+  const st = jb.stats();
+  assert.ok(played.length > frames * 0.85, `played ${played.length}`);
+  assert.equal(st.played, played.length);
+  assert.ok(st.duplicates > 0 && st.lost > 0);
+  assert.ok(maxDepth <= 3 + 4, `depth reached ${maxDepth}`);
+});
+
+Deno.test("a playout clock slower than the talker does not let latency creep up", () => {
+  // 1 % more frames arrive than playout ticks take: without correction the queue
+  // would grow by one frame every two seconds for as long as the talk lasts.
+  const jb = new JitterBuffer();
+  let seq = 0;
+  let maxDepth = 0;
+  for (let tick = 0; tick < 3000; tick++) {
+    jb.push(seq, pkt(seq), tick * 20);
+    seq++;
+    if (tick % 100 === 0) {
+      jb.push(seq, pkt(seq), tick * 20);
+      seq++;
+    }
+    jb.pop();
+    if (jb.surplus) jb.pop(); // what the playout does (it only skips quiet frames)
+    if (tick >= 500) maxDepth = Math.max(maxDepth, jb.stats().depth);
+  }
+  const st = jb.stats();
+  assert.ok(maxDepth <= st.targetFrames + 2, `depth ${maxDepth}, target ${st.targetFrames}`);
+  assert.equal(st.lost, 0);
+});
