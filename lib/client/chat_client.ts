@@ -23,16 +23,17 @@ import {
   encodeJson,
   encodeUtf8,
   type ErrorBody,
-  type FloorDenied,
   FrameType,
   type Member,
   PROTOCOL_VERSION,
-  type TalkState,
   type Welcome,
-  type WhoReply,
 } from "../protocol.ts";
 import { TokenBucket } from "../token_bucket.ts";
 import { ClientLink } from "./link.ts";
+import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
+import { ClientFatalError, FATAL_AT_JOIN } from "./errors.ts";
+
+export { ClientFatalError } from "./errors.ts";
 
 /** Settings of one client. */
 export interface ChatClientOptions {
@@ -52,25 +53,6 @@ export interface ChatClientOptions {
   lingerMs?: number;
 }
 
-/** Raised when the client cannot go on: the first connection failed, or the relay refused it. */
-export class ClientFatalError extends Error {
-  /** The code reported to the user. */
-  readonly code: ErrorBody["code"];
-  constructor(code: ErrorBody["code"], message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ClientFatalError";
-    this.code = code;
-  }
-}
-
-// Refusals that another attempt cannot fix.
-const FATAL_AT_JOIN = new Set([
-  "nick-taken",
-  "bad-hello",
-  "bad-version",
-  "server-full",
-  "too-many-connections",
-]);
 const PING_EVERY_MS = 15_000;
 const SILENCE_LIMIT_MS = 45_000;
 
@@ -262,6 +244,9 @@ export class ChatClient {
   }
 
   #onFrame(type: number, payload: Uint8Array): void {
+    if (CONTROL_TYPES.has(type)) {
+      return this.#o.onEvent(controlEvent(type, payload, this.#o.room, this.#inbox));
+    }
     switch (type) {
       case FrameType.Welcome:
         return this.#welcome(decodeJson<Welcome>(payload));
@@ -276,39 +261,12 @@ export class ChatClient {
         if (this.#outbox.size === 0) this.#settleDrain();
         return;
       }
-      case FrameType.Joined: {
-        const m = decodeJson<Member>(payload);
-        this.#inbox.add(m);
-        return this.#o.onEvent({ event: "joined", nick: m.nick, room: this.#o.room });
-      }
-      case FrameType.Left: {
-        const m = decodeJson<Member>(payload);
-        this.#inbox.remove(m);
-        return this.#o.onEvent({ event: "left", nick: m.nick, room: this.#o.room });
-      }
-      case FrameType.WhoReply: {
-        const w = decodeJson<WhoReply>(payload);
-        return this.#o.onEvent({ event: "who", room: w.room, members: w.members });
-      }
-      case FrameType.TalkState: {
-        const t = decodeJson<TalkState>(payload);
-        const event = t.on ? "talk-start" : "talk-end";
-        return this.#o.onEvent({ event, nick: t.nick, room: this.#o.room });
-      }
-      case FrameType.FloorDenied: {
-        const f = decodeJson<FloorDenied>(payload);
-        return this.#o.onEvent({ event: "floor-denied", holder: f.holder, room: this.#o.room });
-      }
       case FrameType.Error: {
         const e = decodeJson<ErrorBody>(payload);
         if (e.fatal && !this.#joined && FATAL_AT_JOIN.has(e.code)) {
           this.#link?.fail(new ClientFatalError(e.code, e.message));
         }
         return this.#o.onEvent({ event: "error", code: e.code, message: e.message });
-      }
-      case FrameType.Bye: {
-        const b = decodeJson<{ reason: string }>(payload);
-        return this.#o.onEvent({ event: "notice", message: `the relay says: ${b.reason}` });
       }
       case FrameType.Pong:
         return;

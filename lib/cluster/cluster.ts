@@ -19,25 +19,15 @@
  * @module
  */
 
-import { connect, Events, type KV, type NatsConnection } from "nats";
-import {
-  FLOOR_BUCKET,
-  newRelayId,
-  openEnvelope,
-  PRESENCE_BUCKET,
-  presenceKey,
-  type PresenceValue,
-  relayIdBytes,
-  RELAYS_BUCKET,
-  roomSubject,
-  sealEnvelope,
-} from "./codec.ts";
-import { ClusterFloor } from "./floor.ts";
-import { Presence } from "./presence.ts";
-import { Peers } from "./peers.ts";
+import { Events, type KV, type NatsConnection } from "nats";
+import { openEnvelope, presenceKey, relayIdBytes, roomSubject, sealEnvelope } from "./codec.ts";
+import { type ClusterOptions, connectParts, errorMessage } from "./connect.ts";
+import type { ClusterFloor } from "./floor.ts";
+import { OwnPresence } from "./own_presence.ts";
+import type { Presence } from "./presence.ts";
+import type { Peers } from "./peers.ts";
 import { encodeFrame } from "../framing.ts";
 import { HistoryExchange } from "./history.ts";
-import type { LogValue } from "../log.ts";
 import { encodeJson, FrameType, type Member } from "../protocol.ts";
 import { type LinkContext, RoomLink } from "./room.ts";
 import { RemoteMember } from "./remote_member.ts";
@@ -45,25 +35,7 @@ import type { LocalMember, RelayCluster } from "../relay/cluster_link.ts";
 import type { Room } from "../relay/room.ts";
 import type { Priority } from "../send_queue.ts";
 
-/** How to join a cluster. */
-export interface ClusterOptions {
-  /** NATS server URLs (`nats://host:4222`), tried in turn. */
-  servers: string[];
-  /** Logs one event. */
-  log: (event: string, fields: Record<string, LogValue>) => void;
-  /** A relay (and its floor) not renewed for this long is gone; default 3000 ms. */
-  ttlMs?: number;
-  /** How often slots and floors are renewed; default a third of the TTL. */
-  heartbeatMs?: number;
-}
-
-/** Raised when the relay cannot join the cluster (NATS unreachable, no JetStream, cluster full). */
-export class ClusterError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ClusterError";
-  }
-}
+export { ClusterError, type ClusterOptions } from "./connect.ts";
 
 /** What a relay must offer to join: the hook it calls (see {@linkcode RelayCluster}). */
 export interface ClusterHost {
@@ -90,10 +62,7 @@ export class Cluster implements RelayCluster {
   readonly #log: ClusterOptions["log"];
   readonly #origin: Uint8Array;
   readonly #rooms = new Map<string, RoomLink>();
-  /** Revision of each presence entry this relay wrote, by key. */
-  readonly #mine = new Map<string, { rev: number; session: string }>();
-  /** Pending key-value operations per presence key, in order. */
-  readonly #ops = new Map<string, Promise<void>>();
+  readonly #own: OwnPresence;
   readonly #linkContext: LinkContext;
   #connected = true;
   readonly #history: HistoryExchange;
@@ -123,6 +92,7 @@ export class Cluster implements RelayCluster {
     peers.onDeath = (relay) => this.#relayDied(relay);
     floor.onLost = (room, nick) => this.#floorLost(room, nick);
     this.#watchStatus();
+    this.#own = new OwnPresence(kv, this.id, (relay) => peers.alive(relay), log);
     this.#history = new HistoryExchange(nc, (name) => this.#rooms.get(name)?.room);
   }
 
@@ -132,42 +102,10 @@ export class Cluster implements RelayCluster {
 
   /** Connects and joins; throws {@linkcode ClusterError} with a message for a person. */
   static async connect(o: ClusterOptions): Promise<Cluster> {
-    const where = o.servers.join(",");
-    const ttlMs = o.ttlMs ?? 3000;
-    const heartbeatMs = o.heartbeatMs ?? Math.max(100, Math.floor(ttlMs / 3));
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: o.servers,
-        name: "am-relay",
-        noEcho: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-        timeout: 5000,
-      });
-    } catch (cause) {
-      throw new ClusterError(`cannot reach NATS at ${where}: ${message(cause)}`, { cause });
-    }
-    try {
-      const js = nc.jetstream();
-      const relays = await js.views.kv(RELAYS_BUCKET, { ttl: ttlMs, history: 1 });
-      const floors = await js.views.kv(FLOOR_BUCKET, { ttl: ttlMs, history: 1 });
-      const kv = await js.views.kv(PRESENCE_BUCKET, { history: 1 });
-      const peers = await Peers.start(relays, newRelayId(), { ttlMs, heartbeatMs }, o.log);
-      const presence = await Presence.start(kv, (err) => {
-        o.log("error", { code: "cluster-watch", message: message(err) });
-      });
-      const floor = new ClusterFloor(floors, peers.id, (r) => peers.alive(r), heartbeatMs);
-      const cluster = new Cluster(nc, kv, peers, presence, floor, o.log);
-      o.log("cluster-joined", { relay: peers.id, slot: peers.slot, nats: where });
-      return cluster;
-    } catch (cause) {
-      await nc.close().catch(() => {});
-      const why = /503|no responders|JetStream not enabled/i.test(message(cause))
-        ? "JetStream is not enabled there (start nats-server with -js)"
-        : message(cause);
-      throw new ClusterError(`cannot join the cluster through NATS at ${where}: ${why}`, { cause });
-    }
+    const p = await connectParts(o);
+    const cluster = new Cluster(p.nc, p.kv, p.peers, p.presence, p.floor, o.log);
+    o.log("cluster-joined", { relay: p.peers.id, slot: p.peers.slot, nats: o.servers.join(",") });
+    return cluster;
   }
 
   openRoom(room: Room): void {
@@ -202,32 +140,17 @@ export class Cluster implements RelayCluster {
 
   memberJoined(room: Room, local: LocalMember): void {
     const m = local.member;
-    const key = presenceKey(room.name, m.nick);
-    const value: PresenceValue = { relay: this.id, member: m };
-    this.#chain(key, async () => {
-      if (local.closed) return;
-      const rev = await this.#reserve(key, value);
-      if (rev === null) {
-        this.#log("nick-race", { nick: m.nick, room: room.name });
-        local.fail(
-          "nick-taken",
-          `the nick ${m.nick} was just taken in ${room.name} on another relay`,
-        );
-        return;
-      }
-      this.#mine.set(key, { rev, session: m.session });
+    this.#own.claim(room.name, m, () => !local.closed, () => {
+      this.#log("nick-race", { nick: m.nick, room: room.name });
+      local.fail(
+        "nick-taken",
+        `the nick ${m.nick} was just taken in ${room.name} on another relay`,
+      );
     });
   }
 
   memberLeft(room: Room, member: Member): void {
-    const key = presenceKey(room.name, member.nick);
-    this.#chain(key, async () => {
-      const mine = this.#mine.get(key);
-      if (!mine || mine.session !== member.session) return;
-      this.#mine.delete(key);
-      // At our revision only: if another relay took the nick over, its entry stays.
-      await this.#kv.delete(key, { previousSeq: mine.rev }).catch(() => {});
-    });
+    this.#own.release(room.name, member);
     const link = this.#rooms.get(room.name);
     if (link) link.sync(member.nick);
   }
@@ -237,7 +160,7 @@ export class Cluster implements RelayCluster {
     const link = this.#rooms.get(room.name);
     link?.claiming.add(nick);
     return this.#floor.claim(room.name, nick).catch((err) => {
-      this.#log("error", { code: "cluster-floor", room: room.name, message: message(err) });
+      this.#log("error", { code: "cluster-floor", room: room.name, message: errorMessage(err) });
       return null;
     }).finally(() => link?.claiming.delete(nick));
   }
@@ -247,38 +170,11 @@ export class Cluster implements RelayCluster {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#ops.values()]);
     await this.#floor.close();
-    for (const [key, mine] of this.#mine) {
-      await this.#kv.delete(key, { previousSeq: mine.rev }).catch(() => {});
-    }
+    await this.#own.close();
     this.#presence.stop();
     await this.#peers.close();
     await this.#nc.drain().catch(() => {});
-  }
-
-  /** Writes a presence entry: create, or take over one of the same session or a dead relay. */
-  async #reserve(key: string, value: PresenceValue): Promise<number | null> {
-    const bytes = encodeJson(value);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        return await this.#kv.create(key, bytes);
-      } catch (err) {
-        if (!/wrong last sequence/.test(String(err))) throw err;
-      }
-      const e = await this.#kv.get(key);
-      if (!e || e.operation !== "PUT") continue;
-      const old = e.json<PresenceValue>();
-      const mayTake = old.relay === this.id || old.member.session === value.member.session ||
-        !this.#peers.alive(old.relay);
-      if (!mayTake) return null;
-      try {
-        return await this.#kv.update(key, bytes, e.revision);
-      } catch {
-        continue;
-      }
-    }
-    return null;
   }
 
   #publish(link: RoomLink, frame: Uint8Array, _priority: Priority): Promise<void> | undefined {
@@ -331,16 +227,6 @@ export class Cluster implements RelayCluster {
     }
   }
 
-  #chain(key: string, op: () => Promise<void>): void {
-    const next = (this.#ops.get(key) ?? Promise.resolve()).then(op).catch((err) => {
-      this.#log("error", { code: "cluster-presence", message: message(err) });
-    });
-    this.#ops.set(key, next);
-    next.then(() => {
-      if (this.#ops.get(key) === next) this.#ops.delete(key);
-    });
-  }
-
   #watchStatus(): void {
     (async () => {
       for await (const s of this.#nc.status()) {
@@ -365,18 +251,8 @@ export class Cluster implements RelayCluster {
       for (const m of link.room.members()) {
         const d = link.room.get(m.nick);
         if (!d || d instanceof RemoteMember) continue;
-        const key = presenceKey(link.room.name, m.nick);
-        const value: PresenceValue = { relay: this.id, member: m };
-        this.#chain(key, async () => {
-          if (link.room.get(m.nick) !== d) return;
-          const rev = await this.#kv.put(key, encodeJson(value));
-          this.#mine.set(key, { rev, session: m.session });
-        });
+        this.#own.rewrite(link.room.name, m, () => link.room.get(m.nick) === d);
       }
     }
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

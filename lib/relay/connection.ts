@@ -23,7 +23,6 @@ import {
   type ErrorBody,
   type ErrorCode,
   FrameType,
-  type Hello,
   idStamp,
   type Member,
   nickStamp,
@@ -33,26 +32,10 @@ import {
 } from "../protocol.ts";
 import type { Delivery, Room } from "./room.ts";
 import { batchedScheduler, type Priority, SendQueue } from "../send_queue.ts";
-import { TokenBucket } from "../token_bucket.ts";
+import { ConnectionLimits } from "./connection_limits.ts";
 import { recentTextsOf } from "./room_history.ts";
-import type { LogValue } from "../log.ts";
-import type { RelayOptions } from "./options.ts";
-
-/** What a connection needs from its relay. */
-export interface RelayContext {
-  /** The relay's settings. */
-  readonly options: RelayOptions;
-  /** Places a connection in its room, or says why not. */
-  join(conn: RelayConnection, hello: Hello): ErrorBody | null;
-  /** Takes a connection out of its room and the relay's books. */
-  leave(conn: RelayConnection): void;
-  /** The member asks for (on) or gives up (off) the floor. */
-  talk(conn: RelayConnection, on: boolean): void;
-  /** Logs one event. */
-  log(event: string, fields: Record<string, LogValue>): void;
-  /** Recent texts of the connection's room for it to resume with (not its own). */
-  recentTexts(conn: RelayConnection): Promise<Uint8Array[]>;
-}
+import type { RelayContext } from "./context.ts";
+import { HeldTexts } from "./held_texts.ts";
 
 // Idle connections keep their read buffer for life: start small (a hello, a text
 // or a voice frame fits) and let busy ones grow it. 2048 cost 1.8 KiB more per
@@ -62,18 +45,6 @@ const READ_MAX = 64 * 1024;
 const PONG = encodeFrame(FrameType.Pong);
 /** One flush turn for every connection of the relay (see batchedScheduler). */
 const flushAll = batchedScheduler();
-// Text tokens the relay allows beyond the advertised burst, in seconds of rate.
-const JITTER_ALLOWANCE_S = 0.25;
-// Malformed frames after the hello are answered one by one with a non-fatal
-// error; a peer that keeps sending them faster than this is closed.
-const BAD_FRAME_RATE = 10;
-const BAD_FRAME_BURST = 50;
-// Voice over its rate is dropped (late voice is useless), but the talker is
-// told, at most once in this many ms.
-const VOICE_LIMIT_ERROR_EVERY_MS = 1000;
-// Non-fatal errors of one connection are logged at most this often.
-const ERROR_LOG_EVERY_MS = 1000;
-
 /** Relay side of one client connection. */
 export class RelayConnection implements Delivery {
   /** Peer address as host:port, for logs. */
@@ -92,20 +63,15 @@ export class RelayConnection implements Delivery {
   readonly #conn: Deno.Conn;
   readonly #queue: SendQueue;
   readonly #decoder: FrameDecoder;
-  #textBucket: TokenBucket;
-  #voiceBucket: TokenBucket;
+  readonly #limits: ConnectionLimits;
   #textSeq = 0;
   #nickStamp: Uint8Array = new Uint8Array(0);
   #idStamp: Uint8Array = new Uint8Array(0);
   #closed = false;
   /** Texts held back while a resuming member's history is being gathered. */
-  #held: Uint8Array[] | null = null;
+  #held: HeldTexts | null = null;
   /** Set by {@linkcode fail}: nothing more from this peer is handled. */
   #failing = false;
-  #badFrames: TokenBucket;
-  #lastVoiceLimitError = -Infinity;
-  #lastErrorLog = -Infinity;
-  #suppressedErrors = 0;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveDone!: () => void;
   /** Settles when the connection has closed. */
@@ -132,14 +98,7 @@ export class RelayConnection implements Delivery {
       () => this.close("write failed"),
       flushAll,
     );
-    const now = Date.now();
-    // The advertised burst plus a quarter second of tokens: a client that sends
-    // exactly at the advertised rate right after a full burst must not be refused
-    // because its frames arrived a little unevenly.
-    const textSlack = Math.ceil(o.textRate * JITTER_ALLOWANCE_S);
-    this.#textBucket = new TokenBucket(o.textRate, o.textBurst + textSlack, now);
-    this.#voiceBucket = new TokenBucket(o.voiceRate, o.voiceBurst, now);
-    this.#badFrames = new TokenBucket(BAD_FRAME_RATE, BAD_FRAME_BURST, now);
+    this.#limits = new ConnectionLimits(o, Date.now());
   }
 
   /** Whether the connection has ended. */
@@ -183,10 +142,7 @@ export class RelayConnection implements Delivery {
 
   /** Queues a frame to this client. */
   deliver(frame: Uint8Array, priority: Priority): boolean {
-    if (this.#held && priority === "text") {
-      this.#held.push(frame);
-      return true;
-    }
+    if (this.#held && priority === "text") return this.#held.hold(frame);
     return this.#queue.send(frame, priority);
   }
 
@@ -199,13 +155,15 @@ export class RelayConnection implements Delivery {
   error(code: ErrorCode, message: string): void {
     // One log line a second at most per connection: a flooder must not turn
     // the relay's log into its amplifier.
-    const now = Date.now();
-    if (now - this.#lastErrorLog >= ERROR_LOG_EVERY_MS) {
-      const suppressed = this.#suppressedErrors || undefined;
-      this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code, suppressed });
-      this.#lastErrorLog = now;
-      this.#suppressedErrors = 0;
-    } else this.#suppressedErrors++;
+    const suppressed = this.#limits.logError(Date.now());
+    if (suppressed !== null) {
+      this.#ctx.log("error", {
+        peer: this.peer,
+        nick: this.member?.nick,
+        code,
+        suppressed: suppressed || undefined,
+      });
+    }
     this.sendControl(FrameType.Error, { code, message, fatal: false } satisfies ErrorBody);
   }
 
@@ -265,7 +223,7 @@ export class RelayConnection implements Delivery {
   }
 
   #badFrame(code: ErrorCode, message: string): void {
-    if (this.#badFrames.take(Date.now())) return this.error(code, message);
+    if (this.#limits.badFrame(Date.now())) return this.error(code, message);
     this.fail("bad-frame", `too many malformed frames (last: ${message}); connection closed`);
   }
 
@@ -284,16 +242,12 @@ export class RelayConnection implements Delivery {
         // Back after a lost connection: what the room said meanwhile (the client
         // drops what it already had), bounded to a quarter of its queue.
         // New texts wait behind the history, so the member sees them in order.
-        this.#held = [];
-        this.#ctx.recentTexts(this).then((frames) => {
-          const held = this.#held ?? [];
+        this.#held = new HeldTexts();
+        this.#ctx.recentTexts(this).then((history) => {
+          const held = this.#held!;
           this.#held = null;
-          let budget = this.#ctx.options.queue.maxBytes / 4;
-          for (const f of frames) {
-            if ((budget -= f.length) < 0) break;
-            this.deliver(f, "text");
-          }
-          for (const f of held) this.deliver(f, "text");
+          const budget = this.#ctx.options.queue.maxBytes / 4;
+          for (const f of held.release(history, budget)) this.deliver(f, "text");
         });
       }
       return;
@@ -326,7 +280,7 @@ export class RelayConnection implements Delivery {
 
   #text(sealed: Uint8Array): void {
     const seq = ++this.#textSeq;
-    if (!this.#textBucket.take(Date.now())) {
+    if (!this.#limits.text(Date.now())) {
       this.#queue.send(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)), "control");
       this.error("rate-limited", "too many messages; the client will resend after a pause");
       return;
@@ -345,10 +299,10 @@ export class RelayConnection implements Delivery {
     const room = this.room!;
     if (!room.floor.mayTalk(this.member.nick)) return;
     const now = Date.now();
-    if (!this.#voiceBucket.take(now)) {
+    const verdict = this.#limits.voice(now);
+    if (verdict !== "pass") {
       // Voice is useless late: drop it, as a network would, but say so (once a second).
-      if (now - this.#lastVoiceLimitError >= VOICE_LIMIT_ERROR_EVERY_MS) {
-        this.#lastVoiceLimitError = now;
+      if (verdict === "drop-and-tell") {
         this.error("rate-limited", "too many voice frames; some were dropped");
       }
       return;

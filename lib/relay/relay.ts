@@ -18,7 +18,8 @@ import {
   type Welcome,
 } from "../protocol.ts";
 import { logEvent, type LogValue } from "../log.ts";
-import { RelayConnection, type RelayContext } from "./connection.ts";
+import { RelayConnection } from "./connection.ts";
+import type { RelayContext } from "./context.ts";
 import type { RelayCluster } from "./cluster_link.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
 import { Room } from "./room.ts";

@@ -1,0 +1,91 @@
+/**
+ * What one relay connection may send, and how often the relay answers or logs
+ * its misbehaviour: token buckets for texts, voice frames and malformed
+ * frames, and throttles so that a flooder can turn neither the relay's replies
+ * nor its log into an amplifier. Pure logic over a clock passed in.
+ *
+ * @module
+ */
+
+import { TokenBucket } from "../token_bucket.ts";
+
+/** The advertised rates a connection is held to. */
+export interface RateLimits {
+  /** Texts a second. */
+  textRate: number;
+  /** Texts at once. */
+  textBurst: number;
+  /** Voice frames a second. */
+  voiceRate: number;
+  /** Voice frames at once. */
+  voiceBurst: number;
+}
+
+// Text tokens the relay allows beyond the advertised burst, in seconds of rate.
+const JITTER_ALLOWANCE_S = 0.25;
+// Malformed frames after the hello are answered one by one with a non-fatal
+// error; a peer that keeps sending them faster than this is closed.
+const BAD_FRAME_RATE = 10;
+const BAD_FRAME_BURST = 50;
+// Voice over its rate is dropped (late voice is useless), but the talker is
+// told, at most once in this many ms.
+const VOICE_LIMIT_ERROR_EVERY_MS = 1000;
+// Non-fatal errors of one connection are logged at most this often.
+const ERROR_LOG_EVERY_MS = 1000;
+
+/** What to do with one voice frame. */
+export type VoiceVerdict = "pass" | "drop" | "drop-and-tell";
+
+/** The limits of one connection. */
+export class ConnectionLimits {
+  readonly #text: TokenBucket;
+  readonly #voice: TokenBucket;
+  readonly #badFrames: TokenBucket;
+  #lastVoiceTold = -Infinity;
+  #lastErrorLog = -Infinity;
+  #suppressedErrors = 0;
+
+  /** Starts every bucket full at `now` (ms). */
+  constructor(o: RateLimits, now: number) {
+    // The advertised burst plus a quarter second of tokens: a client that sends
+    // exactly at the advertised rate right after a full burst must not be refused
+    // because its frames arrived a little unevenly.
+    const textSlack = Math.ceil(o.textRate * JITTER_ALLOWANCE_S);
+    this.#text = new TokenBucket(o.textRate, o.textBurst + textSlack, now);
+    this.#voice = new TokenBucket(o.voiceRate, o.voiceBurst, now);
+    this.#badFrames = new TokenBucket(BAD_FRAME_RATE, BAD_FRAME_BURST, now);
+  }
+
+  /** Whether a text may pass now. */
+  text(now: number): boolean {
+    return this.#text.take(now);
+  }
+
+  /** Whether a voice frame passes, is dropped, or is dropped and the talker told. */
+  voice(now: number): VoiceVerdict {
+    if (this.#voice.take(now)) return "pass";
+    if (now - this.#lastVoiceTold < VOICE_LIMIT_ERROR_EVERY_MS) return "drop";
+    this.#lastVoiceTold = now;
+    return "drop-and-tell";
+  }
+
+  /** Whether one more malformed frame is tolerated (answered, not fatal). */
+  badFrame(now: number): boolean {
+    return this.#badFrames.take(now);
+  }
+
+  /**
+   * Whether a non-fatal error is logged now: the number of errors left out of
+   * the log since the last logged one, or null to leave this one out too.
+   */
+  logError(now: number): number | null {
+    if (now - this.#lastErrorLog < ERROR_LOG_EVERY_MS) {
+      this.#suppressedErrors++;
+      return null;
+    }
+    const suppressed = this.#suppressedErrors;
+    this.#lastErrorLog = now;
+    this.#suppressedErrors = 0;
+    return suppressed;
+  }
+}
