@@ -123,6 +123,9 @@ export async function runClientApp(o: AppOptions): Promise<number> {
       case "who":
         client!.who();
         break;
+      case "identity":
+        client!.identity(cmd.action, cmd.nick);
+        break;
       case "help":
         human(helpText(interactive ? TALK_KEY_NAME : null));
         break;

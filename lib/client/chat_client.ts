@@ -11,7 +11,7 @@
 
 import type { RelayAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
-import { deriveRoomKey, newSessionId, Opener, type RoomKey, Sealer, toHex } from "../cipher.ts";
+import { deriveRoomKey, newSessionId, type RoomKey, toHex } from "../cipher.ts";
 import type { ClientEvent } from "./events.ts";
 import { encodeFrame } from "../framing.ts";
 import { Outbox } from "./outbox.ts";
@@ -31,6 +31,12 @@ import {
 import { TokenBucket } from "../token_bucket.ts";
 import { ClientLink } from "./link.ts";
 import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
+import { GroupSession } from "../e2e/group.ts";
+import { fingerprint, type Identity } from "../e2e/identity.ts";
+import { configDir, loadOrCreateIdentity } from "../e2e/identity_file.ts";
+import { KnownMembers } from "../e2e/known_members.ts";
+import type { IdentityAction } from "./commands.ts";
+import { join } from "node:path";
 import { ClientFatalError, FATAL_AT_JOIN } from "./errors.ts";
 
 export { ClientFatalError } from "./errors.ts";
@@ -51,6 +57,8 @@ export interface ChatClientOptions {
   onVoice?: (from: Member, counter: number, payload: Uint8Array) => void;
   /** Gives up on delivering pending texts after this long without a relay. */
   lingerMs?: number;
+  /** The identity key file (default `$XDG_CONFIG_HOME/am/identity`). */
+  identityPath?: string;
 }
 
 const PING_EVERY_MS = 15_000;
@@ -59,8 +67,7 @@ const SILENCE_LIMIT_MS = 45_000;
 /** A connected (or reconnecting) member of one room. */
 export class ChatClient {
   readonly #o: ChatClientOptions;
-  readonly #sealer: Sealer;
-  readonly #opener: Opener;
+  readonly #group: GroupSession;
   readonly #outbox = new Outbox();
   readonly #inbox: RoomInbox;
   #link: ClientLink | null = null;
@@ -74,11 +81,16 @@ export class ChatClient {
   /** Connection attempts since the last welcome: the backoff and the relay to try. */
   #attempt = 0;
 
-  private constructor(o: ChatClientOptions, key: RoomKey) {
+  private constructor(o: ChatClientOptions, key: RoomKey, identity: Identity, known: KnownMembers) {
     this.#o = o;
-    this.#sealer = new Sealer(key, o.nick, newSessionId());
-    this.#opener = new Opener(key);
-    this.#inbox = new RoomInbox(this.#opener, o.nick, o.room, o.onEvent, o.onVoice);
+    this.#group = new GroupSession(key, o.nick, identity, newSessionId());
+    this.#inbox = new RoomInbox(
+      this.#group,
+      known,
+      o.onEvent,
+      (share) => this.#link?.send(encodeFrame(FrameType.KeyShare, share)),
+      o.onVoice,
+    );
   }
 
   /** Members of the room by nick, as the relay last told. */
@@ -86,9 +98,28 @@ export class ChatClient {
     return this.#inbox.members;
   }
 
-  /** Derives the room key (scrypt, about 100–200 ms) and builds a client. */
+  /**
+   * Loads (or makes) the identity, derives the room key (scrypt, about
+   * 100–200 ms) and builds a client.
+   */
   static async create(o: ChatClientOptions): Promise<ChatClient> {
-    return new ChatClient(o, await deriveRoomKey(o.passphrase, o.room));
+    const dir = o.identityPath ? null : configDir();
+    const [identity, known, key] = await Promise.all([
+      loadOrCreateIdentity(o.identityPath ?? join(dir!, "identity")),
+      KnownMembers.load(join(dir ?? configDir(), "known_members")),
+      deriveRoomKey(o.passphrase, o.room),
+    ]);
+    return new ChatClient(o, key, identity, known);
+  }
+
+  /** This client's identity fingerprint. */
+  get fingerprint(): string {
+    return fingerprint(this.#group.identity.publicKey);
+  }
+
+  /** `/verify`, `/trust` or `/accept` a member's identity. */
+  identity(action: IdentityAction, nick: string): void {
+    this.#inbox.identityCommand(action, nick);
   }
 
   /** This client's nick. */
@@ -104,16 +135,6 @@ export class ChatClient {
   /** Texts not yet acknowledged by the relay. */
   get pending(): number {
     return this.#outbox.size;
-  }
-
-  /** This client's member entry sealer, for voice. */
-  get sealer(): Sealer {
-    return this.#sealer;
-  }
-
-  /** Opens voice frames of other members. */
-  get opener(): Opener {
-    return this.#opener;
   }
 
   /** Connects and joins; rejects with {@linkcode ClientFatalError} when that fails. */
@@ -140,7 +161,7 @@ export class ChatClient {
   /** Seals and sends one encoded voice frame. */
   sendVoice(packet: Uint8Array): void {
     if (this.#joined) {
-      this.#link?.send(encodeFrame(FrameType.Voice, this.#sealer.sealVoice(packet)), "voice");
+      this.#link?.send(encodeFrame(FrameType.Voice, this.#group.sealVoice(packet)), "voice");
     }
   }
 
@@ -177,9 +198,10 @@ export class ChatClient {
             v: PROTOCOL_VERSION,
             nick: this.#o.nick,
             room: this.#o.room,
-            session: toHex(this.#sealer.session),
-            keyId: this.#opener.keyId,
+            session: toHex(this.#group.session),
+            keyId: this.#group.keyId,
             resume: this.#everJoined,
+            ...this.#group.helloFields(),
           }),
         ));
         const ended = link.run(PING_EVERY_MS, SILENCE_LIMIT_MS);
@@ -245,7 +267,8 @@ export class ChatClient {
 
   #onFrame(type: number, payload: Uint8Array): void {
     if (CONTROL_TYPES.has(type)) {
-      return this.#o.onEvent(controlEvent(type, payload, this.#o.room, this.#inbox));
+      const e = controlEvent(type, payload, this.#o.room, this.#inbox);
+      return this.#o.onEvent(this.#inbox.decorate(e));
     }
     switch (type) {
       case FrameType.Welcome:
@@ -254,6 +277,8 @@ export class ChatClient {
         return this.#inbox.text(payload);
       case FrameType.Voice:
         return this.#inbox.voice(payload);
+      case FrameType.KeyShare:
+        return this.#inbox.keyShare(payload);
       case FrameType.Ack: {
         const { seq, status } = decodeAck(payload);
         this.#outbox.ack(seq, status === ACK_FORWARDED);
@@ -277,7 +302,7 @@ export class ChatClient {
   }
 
   #welcome(w: Welcome): void {
-    this.#inbox.reset(w.members);
+    this.#inbox.reset(w.members, this.#everJoined);
     this.#bucket = new TokenBucket(w.limits.textRate * 0.95, w.limits.textBurst, Date.now());
     this.#joined = true;
     const members = w.members.map((m) => m.nick);
@@ -289,6 +314,7 @@ export class ChatClient {
         room: w.room,
         members,
         duplex: w.duplex,
+        fingerprint: this.fingerprint,
       });}
     for (const nick of w.talking) this.#o.onEvent({ event: "talk-start", nick, room: w.room });
     this.#everJoined = true;
@@ -306,7 +332,7 @@ export class ChatClient {
       const now = Date.now();
       if (!this.#bucket.take(now)) return this.#scheduleFlush(this.#bucket.waitMs(now));
       const plain = encodeUtf8(JSON.stringify({ n: p.n, text: p.text, ts: p.ts }));
-      link.send(encodeFrame(FrameType.Text, this.#sealer.sealText(plain)));
+      link.send(encodeFrame(FrameType.Text, this.#group.sealText(plain)));
       this.#outbox.markSent(p);
     }
   }

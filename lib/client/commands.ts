@@ -6,6 +6,9 @@
  * @module
  */
 
+/** What `/verify`, `/trust` and `/accept` ask of a member's identity. */
+export type IdentityAction = "verify" | "trust" | "accept";
+
 /** A parsed input line. */
 export type Command =
   | { kind: "text"; text: string }
@@ -15,6 +18,7 @@ export type Command =
   | { kind: "talk" }
   | { kind: "stop" }
   | { kind: "empty" }
+  | { kind: "identity"; action: IdentityAction; nick: string }
   | { kind: "unknown"; name: string };
 
 /** Parses one input line (without its newline). */
@@ -35,6 +39,12 @@ export function parseCommand(line: string): Command {
       return { kind: name };
     case "exit":
       return { kind: "quit" };
+    case "verify":
+    case "trust":
+    case "accept": {
+      const nick = trimmed.split(/\s+/)[1];
+      return nick ? { kind: "identity", action: name, nick } : { kind: "unknown", name };
+    }
     default:
       return { kind: "unknown", name };
   }
@@ -47,6 +57,9 @@ export function helpText(talkKey: string | null): string {
     "  /who            list the members of the room",
     "  /talk, [audio]  start talking (ends by itself after silence)",
     "  /stop           stop talking",
+    "  /verify NICK    show the safety number you and NICK compare",
+    "  /trust NICK     mark NICK's identity verified",
+    "  /accept NICK    accept NICK's new identity after a change",
     "  /help           this list",
     "  /quit           leave (Ctrl-D too)",
     "  //text          send a message that starts with /",
