@@ -12,14 +12,35 @@ export type IdentityAction = "verify" | "trust" | "accept";
 /** A parsed input line. */
 export type Command =
   | { kind: "text"; text: string }
+  | { kind: "me"; text: string }
+  | { kind: "nick"; nick: string }
+  | { kind: "join"; room: string }
   | { kind: "who" }
   | { kind: "quit" }
   | { kind: "help" }
   | { kind: "talk" }
   | { kind: "stop" }
+  | { kind: "clear" }
   | { kind: "empty" }
   | { kind: "identity"; action: IdentityAction; nick: string }
+  | { kind: "usage"; message: string }
   | { kind: "unknown"; name: string };
+
+/** Command names, for `/help` and Tab completion. */
+export const COMMAND_NAMES: readonly string[] = [
+  "/accept",
+  "/clear",
+  "/help",
+  "/join",
+  "/me",
+  "/nick",
+  "/quit",
+  "/stop",
+  "/talk",
+  "/trust",
+  "/verify",
+  "/who",
+];
 
 /** Parses one input line (without its newline). */
 export function parseCommand(line: string): Command {
@@ -30,12 +51,14 @@ export function parseCommand(line: string): Command {
   if (trimmed.startsWith("//")) return { kind: "text", text: line.slice(line.indexOf("/") + 1) };
   if (!trimmed.startsWith("/")) return { kind: "text", text: line };
   const name = trimmed.slice(1).split(/\s+/)[0].toLowerCase();
+  const rest = trimmed.slice(1 + name.length).trim();
   switch (name) {
     case "who":
     case "quit":
     case "help":
     case "talk":
     case "stop":
+    case "clear":
       return { kind: name };
     case "exit":
       return { kind: "quit" };
@@ -45,6 +68,16 @@ export function parseCommand(line: string): Command {
       const nick = trimmed.split(/\s+/)[1];
       return nick ? { kind: "identity", action: name, nick } : { kind: "unknown", name };
     }
+    case "me":
+      return rest ? { kind: "me", text: rest } : { kind: "usage", message: "usage: /me ACTION" };
+    case "nick":
+      return /^\S+$/.test(rest)
+        ? { kind: "nick", nick: rest }
+        : { kind: "usage", message: "usage: /nick NEWNICK" };
+    case "join":
+      return /^\S+$/.test(rest)
+        ? { kind: "join", room: rest }
+        : { kind: "usage", message: "usage: /join ROOM" };
     default:
       return { kind: "unknown", name };
   }
@@ -54,15 +87,26 @@ export function parseCommand(line: string): Command {
 export function helpText(talkKey: string | null): string {
   return [
     "Commands:",
+    "  /me ACTION      send an action, shown as * nick ACTION",
+    "  /nick NEW       change your nick (you keep the old one if NEW is taken)",
+    "  /join ROOM      leave this room and join ROOM (asks for its passphrase if",
+    "                  the first one was typed at a prompt)",
     "  /who            list the members of the room",
     "  /talk, [audio]  start talking (ends by itself after silence)",
     "  /stop           stop talking",
     "  /verify NICK    show the safety number you and NICK compare",
     "  /trust NICK     mark NICK's identity verified",
     "  /accept NICK    accept NICK's new identity after a change",
+    "  /clear          clear the transcript",
     "  /help           this list",
     "  /quit           leave (Ctrl-D too)",
     "  //text          send a message that starts with /",
-    ...(talkKey ? [`  ${talkKey.padEnd(15)} toggle talking`] : []),
+    ...(talkKey
+      ? [
+        `  ${talkKey.padEnd(15)} toggle talking`,
+        "  Tab             complete a nick or a command",
+        "  PageUp/PageDown scroll the transcript",
+      ]
+      : []),
   ].join("\n");
 }

@@ -26,9 +26,22 @@ export type ClientEvent =
     room: string;
     text: string;
     ts: number;
+    action?: boolean;
     /** Set while the sender's new identity has not been accepted (`/accept NICK`). */
     identityChanged?: true;
   }
+  | {
+    event: "sent";
+    n: number;
+    nick: string;
+    room: string;
+    text: string;
+    ts: number;
+    action?: boolean;
+  }
+  | { event: "acked"; n: number }
+  | { event: "refused"; n: number; reason: string }
+  | { event: "undelivered"; n: number; text: string }
   | { event: "who"; room: string; members: string[]; entries?: MemberInfo[] }
   | { event: "keys-ready"; room: string; members: number }
   | { event: "identity-changed"; nick: string; room: string; old: string; new: string }
@@ -50,6 +63,14 @@ export interface MemberInfo {
   /** Whether the user verified it (`/trust`). */
   verified: boolean;
 }
+
+/** Events about this client's own texts, shown on a pipe or in `--json` only with `--echo-own`. */
+export const OWN_TEXT_EVENTS: ReadonlySet<ClientEventName> = new Set([
+  "sent",
+  "acked",
+  "refused",
+  "undelivered",
+]);
 
 /** The name of an event. */
 export type ClientEventName = ClientEvent["event"];

@@ -34,6 +34,8 @@ export interface TextBody {
   text: string;
   /** When the sender typed it (ms since epoch). */
   ts: number;
+  /** A `/me` action: shown as `* nick text`. Sealed like the text, so the relay cannot tell. */
+  me?: boolean;
 }
 
 /** Texts waiting for their sender's keys: at most this many, for at most this long. */
@@ -257,6 +259,7 @@ export class RoomInbox {
       if (!this.#dups.firstTime(toHex(r.peer.session), body.n)) return true;
       const text = String(body.text);
       const e: ClientEvent = { event: "text", from: nick, room: this.#room, text, ts: body.ts };
+      if (body.me === true) e.action = true;
       if (this.#changed.has(nick)) e.identityChanged = true;
       this.#onEvent(e);
     } catch (err) {
@@ -286,7 +289,7 @@ export class RoomInbox {
   #reportBadPassphrase(nick: string): void {
     if (this.#badPassphrase.has(nick)) return;
     this.#badPassphrase.add(nick);
-    const message = `${nick}'s messages use a different passphrase`;
+    const message = `messages from ${nick} use a different passphrase`;
     this.#onEvent({ event: "error", code: "bad-passphrase", from: nick, message });
   }
 
