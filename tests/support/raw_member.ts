@@ -204,7 +204,7 @@ export class RawMember {
   }
 
   async #read(): Promise<void> {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(1 << 20);
     const buf = new Uint8Array(65536);
     try {
       for (;;) {
