@@ -12,6 +12,7 @@ import { runClientApp } from "./lib/client/app.ts";
 import { obtainPassphrase, PassphraseError } from "./lib/client/passphrase.ts";
 import { MAX_NICK_BYTES, MAX_ROOM_BYTES, nameProblem } from "./lib/protocol.ts";
 import { VERSION } from "./lib/version.ts";
+import { IdentityError, identityFingerprint } from "./lib/e2e/identity_file.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
   nick: {
@@ -55,6 +56,13 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "speaker: device index or name, or a WAV file that records what would play",
   },
   "list-devices": { type: "boolean", help: "list audio input and output devices and exit" },
+  identity: {
+    type: "string",
+    env: "AM_IDENTITY",
+    value: "FILE",
+    help: "identity key file (default $XDG_CONFIG_HOME/am/identity, made on first run)",
+  },
+  fingerprint: { type: "boolean", help: "print this client's identity fingerprint and exit" },
   "vad-threshold": {
     type: "string",
     env: "AM_VAD_THRESHOLD",
@@ -112,6 +120,11 @@ async function main(args: string[]): Promise<number> {
     const { listAudioDevices } = await import("./lib/voice/setup.ts");
     return await listAudioDevices();
   }
+  const identityPath = values.identity as string | undefined;
+  if (values.fingerprint) {
+    console.log(await identityFingerprint(identityPath));
+    return 0;
+  }
   const vadThreshold = intValue("vad-threshold", values["vad-threshold"], 0, 32767);
   const vadHangoverMs = intValue("vad-hangover-ms", values["vad-hangover-ms"], 20, 600_000);
   if (positionals.length > 1) {
@@ -132,6 +145,7 @@ async function main(args: string[]): Promise<number> {
     nick,
     room,
     passphrase,
+    identityPath,
     json: values.json === true,
     echoBot: values["echo-bot"] === true,
     echoOwn: values["echo-own"] === true,
@@ -160,7 +174,8 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof PassphraseError;
+    const known = err instanceof UsageError || err instanceof PassphraseError ||
+      err instanceof IdentityError;
     console.error(`am-client: ${err instanceof Error ? err.message : String(err)}`);
     Deno.exit(known ? 2 : 1);
   }

@@ -12,7 +12,7 @@ import { FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 import { OpusEncoder } from "../audio/opus_codec.ts";
 import { Opener, type RoomKey, Sealer, toHex, type VoiceSender } from "../lib/cipher.ts";
 import { DEFAULT_MAX_FRAME, encodeFrame, scanFrames } from "../lib/framing.ts";
-import { encodeJson, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import { encodeJson, encodeTaggedVoice, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
 import { benchSession } from "./am_driver.ts";
 import { ConnWriter } from "./conn_writer.ts";
 import { readLoop } from "./driver.ts";
@@ -83,14 +83,14 @@ export class VoicePeer {
       (buf, end, now) =>
         scanFrames(buf, 0, end, DEFAULT_MAX_FRAME * 16, (type, from, to) => {
           if (type === FrameType.Voice) {
-            const c = from + 2; // after the 2-byte member id
+            const c = from + 6; // after the 2-byte member id and the 4-byte listener tag
             const counter = ((buf[c] << 24) | (buf[c + 1] << 16) | (buf[c + 2] << 8) |
               buf[c + 3]) >>> 0;
             peer.voiceBytesIn += to - from + 5;
             sink?.(counter, to - from + 5, now);
             if (opener) {
               try {
-                opener.openVoice(verifyFrom!, buf.slice(from + 2, to));
+                opener.openVoice(verifyFrom!, buf.slice(from + 6, to));
                 peer.verified++;
               } catch {
                 peer.failed++;
@@ -131,7 +131,10 @@ export class VoicePeer {
 
   /** Seals and queues one Opus packet as a voice frame (counter = frames sent so far). */
   sendVoice(packet: Uint8Array): void {
-    this.#writer.queue(encodeFrame(FrameType.Voice, this.#sealer!.sealVoice(packet)));
+    // No listener tags (the relay then fills each listener's slot with zeros): the
+    // relay's work and the listeners' bytes are as with tags; the talker's upload is not.
+    const sealed = this.#sealer!.sealVoice(packet);
+    this.#writer.queue(encodeFrame(FrameType.Voice, encodeTaggedVoice([], sealed)));
   }
 
   /** Writes what is queued. */

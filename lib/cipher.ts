@@ -9,6 +9,12 @@
  * counter, room, sender nick and kind, so a relay can neither re-attribute,
  * re-route nor replay a sealed payload undetected.
  *
+ * Clients no longer seal with {@linkcode Sealer}/{@linkcode Opener}: their
+ * traffic keys are random sender chains handed out pairwise (lib/e2e/); the
+ * room key only admits (key id, key-share keys). The per-session envelope
+ * stays for the relay's load generators in bench/, which need realistic sealed
+ * bytes and sealing cost without a key exchange.
+ *
  * Text envelopes carry their full header. Voice envelopes carry only a 4-byte
  * counter and an 8-byte tag (a tag length RFC 7714 allows for SRTP): the
  * receiver knows the sender's session and key id from the room's member list,
@@ -52,7 +58,7 @@ export interface RoomKey {
 }
 
 /** Why a sealed payload was refused. */
-export type CipherErrorCode = "bad-passphrase" | "tampered" | "replayed";
+export type CipherErrorCode = "bad-passphrase" | "tampered" | "replayed" | "forged";
 
 /** Raised when a sealed payload cannot be opened. */
 export class CipherError extends Error {

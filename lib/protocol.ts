@@ -51,6 +51,11 @@ export const FrameType = {
   Ping: 0x17,
   /** both ways, empty: keepalive answer. */
   Pong: 0x18,
+  /**
+   * c→s `u16 to` + sealed key share for one member; s→c `u16 from, u16 to` +
+   * the same bytes, delivered to that member only.
+   */
+  KeyShare: 0x19,
 } as const;
 
 /** Numeric frame type. */
@@ -61,6 +66,7 @@ export type ErrorCode =
   | "bad-passphrase"
   | "tampered"
   | "replayed"
+  | "forged"
   | "nick-taken"
   | "server-full"
   | "frame-too-large"
@@ -91,6 +97,12 @@ export interface Hello {
   keyId: string;
   /** True when the client is coming back after a lost connection: send it the room's recent texts. */
   resume?: boolean;
+  /** Identity public key (Ed25519), hex. */
+  identity?: string;
+  /** This run's key-agreement public key (X25519), hex. */
+  ephemeral?: string;
+  /** Identity signature of the member entry, hex (the relay passes it on unread). */
+  sig?: string;
 }
 
 /** A room member as the relay announces it. */
@@ -103,6 +115,12 @@ export interface Member {
   session: string;
   /** Key id, hex. */
   keyId: string;
+  /** Identity public key, hex (from the hello, unchecked by the relay). */
+  identity?: string;
+  /** Key-agreement public key, hex. */
+  ephemeral?: string;
+  /** Identity signature of the entry, hex. */
+  sig?: string;
 }
 
 /** The relay's answer to an accepted hello. */
@@ -120,7 +138,13 @@ export interface Welcome {
   /** Who holds the floor, if anyone (half duplex) or who is talking (full). */
   talking: string[];
   /** Limits the client should pace itself by. */
-  limits: { textRate: number; textBurst: number; maxFrame: number };
+  limits: {
+    textRate: number;
+    textBurst: number;
+    maxFrame: number;
+    keyShareRate?: number;
+    keyShareBurst?: number;
+  };
 }
 
 /** Body of an error frame. */
@@ -266,6 +290,15 @@ export function parseHello(
   if (typeof hello.keyId !== "string" || !/^[0-9a-f]{16}$/.test(hello.keyId)) {
     throw new ProtocolError("bad-hello", "hello has no valid key id");
   }
+  for (const [field, hexLength] of [["identity", 64], ["ephemeral", 64], ["sig", 128]] as const) {
+    const value = hello[field];
+    if (
+      value !== undefined &&
+      (typeof value !== "string" || value.length !== hexLength || !/^[0-9a-f]+$/.test(value))
+    ) {
+      throw new ProtocolError("bad-hello", `hello has an invalid ${field}`);
+    }
+  }
   return hello as Hello;
 }
 
@@ -311,4 +344,97 @@ export function decodeAck(payload: Uint8Array): { seq: number; status: number } 
   if (payload.length !== 5) throw new ProtocolError("bad-frame", "ack is not 5 bytes");
   const view = new DataView(payload.buffer, payload.byteOffset, 5);
   return { seq: view.getUint32(0), status: payload[4] };
+}
+
+/** Bytes of one listener's tag on a voice frame. */
+export const VOICE_PAIR_TAG_BYTES = 4;
+const TAG_ENTRY = 2 + VOICE_PAIR_TAG_BYTES;
+
+/**
+ * Builds a talker's voice payload: `u8 n`, n × (`u16 member id`, 4-byte tag),
+ * then the sealed frame. The relay hands each listener only its own tag.
+ */
+export function encodeTaggedVoice(tags: [number, Uint8Array][], sealed: Uint8Array): Uint8Array {
+  if (tags.length > 255) throw new RangeError("at most 255 listener tags per frame");
+  const out = new Uint8Array(1 + tags.length * TAG_ENTRY + sealed.length);
+  out[0] = tags.length;
+  tags.forEach(([id, tag], i) => {
+    const at = 1 + i * TAG_ENTRY;
+    out[at] = id >>> 8;
+    out[at + 1] = id & 0xff;
+    out.set(tag.subarray(0, VOICE_PAIR_TAG_BYTES), at + 2);
+  });
+  out.set(sealed, 1 + tags.length * TAG_ENTRY);
+  return out;
+}
+
+/** A talker's voice payload, split: listener tags by member id, and the sealed frame. */
+export interface TaggedVoice {
+  /** Tag offsets in the payload by member id. */
+  tags: Map<number, number>;
+  /** The sealed frame. */
+  sealed: Uint8Array;
+}
+
+/** Splits a talker's voice payload; a malformed one is a {@linkcode ProtocolError}. */
+export function splitTaggedVoice(payload: Uint8Array): TaggedVoice {
+  const n = payload[0] ?? 0;
+  const end = 1 + n * TAG_ENTRY;
+  if (payload.length < 1 || payload.length < end) {
+    throw new ProtocolError("bad-frame", "voice frame is shorter than its listener tags");
+  }
+  const tags = new Map<number, number>();
+  for (let at = 1; at < end; at += TAG_ENTRY) {
+    tags.set((payload[at] << 8) | payload[at + 1], at + 2);
+  }
+  return { tags, sealed: payload.subarray(end) };
+}
+
+/**
+ * One listener's relayed voice frame: the talker's member id, the listener's
+ * tag (zeros when the talker gave none) and the sealed frame.
+ */
+export function voiceForListener(
+  fromId: number,
+  payload: Uint8Array,
+  voice: TaggedVoice,
+  listenerId: number,
+): Uint8Array {
+  const out = new Uint8Array(5 + 2 + VOICE_PAIR_TAG_BYTES + voice.sealed.length);
+  const length = out.length - 4;
+  out[0] = length >>> 24;
+  out[1] = (length >>> 16) & 0xff;
+  out[2] = (length >>> 8) & 0xff;
+  out[3] = length & 0xff;
+  out[4] = FrameType.Voice;
+  out[5] = fromId >>> 8;
+  out[6] = fromId & 0xff;
+  const at = voice.tags.get(listenerId);
+  if (at !== undefined) out.set(payload.subarray(at, at + VOICE_PAIR_TAG_BYTES), 7);
+  out.set(voice.sealed, 7 + VOICE_PAIR_TAG_BYTES);
+  return out;
+}
+
+/** Splits a relayed voice payload into the talker's id, this listener's tag and the sealed frame. */
+export function splitListenerVoice(
+  payload: Uint8Array,
+): { id: number; tag: Uint8Array; sealed: Uint8Array } {
+  if (payload.length < 2 + VOICE_PAIR_TAG_BYTES) {
+    throw new ProtocolError("bad-frame", "relayed voice is shorter than its stamp and tag");
+  }
+  return {
+    id: (payload[0] << 8) | payload[1],
+    tag: payload.subarray(2, 2 + VOICE_PAIR_TAG_BYTES),
+    sealed: payload.subarray(2 + VOICE_PAIR_TAG_BYTES),
+  };
+}
+
+/** Splits an addressed key share as the relay forwards it: sender id, recipient id, sealed bytes. */
+export function splitKeyShare(payload: Uint8Array): { from: number; to: number; body: Uint8Array } {
+  if (payload.length < 4) throw new ProtocolError("bad-frame", "key share has no member ids");
+  return {
+    from: (payload[0] << 8) | payload[1],
+    to: (payload[2] << 8) | payload[3],
+    body: payload.subarray(4),
+  };
 }

@@ -196,6 +196,9 @@ export async function runClientApp(o: AppOptions): Promise<number> {
       case "who":
         chat.who();
         break;
+      case "identity":
+        client!.identity(cmd.action, cmd.nick);
+        break;
       case "help":
         say(helpText(interactive ? TALK_KEY_NAME : null));
         break;

@@ -11,7 +11,7 @@
 
 import type { RelayAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
-import { deriveRoomKey, newSessionId, Opener, type RoomKey, Sealer, toHex } from "../cipher.ts";
+import { deriveRoomKey, newSessionId, type RoomKey, toHex } from "../cipher.ts";
 import type { ClientEvent } from "./events.ts";
 import { encodeFrame } from "../framing.ts";
 import { Outbox } from "./outbox.ts";
@@ -31,6 +31,12 @@ import {
 import { TokenBucket } from "../token_bucket.ts";
 import { ClientLink } from "./link.ts";
 import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
+import { GroupSession } from "../e2e/group.ts";
+import { fingerprint, type Identity as MemberIdentity } from "../e2e/identity.ts";
+import { configDir, loadOrCreateIdentity } from "../e2e/identity_file.ts";
+import { KnownMembers } from "../e2e/known_members.ts";
+import type { IdentityAction } from "./commands.ts";
+import { join } from "node:path";
 import { ClientFatalError, FATAL_AT_JOIN } from "./errors.ts";
 
 export { ClientFatalError } from "./errors.ts";
@@ -51,6 +57,8 @@ export interface ChatClientOptions {
   onVoice?: (from: Member, counter: number, payload: Uint8Array) => void;
   /** Gives up on delivering pending texts after this long without a relay. */
   lingerMs?: number;
+  /** The identity key file (default `$XDG_CONFIG_HOME/am/identity`). */
+  identityPath?: string;
 }
 
 /** Who a client is and where: what {@linkcode ChatClient.switchTo} changes. */
@@ -70,8 +78,9 @@ const SILENCE_LIMIT_MS = 45_000;
 export class ChatClient {
   readonly #o: ChatClientOptions;
   #key: RoomKey;
-  #sealer: Sealer;
-  #opener: Opener;
+  #group: GroupSession;
+  readonly #identity: MemberIdentity;
+  readonly #known: KnownMembers;
   readonly #outbox = new Outbox();
   #inbox: RoomInbox;
   /** Bumped when the client leaves a room for another: older connections then stay quiet. */
@@ -87,12 +96,28 @@ export class ChatClient {
   /** Connection attempts since the last welcome: the backoff and the relay to try. */
   #attempt = 0;
 
-  private constructor(o: ChatClientOptions, key: RoomKey) {
+  private constructor(
+    o: ChatClientOptions,
+    key: RoomKey,
+    identity: MemberIdentity,
+    known: KnownMembers,
+  ) {
     this.#o = { ...o };
     this.#key = key;
-    this.#sealer = new Sealer(key, o.nick, newSessionId());
-    this.#opener = new Opener(key);
-    this.#inbox = new RoomInbox(this.#opener, o.nick, o.room, o.onEvent, o.onVoice);
+    this.#identity = identity;
+    this.#known = known;
+    this.#group = new GroupSession(key, o.nick, identity, newSessionId());
+    this.#inbox = this.#newInbox();
+  }
+
+  #newInbox(): RoomInbox {
+    return new RoomInbox(
+      this.#group,
+      this.#known,
+      this.#o.onEvent,
+      (share) => this.#link?.send(encodeFrame(FrameType.KeyShare, share)),
+      this.#o.onVoice,
+    );
   }
 
   /** Takes on a nick, room and key: a new session, sealer, opener and member list. */
@@ -101,9 +126,8 @@ export class ChatClient {
     this.#o.room = who.room;
     this.#o.passphrase = who.passphrase;
     this.#key = key;
-    this.#sealer = new Sealer(key, who.nick, newSessionId());
-    this.#opener = new Opener(key);
-    this.#inbox = new RoomInbox(this.#opener, who.nick, who.room, this.#o.onEvent, this.#o.onVoice);
+    this.#group = new GroupSession(key, who.nick, this.#identity, newSessionId());
+    this.#inbox = this.#newInbox();
   }
 
   /** Members of the room by nick, as the relay last told. */
@@ -111,9 +135,28 @@ export class ChatClient {
     return this.#inbox.members;
   }
 
-  /** Derives the room key (scrypt, about 100–200 ms) and builds a client. */
+  /**
+   * Loads (or makes) the identity, derives the room key (scrypt, about
+   * 100–200 ms) and builds a client.
+   */
   static async create(o: ChatClientOptions): Promise<ChatClient> {
-    return new ChatClient(o, await deriveRoomKey(o.passphrase, o.room));
+    const dir = o.identityPath ? null : configDir();
+    const [identity, known, key] = await Promise.all([
+      loadOrCreateIdentity(o.identityPath ?? join(dir!, "identity")),
+      KnownMembers.load(join(dir ?? configDir(), "known_members")),
+      deriveRoomKey(o.passphrase, o.room),
+    ]);
+    return new ChatClient(o, key, identity, known);
+  }
+
+  /** This client's identity fingerprint. */
+  get fingerprint(): string {
+    return fingerprint(this.#group.identity.publicKey);
+  }
+
+  /** `/verify`, `/trust` or `/accept` a member's identity. */
+  identity(action: IdentityAction, nick: string): void {
+    this.#inbox.identityCommand(action, nick);
   }
 
   /** This client's nick. */
@@ -134,16 +177,6 @@ export class ChatClient {
   /** Texts not yet acknowledged by the relay. */
   get pending(): number {
     return this.#outbox.size;
-  }
-
-  /** This client's member entry sealer, for voice. */
-  get sealer(): Sealer {
-    return this.#sealer;
-  }
-
-  /** Opens voice frames of other members. */
-  get opener(): Opener {
-    return this.#opener;
   }
 
   /** Connects and joins; rejects with {@linkcode ClientFatalError} when that fails. */
@@ -227,7 +260,7 @@ export class ChatClient {
   /** Seals and sends one encoded voice frame. */
   sendVoice(packet: Uint8Array): void {
     if (this.#joined) {
-      this.#link?.send(encodeFrame(FrameType.Voice, this.#sealer.sealVoice(packet)), "voice");
+      this.#link?.send(encodeFrame(FrameType.Voice, this.#group.sealVoice(packet)), "voice");
     }
   }
 
@@ -283,9 +316,10 @@ export class ChatClient {
             v: PROTOCOL_VERSION,
             nick: this.#o.nick,
             room: this.#o.room,
-            session: toHex(this.#sealer.session),
-            keyId: this.#opener.keyId,
+            session: toHex(this.#group.session),
+            keyId: this.#group.keyId,
             resume: this.#everJoined,
+            ...this.#group.helloFields(),
           }),
         ));
         const ended = link.run(PING_EVERY_MS, SILENCE_LIMIT_MS);
@@ -362,7 +396,8 @@ export class ChatClient {
 
   #onFrame(type: number, payload: Uint8Array): void {
     if (CONTROL_TYPES.has(type)) {
-      return this.#o.onEvent(controlEvent(type, payload, this.#o.room, this.#inbox));
+      const e = controlEvent(type, payload, this.#o.room, this.#inbox);
+      return this.#o.onEvent(this.#inbox.decorate(e));
     }
     switch (type) {
       case FrameType.Welcome:
@@ -371,6 +406,8 @@ export class ChatClient {
         return this.#inbox.text(payload);
       case FrameType.Voice:
         return this.#inbox.voice(payload);
+      case FrameType.KeyShare:
+        return this.#inbox.keyShare(payload);
       case FrameType.Ack: {
         const { seq, status } = decodeAck(payload);
         const p = this.#outbox.ack(seq, status === ACK_FORWARDED);
@@ -396,7 +433,7 @@ export class ChatClient {
   }
 
   #welcome(w: Welcome): void {
-    this.#inbox.reset(w.members);
+    this.#inbox.reset(w.members, this.#everJoined);
     this.#bucket = new TokenBucket(w.limits.textRate * 0.95, w.limits.textBurst, Date.now());
     this.#joined = true;
     const members = w.members.map((m) => m.nick);
@@ -408,6 +445,7 @@ export class ChatClient {
         room: w.room,
         members,
         duplex: w.duplex,
+        fingerprint: this.fingerprint,
       });}
     for (const nick of w.talking) this.#o.onEvent({ event: "talk-start", nick, room: w.room });
     this.#everJoined = true;
@@ -427,7 +465,7 @@ export class ChatClient {
       const body: TextBody = { n: p.n, text: p.text, ts: p.ts };
       if (p.action) body.me = true;
       const plain = encodeUtf8(JSON.stringify(body));
-      link.send(encodeFrame(FrameType.Text, this.#sealer.sealText(plain)));
+      link.send(encodeFrame(FrameType.Text, this.#group.sealText(plain)));
       this.#outbox.markSent(p);
     }
   }

@@ -6,6 +6,9 @@
  * @module
  */
 
+/** What `/verify`, `/trust` and `/accept` ask of a member's identity. */
+export type IdentityAction = "verify" | "trust" | "accept";
+
 /** A parsed input line. */
 export type Command =
   | { kind: "text"; text: string }
@@ -19,11 +22,13 @@ export type Command =
   | { kind: "stop" }
   | { kind: "clear" }
   | { kind: "empty" }
+  | { kind: "identity"; action: IdentityAction; nick: string }
   | { kind: "usage"; message: string }
   | { kind: "unknown"; name: string };
 
 /** Command names, for `/help` and Tab completion. */
 export const COMMAND_NAMES: readonly string[] = [
+  "/accept",
   "/clear",
   "/help",
   "/join",
@@ -32,6 +37,8 @@ export const COMMAND_NAMES: readonly string[] = [
   "/quit",
   "/stop",
   "/talk",
+  "/trust",
+  "/verify",
   "/who",
 ];
 
@@ -55,6 +62,12 @@ export function parseCommand(line: string): Command {
       return { kind: name };
     case "exit":
       return { kind: "quit" };
+    case "verify":
+    case "trust":
+    case "accept": {
+      const nick = trimmed.split(/\s+/)[1];
+      return nick ? { kind: "identity", action: name, nick } : { kind: "unknown", name };
+    }
     case "me":
       return rest ? { kind: "me", text: rest } : { kind: "usage", message: "usage: /me ACTION" };
     case "nick":
@@ -81,6 +94,9 @@ export function helpText(talkKey: string | null): string {
     "  /who            list the members of the room",
     "  /talk, [audio]  start talking (ends by itself after silence)",
     "  /stop           stop talking",
+    "  /verify NICK    show the safety number you and NICK compare",
+    "  /trust NICK     mark NICK's identity verified",
+    "  /accept NICK    accept NICK's new identity after a change",
     "  /clear          clear the transcript",
     "  /help           this list",
     "  /quit           leave (Ctrl-D too)",

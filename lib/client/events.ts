@@ -10,10 +10,26 @@ import type { ErrorCode } from "../protocol.ts";
 
 /** One thing that happened, from the client's point of view. */
 export type ClientEvent =
-  | { event: "ready"; nick: string; room: string; members: string[]; duplex: "half" | "full" }
-  | { event: "joined"; nick: string; room: string }
+  | {
+    event: "ready";
+    nick: string;
+    room: string;
+    members: string[];
+    duplex: "half" | "full";
+    fingerprint?: string;
+  }
+  | { event: "joined"; nick: string; room: string; fingerprint?: string; verified?: boolean }
   | { event: "left"; nick: string; room: string }
-  | { event: "text"; from: string; room: string; text: string; ts: number; action?: boolean }
+  | {
+    event: "text";
+    from: string;
+    room: string;
+    text: string;
+    ts: number;
+    action?: boolean;
+    /** Set while the sender's new identity has not been accepted (`/accept NICK`). */
+    identityChanged?: true;
+  }
   | {
     event: "sent";
     n: number;
@@ -26,7 +42,10 @@ export type ClientEvent =
   | { event: "acked"; n: number }
   | { event: "refused"; n: number; reason: string }
   | { event: "undelivered"; n: number; text: string }
-  | { event: "who"; room: string; members: string[] }
+  | { event: "who"; room: string; members: string[]; entries?: MemberInfo[] }
+  | { event: "keys-ready"; room: string; members: number }
+  | { event: "identity-changed"; nick: string; room: string; old: string; new: string }
+  | { event: "safety-number"; nick: string; room: string; number: string; verified: boolean }
   | { event: "talk-start"; nick: string; room: string }
   | { event: "talk-end"; nick: string; room: string }
   | { event: "floor-denied"; holder: string; room: string }
@@ -34,6 +53,16 @@ export type ClientEvent =
   | { event: "reconnected"; room: string }
   | { event: "notice"; message: string }
   | { event: "error"; code: ErrorCode; message: string; from?: string };
+
+/** A member's identity as `/who` shows it. */
+export interface MemberInfo {
+  /** Nick. */
+  nick: string;
+  /** Fingerprint of its identity key (30 digits); absent when it has none. */
+  fingerprint?: string;
+  /** Whether the user verified it (`/trust`). */
+  verified: boolean;
+}
 
 /** Events about this client's own texts, shown on a pipe or in `--json` only with `--echo-own`. */
 export const OWN_TEXT_EVENTS: ReadonlySet<ClientEventName> = new Set([

@@ -16,6 +16,8 @@ export class RemoteMember implements Delivery {
   readonly member: Member;
   /** Id of the relay it is connected to. */
   readonly relay: string;
+  /** Its own relay delivers to it. */
+  readonly remote = true;
   readonly #onClose: (reason: string) => void;
 
   /** A remote member; `onClose` takes it out of the room. */

@@ -12,7 +12,14 @@
 import type { Subscription } from "nats";
 import type { Presence } from "./presence.ts";
 import { encodeFrame } from "../framing.ts";
-import { decodeJson, encodeJson, FrameType, splitNickStamp, type TalkState } from "../protocol.ts";
+import {
+  decodeJson,
+  encodeJson,
+  FrameType,
+  splitKeyShare,
+  splitNickStamp,
+  type TalkState,
+} from "../protocol.ts";
 import { recentTextsOf } from "../relay/room_history.ts";
 import { RemoteMember } from "./remote_member.ts";
 import type { Room } from "../relay/room.ts";
@@ -97,8 +104,17 @@ export class RoomLink {
         recentTextsOf(this.room).add(nick, frame, Date.now());
         return this.room.fanOut(frame, "text");
       }
-      case FrameType.Voice:
-        return this.room.fanOut(frame, "voice");
+      case FrameType.Voice: {
+        const payload = frame.subarray(5);
+        if (payload.length < 3) return;
+        return this.room.fanOutVoice((payload[0] << 8) | payload[1], payload.subarray(2));
+      }
+      case FrameType.KeyShare: {
+        const { to } = splitKeyShare(frame.subarray(5));
+        const d = this.room.byId(to);
+        if (d && !d.remote) d.deliver(frame, "control");
+        return;
+      }
       case FrameType.TalkState: {
         const t = decodeJson<TalkState>(frame.subarray(5));
         if (this.remotes.has(t.nick)) this.remoteTalk(t.nick, t.on === true);

@@ -23,7 +23,6 @@ import {
   type ErrorBody,
   type ErrorCode,
   FrameType,
-  idStamp,
   type Member,
   nickStamp,
   parseHello,
@@ -66,7 +65,6 @@ export class RelayConnection implements Delivery {
   readonly #limits: ConnectionLimits;
   #textSeq = 0;
   #nickStamp: Uint8Array = new Uint8Array(0);
-  #idStamp: Uint8Array = new Uint8Array(0);
   #closed = false;
   /** Texts held back while a resuming member's history is being gathered. */
   #held: HeldTexts | null = null;
@@ -237,7 +235,6 @@ export class RelayConnection implements Delivery {
       const refusal = this.#ctx.join(this, hello);
       if (refusal) return this.fail(refusal.code, refusal.message);
       this.#nickStamp = nickStamp(this.member.nick);
-      this.#idStamp = idStamp(this.member.id);
       if (hello.resume === true) {
         // Back after a lost connection: what the room said meanwhile (the client
         // drops what it already had), bounded to a quarter of its queue.
@@ -257,6 +254,8 @@ export class RelayConnection implements Delivery {
         return this.#text(payload);
       case FrameType.Voice:
         return this.#voice(payload);
+      case FrameType.KeyShare:
+        return this.#keyShare(payload);
       case FrameType.Talk:
         return this.#ctx.talk(this, decodeJson<TalkRequest>(payload).on === true);
       case FrameType.Who:
@@ -295,7 +294,7 @@ export class RelayConnection implements Delivery {
     else this.#queue.send(ack, "control");
   }
 
-  #voice(sealed: Uint8Array): void {
+  #voice(tagged: Uint8Array): void {
     const room = this.room!;
     if (!room.floor.mayTalk(this.member.nick)) return;
     const now = Date.now();
@@ -308,7 +307,21 @@ export class RelayConnection implements Delivery {
       return;
     }
     this.lastVoice = now;
-    room.broadcast(encodeFrameParts(FrameType.Voice, this.#idStamp, sealed), "voice", this);
+    room.broadcastVoice(this, tagged);
+  }
+
+  /** An addressed key share: stamped with both ids and passed to that member only. */
+  #keyShare(payload: Uint8Array): void {
+    if (payload.length < 2) throw new ProtocolError("bad-frame", "key share has no recipient");
+    if (!this.#limits.keyShare(Date.now())) {
+      this.error("rate-limited", "too many key shares; some were dropped");
+      return;
+    }
+    const from = this.member.id;
+    const ids = new Uint8Array([from >>> 8, from & 0xff, payload[0], payload[1]]);
+    const to = (payload[0] << 8) | payload[1];
+    if (to === from) return;
+    this.room!.sendTo(to, encodeFrameParts(FrameType.KeyShare, ids, payload.subarray(2)));
   }
 
   #slowConsumer(): void {

@@ -19,6 +19,10 @@ export interface RateLimits {
   voiceRate: number;
   /** Voice frames at once. */
   voiceBurst: number;
+  /** Key shares a second. */
+  keyShareRate: number;
+  /** Key shares at once. */
+  keyShareBurst: number;
 }
 
 // Text tokens the relay allows beyond the advertised burst, in seconds of rate.
@@ -41,6 +45,7 @@ export class ConnectionLimits {
   readonly #text: TokenBucket;
   readonly #voice: TokenBucket;
   readonly #badFrames: TokenBucket;
+  readonly #keyShares: TokenBucket;
   #lastVoiceTold = -Infinity;
   #lastErrorLog = -Infinity;
   #suppressedErrors = 0;
@@ -54,6 +59,12 @@ export class ConnectionLimits {
     this.#text = new TokenBucket(o.textRate, o.textBurst + textSlack, now);
     this.#voice = new TokenBucket(o.voiceRate, o.voiceBurst, now);
     this.#badFrames = new TokenBucket(BAD_FRAME_RATE, BAD_FRAME_BURST, now);
+    this.#keyShares = new TokenBucket(o.keyShareRate, o.keyShareBurst, now);
+  }
+
+  /** Whether a key share may pass now (excess is dropped; the sender paces itself by the welcome). */
+  keyShare(now: number): boolean {
+    return this.#keyShares.take(now);
   }
 
   /** Whether a text may pass now. */

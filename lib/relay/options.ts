@@ -37,6 +37,10 @@ export interface RelayOptions {
   voiceRate: number;
   /** Voice frames a connection may send in a burst. */
   voiceBurst: number;
+  /** Key shares a second per connection, sustained (each goes to one member). */
+  keyShareRate: number;
+  /** Key shares a connection may send at once (a joiner sends one to every member). */
+  keyShareBurst: number;
   /** Longest nick, in UTF-8 bytes. */
   maxNick: number;
   /** Longest room name, in UTF-8 bytes. */
@@ -61,6 +65,8 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   textBurst: 20,
   voiceRate: 50,
   voiceBurst: 10,
+  keyShareRate: 200,
+  keyShareBurst: 600,
   maxNick: MAX_NICK_BYTES,
   maxRoom: MAX_ROOM_BYTES,
   floorTimeoutMs: 5000,

@@ -190,7 +190,15 @@ export class Relay implements RelayContext {
       this.#releaseRoom(room);
       return { code: "server-full", message: `room ${hello.room} is full` };
     }
-    const member: Member = { nick: hello.nick, id, session: hello.session, keyId: hello.keyId };
+    const member: Member = {
+      nick: hello.nick,
+      id,
+      session: hello.session,
+      keyId: hello.keyId,
+      identity: hello.identity,
+      ephemeral: hello.ephemeral,
+      sig: hello.sig,
+    };
     conn.member = member;
     conn.room = room;
     room.broadcast(encodeFrame(FrameType.Joined, encodeJson(member)), "control");
@@ -207,6 +215,8 @@ export class Relay implements RelayContext {
         textRate: this.options.textRate,
         textBurst: this.options.textBurst,
         maxFrame: this.options.maxFrame,
+        keyShareRate: this.options.keyShareRate,
+        keyShareBurst: this.options.keyShareBurst,
       },
     };
     conn.sendControl(FrameType.Welcome, welcome);

@@ -7,7 +7,14 @@
  */
 
 import { type Duplex, Floor } from "./floor.ts";
-import type { Member } from "../protocol.ts";
+import {
+  FrameType,
+  idStamp,
+  type Member,
+  splitTaggedVoice,
+  voiceForListener,
+} from "../protocol.ts";
+import { encodeFrameParts } from "../framing.ts";
 import type { Priority } from "../send_queue.ts";
 
 /** How a room reaches one member. */
@@ -18,6 +25,8 @@ export interface Delivery {
   deliver(frame: Uint8Array, priority: Priority): boolean;
   /** Ends this member's presence (a new connection of the same session replaces it). */
   close?(reason: string): void;
+  /** True for a member of another relay of the cluster (its relay delivers to it). */
+  readonly remote?: boolean;
 }
 
 /**
@@ -63,6 +72,11 @@ export class Room {
     return this.#members.get(nick);
   }
 
+  /** The member with this id, if any. */
+  byId(id: number): Delivery | undefined {
+    return this.#ids.get(id);
+  }
+
   /** A free member id, or null when the room is full. */
   allocateId(): number | null {
     const [lo, hi] = this.idRange;
@@ -101,6 +115,32 @@ export class Room {
   broadcast(frame: Uint8Array, priority: Priority, except?: Delivery): Promise<void> | undefined {
     this.fanOut(frame, priority, except);
     return this.uplink?.(frame, priority);
+  }
+
+  /**
+   * Sends a talker's voice (listener tags, then the sealed frame) to every
+   * member but the talker, each with only its own tag, and to the uplink whole.
+   */
+  broadcastVoice(from: Delivery, tagged: Uint8Array): void {
+    this.fanOutVoice(from.member.id, tagged);
+    this.uplink?.(encodeFrameParts(FrameType.Voice, idStamp(from.member.id), tagged), "voice");
+  }
+
+  /** Sends a talker's tagged voice to the local members, each with its own tag. */
+  fanOutVoice(fromId: number, tagged: Uint8Array): void {
+    const voice = splitTaggedVoice(tagged);
+    for (const d of this.#members.values()) {
+      if (d.member.id === fromId || d.remote) continue;
+      d.deliver(voiceForListener(fromId, tagged, voice, d.member.id), "voice");
+    }
+  }
+
+  /** Sends an addressed frame to member `to`: here, or through the uplink to its relay. */
+  sendTo(to: number, frame: Uint8Array): void {
+    const d = this.#ids.get(to);
+    if (!d) return;
+    if (d.remote) this.uplink?.(frame, "control");
+    else d.deliver(frame, "control");
   }
 
   /** Queues one frame to every member except `except`, and nowhere else. */

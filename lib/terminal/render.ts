@@ -23,7 +23,9 @@ export function renderEvent(e: ClientEvent): string | null {
     case "text":
       return e.action
         ? `[${safe(e.room)}] * ${safe(e.from)} ${safe(e.text)}`
-        : `[${safe(e.room)}] ${safe(e.from)}: ${safe(e.text)}`;
+        : `[${safe(e.room)}] ${safe(e.from)}${e.identityChanged ? " (NEW IDENTITY)" : ""}: ${
+          safe(e.text)
+        }`;
     case "sent":
       return renderEvent({ ...e, event: "text", from: e.nick });
     case "acked":
@@ -33,7 +35,19 @@ export function renderEvent(e: ClientEvent): string | null {
     case "undelivered":
       return `! not delivered: ${safe(e.text)}`;
     case "who":
-      return `in [${safe(e.room)}]: ${e.members.map(safe).join(", ")}`;
+      return `in [${safe(e.room)}]: ${
+        (e.entries ?? e.members.map((nick) => ({ nick, verified: false }))).map((m) =>
+          `${safe(m.nick)}${m.verified ? " ✓" : ""}`
+        ).join(", ")
+      }`;
+    case "keys-ready":
+      return null;
+    case "identity-changed":
+      return `! ${safe(e.nick)}'s identity CHANGED (was ${e.old}, now ${e.new}): ` +
+        `/verify ${safe(e.nick)}, then /accept ${safe(e.nick)} if it is really them`;
+    case "safety-number":
+      return `safety number with ${safe(e.nick)}${e.verified ? " (verified)" : ""}: ${e.number}` +
+        ` — compare it with theirs, then /trust ${safe(e.nick)}`;
     case "talk-start":
       return `${safe(e.nick)} is talking…`;
     case "talk-end":

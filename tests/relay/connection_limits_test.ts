@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { ConnectionLimits } from "../../lib/relay/connection_limits.ts";
 import { HeldTexts } from "../../lib/relay/held_texts.ts";
 
-const RATES = { textRate: 10, textBurst: 20, voiceRate: 50, voiceBurst: 10 };
+const RATES = {
+  textRate: 10,
+  textBurst: 20,
+  voiceRate: 50,
+  voiceBurst: 10,
+  keyShareRate: 200,
+  keyShareBurst: 600,
+};
 
 Deno.test("texts: the advertised burst plus a quarter second of rate, then refused", () => {
   const l = new ConnectionLimits(RATES, 0);
@@ -46,4 +53,11 @@ Deno.test("held texts come after the history, which is cut at the byte budget", 
   held.hold(f(9, 5));
   const out = held.release([f(1, 10), f(2, 10), f(3, 10)], 25);
   assert.deepEqual(out.map((x) => x[0]), [1, 2, 8, 9]);
+});
+
+Deno.test("key shares: a burst for one join, then dropped", () => {
+  const l = new ConnectionLimits(RATES, 0);
+  for (let i = 0; i < RATES.keyShareBurst; i++) assert.ok(l.keyShare(0), `share ${i}`);
+  assert.equal(l.keyShare(0), false, "one over the burst");
+  assert.ok(l.keyShare(1000 / RATES.keyShareRate), "refilled at the rate");
 });

@@ -208,7 +208,10 @@ export class ClientProcess {
 
   /** Starts a client against the relay on `port`. */
   static start(port: number, spec: ClientSpec): ClientProcess {
-    const env: Record<string, string> = { NO_COLOR: "1", ...spec.env };
+    // Each client its own identity and known members, never the user's.
+    const config = spec.env?.XDG_CONFIG_HOME ??
+      Deno.makeTempDirSync({ prefix: "am-client-config-" });
+    const env: Record<string, string> = { NO_COLOR: "1", XDG_CONFIG_HOME: config, ...spec.env };
     const passphrase = spec.passphrase === undefined ? "test passphrase" : spec.passphrase;
     if (passphrase !== null) env.AM_PASSPHRASE = passphrase;
     const child = new Deno.Command(spec.binary ?? DENO, {

@@ -4,9 +4,7 @@
 // which stays valid JSON lines whatever a member seals, even malformed bodies.
 // Nicks and room names cannot carry them at all: the relay's name rules refuse them.
 import assert from "node:assert/strict";
-import { deriveRoomKey, newSessionId, Sealer, toHex } from "../../lib/cipher.ts";
-import { encodeFrame } from "../../lib/framing.ts";
-import { FrameType } from "../../lib/protocol.ts";
+import { RawMember } from "../support/raw_member.ts";
 import { ClientProcess, helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -32,7 +30,11 @@ const HOSTILE = [
 function plainClient(port: number, nick: string) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}client.ts`, `127.0.0.1:${port}`, "--nick", nick, "--no-audio"],
-    env: { AM_PASSPHRASE: "test passphrase", NO_COLOR: "1" },
+    env: {
+      AM_PASSPHRASE: "test passphrase",
+      NO_COLOR: "1",
+      XDG_CONFIG_HOME: Deno.makeTempDirSync({ prefix: "am-client-config-" }),
+    },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -107,14 +109,8 @@ Deno.test("--json stays valid JSON lines whatever a member seals", opts, async (
   const reader = ClientProcess.start(relay.port, { nick: "reader" });
   await reader.ready();
   // A member with the passphrase, speaking raw frames: it seals whatever it likes.
-  const key = await deriveRoomKey("test passphrase", "lobby");
-  const session = newSessionId();
-  const sealer = new Sealer(key, "forger", session);
-  const p = await RawPeer.connect(relay.port);
-  await p.write(
-    helloFrame("forger", "lobby", { session: toHex(session), keyId: toHex(key.keyId) }),
-  );
-  await p.until(() => p.frames.some((f) => f.type === FrameType.Welcome), "welcome");
+  const p = await RawMember.join(relay.port, "forger");
+  await reader.waitFor((e) => e.event === "keys-ready" || e.event === "joined", "forger joined");
   const bodies = [
     "not json at all \u001b[2J",
     "[1,2,3]",
@@ -127,9 +123,9 @@ Deno.test("--json stays valid JSON lines whatever a member seals", opts, async (
     '{"n":5,"text":"ok","ts":0}',
   ];
   const raw = [new Uint8Array([0xff, 0xfe, 0x00, 0x1b]), ...bodies.map((b) => enc.encode(b))];
-  for (const b of raw) await p.write(encodeFrame(FrameType.Text, sealer.sealText(b)));
+  for (const b of raw) await p.sendBody(b);
   await reader.waitFor((e) => e.event === "text" && e.text === "ok", "the last forged text");
-  p.close();
+  await p.leave();
   await reader.finish(); // parses every stdout line as JSON, or fails
   assert.ok(reader.events.length >= 3, JSON.stringify(reader.events));
   for (const e of reader.events) {

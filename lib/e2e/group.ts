@@ -1,0 +1,353 @@
+/**
+ * One member's end-to-end state in a room, after Signal's Sender Keys: each
+ * member seals what it sends under its own sender chains (one for texts, one
+ * for voice; see ratchet.ts) and hands the chain states to every other member
+ * over a pairwise channel (see pairwise.ts). Texts are signed with the
+ * sender's identity key; voice frames carry, for each listener, a short tag
+ * under the pair's key. So a member who holds everyone's sender keys can read
+ * everything but pass as nobody else. When a member leaves, every member
+ * starts fresh random chains and shares them only with those who remain.
+ *
+ * Pure state over bytes: the caller sends what it returns and reports events.
+ *
+ * @module
+ */
+
+import { CipherError, fromHex, type RoomKey, toHex } from "../cipher.ts";
+import { encodeTaggedVoice, type Member } from "../protocol.ts";
+import {
+  type MessageAt,
+  openShare,
+  openText,
+  openVoice,
+  pairTag,
+  pairTagValid,
+  sealShare,
+  sealText,
+  sealVoice,
+  textHeader,
+  voiceAt,
+} from "./envelope.ts";
+import { type Identity, verifySignature } from "./identity.ts";
+import { derivePairKeys, Ephemeral, memberEntryBytes, type PairKeys } from "./pairwise.ts";
+import { type ChainState, type FoundKey, ReceivingChain, SendingChain } from "./ratchet.ts";
+
+/** A member of the room as this client knows it. */
+export interface Peer {
+  /** The relay's entry. */
+  member: Member;
+  /** Session id. */
+  session: Uint8Array;
+  /** Identity public key. */
+  identity: Uint8Array;
+  /** Keys shared with it; null when it uses another passphrase. */
+  pair: PairKeys | null;
+  /** Its text chains, oldest first (at most two). */
+  text: ReceivingChain[];
+  /** Its voice chains, oldest first (at most two). */
+  voice: ReceivingChain[];
+}
+
+/** What became of a member entry the relay announced. */
+export type Admission =
+  | { kind: "self" }
+  | { kind: "unsigned" }
+  | { kind: "ok"; peer: Peer; fresh: boolean };
+
+/** An opened text, or why it waits. */
+export type TextResult =
+  | { kind: "ok"; body: Uint8Array; peer: Peer }
+  | { kind: "no-key"; session: string }
+  | { kind: "unreadable" };
+
+/** Chains kept per sender and kind: the current one and the one before (frames in flight). */
+const CHAINS_KEPT = 2;
+const TEXT_SKIP = { maxSkip: 2000, keep: 500 };
+const VOICE_SKIP = { maxSkip: 1000, keep: 64 };
+/** Most listener tags on one voice frame (the wire format's count byte). */
+export const MAX_VOICE_TAGS = 255;
+
+/** The end-to-end state of one member in one room. */
+export class GroupSession {
+  /** Room name. */
+  readonly room: string;
+  /** Own nick. */
+  readonly nick: string;
+  /** Own session id. */
+  readonly session: Uint8Array;
+  /** Own identity. */
+  readonly identity: Identity;
+  /** This run's key-agreement key pair (memory only). */
+  readonly ephemeral = new Ephemeral();
+  readonly #roomKey: RoomKey;
+  readonly #text = new SendingChain();
+  readonly #voice = new SendingChain();
+  readonly #bySession = new Map<string, Peer>();
+  readonly #byId = new Map<number, Peer>();
+  /** Shares that came before their sender's member entry (a cluster may order them so). */
+  readonly #early = new Map<number, Uint8Array[]>();
+  /** Number of the last key share sent (to anyone: one sequence per run). */
+  #sharesOut = 0;
+  /** Number of the last key share taken from each session, kept when it leaves and comes back. */
+  readonly #sharesIn = new Map<string, number>();
+
+  /** State for `nick` in the room of `roomKey`. */
+  constructor(roomKey: RoomKey, nick: string, identity: Identity, session: Uint8Array) {
+    this.room = roomKey.room;
+    this.#roomKey = roomKey;
+    this.nick = nick;
+    this.identity = identity;
+    this.session = session;
+  }
+
+  /** Hex key id of the room key. */
+  get keyId(): string {
+    return toHex(this.#roomKey.keyId);
+  }
+
+  /** The identity, key-agreement key and signature this member's hello carries, hex. */
+  helloFields(): { identity: string; ephemeral: string; sig: string } {
+    const self = {
+      session: this.session,
+      identity: this.identity.publicKey,
+      ephemeral: this.ephemeral.publicKey,
+    };
+    const sig = this.identity.sign(
+      memberEntryBytes(this.room, this.nick, self, this.#roomKey.keyId),
+    );
+    return {
+      identity: toHex(self.identity),
+      ephemeral: toHex(self.ephemeral),
+      sig: toHex(sig),
+    };
+  }
+
+  /** Known members with keys, by nick. */
+  peerByNick(nick: string): Peer | undefined {
+    for (const p of this.#bySession.values()) if (p.member.nick === nick) return p;
+    return undefined;
+  }
+
+  /** Every known member. */
+  peers(): Peer[] {
+    return [...this.#bySession.values()];
+  }
+
+  /** Takes a member entry: checks its signature and sets up the pair's keys. */
+  admit(m: Member): Admission {
+    if (m.session === toHex(this.session)) return { kind: "self" };
+    if (!m.identity || !m.ephemeral || !m.sig) return { kind: "unsigned" };
+    const party = {
+      session: fromHex(m.session),
+      identity: fromHex(m.identity),
+      ephemeral: fromHex(m.ephemeral),
+    };
+    const signed = memberEntryBytes(this.room, m.nick, party, fromHex(m.keyId));
+    if (!verifySignature(party.identity, signed, fromHex(m.sig))) return { kind: "unsigned" };
+    const known = this.#bySession.get(m.session);
+    if (known && known.member.identity === m.identity && known.member.ephemeral === m.ephemeral) {
+      // The same run of that client, back after a lost connection: keep its chains.
+      this.#byId.delete(known.member.id);
+      known.member = m;
+      this.#byId.set(m.id, known);
+      return { kind: "ok", peer: known, fresh: false };
+    }
+    if (known) this.remove(known.member);
+    let pair: PairKeys | null = null;
+    if (m.keyId === this.keyId) {
+      try {
+        const shared = this.ephemeral.agree(party.ephemeral);
+        const me = {
+          session: this.session,
+          identity: this.identity.publicKey,
+          ephemeral: this.ephemeral.publicKey,
+        };
+        pair = derivePairKeys(shared, this.#roomKey.secret, this.room, me, party);
+      } catch {
+        return { kind: "unsigned" };
+      }
+    }
+    const peer: Peer = {
+      member: m,
+      session: party.session,
+      identity: party.identity,
+      pair,
+      text: [],
+      voice: [],
+    };
+    this.#bySession.set(m.session, peer);
+    this.#byId.set(m.id, peer);
+    return { kind: "ok", peer, fresh: true };
+  }
+
+  /** Shares that arrived before `peer`'s entry, to be taken now. */
+  takeEarlyShares(peer: Peer): Uint8Array[] {
+    const early = this.#early.get(peer.member.id) ?? [];
+    this.#early.delete(peer.member.id);
+    return early;
+  }
+
+  /** Forgets a member (its keys are dropped); returns whether it was known. */
+  remove(m: Member): boolean {
+    const peer = this.#bySession.get(m.session);
+    if (!peer || peer.member.id !== m.id) return false;
+    this.#bySession.delete(m.session);
+    if (this.#byId.get(m.id) === peer) this.#byId.delete(m.id);
+    return true;
+  }
+
+  /** Starts fresh sender chains (someone left and must not read what follows). */
+  rotate(): void {
+    this.#text.rotate();
+    this.#voice.rotate();
+  }
+
+  /** A key share for `peer` (`u16 to` + sealed), or null when it has no pair keys. */
+  shareFor(peer: Peer): Uint8Array | null {
+    if (!peer.pair) return null;
+    const sealed = sealShare(peer.pair.shareOut, ++this.#sharesOut, this.session, peer.session, {
+      text: this.#text.sharePoint(),
+      voice: this.#voice.sharePoint(),
+    });
+    const out = new Uint8Array(2 + sealed.length);
+    out[0] = peer.member.id >>> 8;
+    out[1] = peer.member.id & 0xff;
+    out.set(sealed, 2);
+    return out;
+  }
+
+  /**
+   * Takes a key share relayed from member `fromId`. Returns the peer whose
+   * chains it brought, null when the sender is not known yet (kept for later),
+   * or throws: `bad-passphrase`, `forged` (it does not open), `replayed`.
+   */
+  takeShare(fromId: number, body: Uint8Array): Peer | null {
+    const peer = this.#byId.get(fromId);
+    if (!peer) {
+      if (this.#early.size < 256) this.#early.set(fromId, [...this.#early.get(fromId) ?? [], body]);
+      return null;
+    }
+    if (!peer.pair) {
+      throw new CipherError("bad-passphrase", `${peer.member.nick} uses a different passphrase`);
+    }
+    let share;
+    try {
+      share = openShare(peer.pair.shareIn, peer.session, this.session, body);
+    } catch (cause) {
+      throw new CipherError("forged", `a key share said to be from ${peer.member.nick} is not`, {
+        cause,
+      });
+    }
+    if (share.seq <= (this.#sharesIn.get(peer.member.session) ?? 0)) {
+      throw new CipherError("replayed", `a key share from ${peer.member.nick} was replayed`);
+    }
+    this.#sharesIn.set(peer.member.session, share.seq);
+    addChain(peer.text, share.body.text, TEXT_SKIP);
+    addChain(peer.voice, share.body.voice, VOICE_SKIP);
+    return peer;
+  }
+
+  /** Seals a text body: signed, under the next text key. */
+  sealText(body: Uint8Array): Uint8Array {
+    const { mk, ...at } = this.#text.next();
+    return sealText(
+      mk,
+      this.session,
+      at,
+      this.room,
+      this.nick,
+      body,
+      (d) => this.identity.sign(d),
+    );
+  }
+
+  /** Opens a text relayed with `nick` stamped on it; throws `tampered`, `forged`, `replayed`. */
+  openText(nick: string, sealed: Uint8Array): TextResult {
+    const h = textHeader(sealed);
+    const sessionHex = toHex(h.session);
+    const peer = this.#bySession.get(sessionHex);
+    if (!peer) return { kind: "no-key", session: sessionHex };
+    if (peer.member.nick !== nick) {
+      throw new CipherError("forged", `a text from ${peer.member.nick}'s session came as ${nick}`);
+    }
+    if (!peer.pair) {
+      throw new CipherError("bad-passphrase", `${nick}'s messages use a different passphrase`);
+    }
+    const found = findKey(peer.text, h, nick);
+    if (found === "no-key") return { kind: "no-key", session: sessionHex };
+    if (found === "unreadable") return { kind: "unreadable" };
+    const opened = openText(found.mk, h, this.room, nick, sealed);
+    if (!verifySignature(peer.identity, opened.signed, opened.sig)) {
+      throw new CipherError("forged", `a text said to be from ${nick} is not signed by ${nick}`);
+    }
+    found.commit();
+    return { kind: "ok", body: opened.body, peer };
+  }
+
+  /** Seals a voice packet and tags it for every member with pair keys. */
+  sealVoice(packet: Uint8Array): Uint8Array {
+    const { mk, ...at } = this.#voice.next();
+    const sealed = sealVoice(mk, this.session, at, this.room, this.nick, packet);
+    const tags: [number, Uint8Array][] = [];
+    for (const p of this.#bySession.values()) {
+      if (p.pair && tags.length < MAX_VOICE_TAGS) {
+        tags.push([p.member.id, pairTag(p.pair.tagOut, sealed)]);
+      }
+    }
+    return encodeTaggedVoice(tags, sealed);
+  }
+
+  /**
+   * Opens a voice frame from member `fromId` with this listener's `tag`; null
+   * when there is no key for it (yet). Throws `tampered`, `forged`, `replayed`.
+   */
+  openVoice(
+    fromId: number,
+    tag: Uint8Array,
+    sealed: Uint8Array,
+  ): { plain: Uint8Array; index: number; peer: Peer } | null {
+    const peer = this.#byId.get(fromId);
+    if (!peer) return null;
+    const nick = peer.member.nick;
+    if (!peer.pair) {
+      throw new CipherError("bad-passphrase", `${nick}'s voice uses a different passphrase`);
+    }
+    const at = voiceAt(sealed);
+    const found = findKey(peer.voice, at, nick);
+    if (typeof found === "string") return null;
+    const plain = openVoice(found.mk, peer.session, at, this.room, nick, sealed);
+    if (!pairTagValid(peer.pair.tagIn, sealed, tag)) {
+      throw new CipherError("forged", `a voice frame said to be from ${nick} is not`);
+    }
+    found.commit();
+    return { plain, index: at.index, peer };
+  }
+}
+
+function addChain(
+  chains: ReceivingChain[],
+  state: ChainState,
+  o: { maxSkip: number; keep: number },
+) {
+  if (chains.some((c) => c.epoch === state.epoch)) return;
+  chains.push(new ReceivingChain(state, o.maxSkip, o.keep));
+  while (chains.length > CHAINS_KEPT) chains.shift();
+}
+
+function findKey(
+  chains: ReceivingChain[],
+  at: MessageAt,
+  nick: string,
+): FoundKey | "no-key" | "unreadable" {
+  const chain = chains.find((c) => c.epoch === at.epoch);
+  if (!chain) return "no-key";
+  const found = chain.find(at.index);
+  if (found === "consumed") {
+    throw new CipherError("replayed", `a message from ${nick} was replayed`);
+  }
+  if (found === "too-far") {
+    throw new CipherError("tampered", `a message from ${nick} is out of range`);
+  }
+  if (found === "before-start") return "unreadable";
+  return found;
+}
