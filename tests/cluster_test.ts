@@ -114,7 +114,9 @@ Deno.test("the floor is cluster-wide, and voice crosses relays", opts, async () 
   const a = await member("a", [r1.port]);
   const b = await member("b", [r2.port]);
   const c = await member("c", [r3.port]);
-  await a.until(() => a.client.members.size === 3, "everyone");
+  // Each relay learns of the others' members through NATS: a talk-state frame of a
+  // member that a relay does not know yet is not passed on.
+  await Promise.all([a, b, c].map((m) => m.until(() => m.client.members.size === 3, "everyone")));
 
   a.client.talk(true);
   await b.until(() => b.has(talk("a")), "a talking, seen on relay 2");
@@ -171,6 +173,8 @@ Deno.test(
     await Promise.all([alice.ready(), ghost.ready(), bob.ready()]);
     const t = await member("talker", [r1.port, r2.port]);
     const u = await member("u", [r2.port]);
+    // Relay 2 passes the talker's floor on only once it knows the talker (through NATS).
+    await u.until(() => u.client.members.has("talker"), "the talker known on relay 2");
     t.client.talk(true);
     await u.until(() => u.has(talk("talker")), "talker holds the floor");
 
