@@ -144,11 +144,20 @@ Deno.test("the floor is cluster-wide, and voice crosses relays", opts, async () 
     b.until(() => b.has(talk("b")) || b.has(talk("c")), "b hears the winner"),
     c.until(() => c.has(talk("b")) || c.has(talk("c")), "c hears the winner"),
   ]);
-  await sleep(300);
   const winners = ["b", "c"].filter((n) => b.has(talk(n)));
   assert.equal(winners.length, 1, JSON.stringify(b.events));
-  const [loser, loserNick] = winners[0] === "b" ? [c, "c"] : [b, "b"];
+  const [winner, loser, loserNick] = winners[0] === "b" ? [b, c, "c"] : [c, b, "b"];
   const fresh = (m: typeof b) => m.events.slice(m === b ? before : 0);
+  // The loser's relay answers only after its own claim failed, which may be well
+  // after the winner's talk-start crossed NATS.
+  await loser.until(() => fresh(loser).some(denied), `${loserNick} denied`);
+  // Then a text from the loser: its relay publishes it after anything it announced
+  // for the race, so once the winner has it, nothing about the race is still in flight.
+  loser.client.sendText("after the race");
+  await winner.until(
+    () => winner.events.some((e) => e.event === "text" && e.text === "after the race"),
+    "the loser's text after the race",
+  );
   assert.equal(fresh(loser).filter(denied).length, 1, JSON.stringify(fresh(loser)));
   for (const m of [b, c]) {
     assert.ok(!fresh(m).some(talk(loserNick)), `nobody hears ${loserNick} start talking`);
