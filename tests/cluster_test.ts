@@ -241,8 +241,13 @@ Deno.test("NATS restarted under load: relays keep serving locally and rejoin", o
   await carol.until(() => texts(carol).length >= during + 5, "local delivery without NATS");
   await nats.restart();
   await Promise.all([r1.waitForLog(/nats-back/, 15_000), r2.waitForLog(/nats-back/, 15_000)]);
+  // Reconnected is not yet resubscribed at the server: wait until the load crosses again.
+  const atBack = sent;
+  await bob.until(
+    () => texts(bob).some((t) => t.startsWith("load ") && Number(t.slice(5)) > atBack),
+    "load crossing relays again",
+  );
   const marker = `after ${sent}`;
-  await sleep(500);
   alice.client.sendText(marker);
   await bob.until(() => texts(bob).includes(marker), "cross-relay text after the restart");
   clearInterval(load);
