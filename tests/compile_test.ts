@@ -2,7 +2,7 @@
 // binaries exchange a message. deno compile embeds a runtime ("denort") that it
 // downloads from dl.deno.land; machines that cannot reach it skip this test.
 import assert from "node:assert/strict";
-import { ClientProcess, freePort } from "./support/harness.ts";
+import { ClientProcess } from "./support/harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const target = Deno.build.target;
@@ -36,12 +36,25 @@ Deno.test({
       const v = await new Deno.Command(bin, { args: ["--version"], stdout: "piped" }).output();
       assert.match(new TextDecoder().decode(v.stdout), /^am-(server|client) \d+\.\d+\.\d+/);
     }
-    const port = freePort();
     const relay = new Deno.Command(server, {
-      args: ["--host", "127.0.0.1", "--port", String(port)],
-      stderr: "null",
+      args: ["--host", "127.0.0.1", "--port", "0"],
+      stdout: "null",
+      stderr: "piped",
     }).spawn();
-    await new Promise((r) => setTimeout(r, 500));
+    // Clients connect once the relay says where it listens (the system picks the port).
+    const log = relay.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let logged = "";
+    let listening: RegExpExecArray | null = null;
+    while (!(listening = / listening address=\S+:(\d+)/.exec(logged))) {
+      const { value, done } = await log.read();
+      assert.ok(!done, `the relay exited before listening: ${logged}`);
+      logged += value;
+    }
+    const port = Number(listening[1]);
+    // Keep draining its log so that the relay never blocks on a full pipe.
+    (async () => {
+      while (!(await log.read()).done);
+    })().catch(() => {});
     const bob = ClientProcess.start(port, { nick: "bob", binary: client });
     await bob.ready();
     const alice = ClientProcess.start(port, { nick: "alice", binary: client });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Outbox, RESEND_RECENT_MS } from "../../lib/client/outbox.ts";
 import { RecentTexts } from "../../lib/relay/room_history.ts";
-import { ClientProcess, freePort, RelayProcess } from "../support/harness.ts";
+import { ClientProcess, RelayProcess } from "../support/harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -13,8 +13,8 @@ Deno.test(
   "relay killed with SIGKILL mid-conversation: nothing lost, nothing doubled",
   opts,
   async () => {
-    const port = freePort();
-    let relay = await RelayProcess.start([], port);
+    let relay = await RelayProcess.start();
+    const port = relay.port;
     const nicks = ["ann", "ben", "cat"];
     const clients = nicks.map((nick) => ClientProcess.start(port, { nick }));
     await Promise.all(clients.map((c) => c.ready()));

@@ -91,8 +91,11 @@ Deno.test("cross-relay text, joins, leaves and /who; NATS sees no plaintext", op
 
   const carol = ClientProcess.start(r1.port, { nick: "carol" });
   await carol.ready();
+  // Carol's presence reaches bob's relay through NATS after her welcome: ask once
+  // bob has seen her join, so his relay's answer must already list her.
+  await bob.waitFor((e) => e.event === "joined" && e.nick === "carol", "carol joined");
   await bob.send("/who");
-  const who = await bob.waitFor((e) => e.event === "who" && e.members.length === 3, "who");
+  const who = await bob.waitFor((e) => e.event === "who", "who");
   assert.deepEqual(who.event === "who" && who.members.sort(), ["alice", "bob", "carol"]);
   const dup = ClientProcess.start(r2.port, { nick: "carol" });
   assert.notEqual((await dup.finish()).code, 0, "a nick on another relay is taken");
@@ -117,7 +120,9 @@ Deno.test("the floor is cluster-wide, and voice crosses relays", opts, async () 
   const a = await member("a", [r1.port]);
   const b = await member("b", [r2.port]);
   const c = await member("c", [r3.port]);
-  await a.until(() => a.client.members.size === 3, "everyone");
+  // Each relay learns of the others' members through NATS: a talk-state frame of a
+  // member that a relay does not know yet is not passed on.
+  await Promise.all([a, b, c].map((m) => m.until(() => m.client.members.size === 3, "everyone")));
 
   a.client.talk(true);
   await b.until(() => b.has(talk("a")), "a talking, seen on relay 2");
@@ -145,11 +150,20 @@ Deno.test("the floor is cluster-wide, and voice crosses relays", opts, async () 
     b.until(() => b.has(talk("b")) || b.has(talk("c")), "b hears the winner"),
     c.until(() => c.has(talk("b")) || c.has(talk("c")), "c hears the winner"),
   ]);
-  await sleep(300);
   const winners = ["b", "c"].filter((n) => b.has(talk(n)));
   assert.equal(winners.length, 1, JSON.stringify(b.events));
-  const [loser, loserNick] = winners[0] === "b" ? [c, "c"] : [b, "b"];
+  const [winner, loser, loserNick] = winners[0] === "b" ? [b, c, "c"] : [c, b, "b"];
   const fresh = (m: typeof b) => m.events.slice(m === b ? before : 0);
+  // The loser's relay answers only after its own claim failed, which may be well
+  // after the winner's talk-start crossed NATS.
+  await loser.until(() => fresh(loser).some(denied), `${loserNick} denied`);
+  // Then a text from the loser: its relay publishes it after anything it announced
+  // for the race, so once the winner has it, nothing about the race is still in flight.
+  loser.client.sendText("after the race");
+  await winner.until(
+    () => winner.events.some((e) => e.event === "text" && e.text === "after the race"),
+    "the loser's text after the race",
+  );
   assert.equal(fresh(loser).filter(denied).length, 1, JSON.stringify(fresh(loser)));
   for (const m of [b, c]) {
     assert.ok(!fresh(m).some(talk(loserNick)), `nobody hears ${loserNick} start talking`);
@@ -174,6 +188,8 @@ Deno.test(
     await Promise.all([alice.ready(), ghost.ready(), bob.ready()]);
     const t = await member("talker", [r1.port, r2.port]);
     const u = await member("u", [r2.port]);
+    // Relay 2 passes the talker's floor on only once it knows the talker (through NATS).
+    await u.until(() => u.client.members.has("talker"), "the talker known on relay 2");
     t.client.talk(true);
     await u.until(() => u.has(talk("talker")), "talker holds the floor");
 
@@ -231,8 +247,13 @@ Deno.test("NATS restarted under load: relays keep serving locally and rejoin", o
   await carol.until(() => texts(carol).length >= during + 5, "local delivery without NATS");
   await nats.restart();
   await Promise.all([r1.waitForLog(/nats-back/, 15_000), r2.waitForLog(/nats-back/, 15_000)]);
+  // Reconnected is not yet resubscribed at the server: wait until the load crosses again.
+  const atBack = sent;
+  await bob.until(
+    () => texts(bob).some((t) => t.startsWith("load ") && Number(t.slice(5)) > atBack),
+    "load crossing relays again",
+  );
   const marker = `after ${sent}`;
-  await sleep(500);
   alice.client.sendText(marker);
   await bob.until(() => texts(bob).includes(marker), "cross-relay text after the restart");
   clearInterval(load);

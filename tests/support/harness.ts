@@ -110,16 +110,18 @@ export class RelayProcess {
     return this.#child.pid;
   }
 
-  private constructor(port: number, child: Deno.ChildProcess) {
+  private constructor(port: number, child: Deno.ChildProcess, stderr: TextSink) {
     this.port = port;
     this.#child = child;
-    this.#stderr = new TextSink(child.stderr);
+    this.#stderr = stderr;
     this.status = child.status;
-    child.stdout.cancel();
   }
 
-  /** Starts a relay on a free port (or `port`) and waits until it listens. */
-  static async start(args: string[] = [], port = freePort()): Promise<RelayProcess> {
+  /**
+   * Starts a relay and waits until it listens: on a port the system picks (the
+   * relay reports it), or on `port`, e.g. to restart a relay where it was.
+   */
+  static async start(args: string[] = [], port = 0): Promise<RelayProcess> {
     const child = new Deno.Command(DENO, {
       args: [
         ...RELAY_RUN_ARGS,
@@ -133,13 +135,13 @@ export class RelayProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const relay = new RelayProcess(port, child);
-    await relay.#stderr.until(
-      () => relay.logs.includes(" listening "),
-      15000,
-      "the relay to listen",
-    );
-    return relay;
+    child.stdout.cancel();
+    const stderr = new TextSink(child.stderr);
+    const listening = () => / listening address=\S+:(\d+)/.exec(stderr.text);
+    await stderr.until(() => listening() !== null, 15000, "the relay to listen").catch((err) => {
+      throw new Error(`${err.message}; relay stderr: ${stderr.text}`);
+    });
+    return new RelayProcess(Number(listening()![1]), child, stderr);
   }
 
   /** Everything the relay logged so far. */

@@ -1,12 +1,10 @@
 /**
- * A real `nats-server -js` for cluster tests and benchmarks: on a free
- * loopback port, with its JetStream store in a temporary directory, stopped
+ * A real `nats-server -js` for cluster tests and benchmarks: on a loopback
+ * port it picks, with its JetStream store in a temporary directory, stopped
  * and started again on the same port and store to test NATS restarts.
  *
  * @module
  */
-
-import { freePort } from "./harness.ts";
 
 /** Where `nats-server` is: on PATH, or where Debian puts it (/usr/sbin is not on every PATH). */
 export function natsServerPath(): string {
@@ -23,48 +21,64 @@ export function natsServerPath(): string {
 
 /** One nats-server process (restartable). */
 export class NatsServer {
-  /** Its client port on 127.0.0.1. */
-  readonly port: number;
   /** Its JetStream store directory. */
   readonly storeDir: string;
+  #port = 0;
   #child: Deno.ChildProcess | null = null;
 
-  private constructor(port: number, storeDir: string) {
-    this.port = port;
+  private constructor(storeDir: string) {
     this.storeDir = storeDir;
   }
 
-  /** Starts a server with JetStream on a free port and waits until it accepts connections. */
+  /** Starts a server with JetStream on a port it picks and waits until it accepts connections. */
   static async start(): Promise<NatsServer> {
-    const server = new NatsServer(freePort(), await Deno.makeTempDir({ prefix: "am-nats-" }));
+    const server = new NatsServer(await Deno.makeTempDir({ prefix: "am-nats-" }));
     await server.restart();
     return server;
   }
 
-  /** Its URL. */
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+  /** Its client port on 127.0.0.1. */
+  get port(): number {
+    return this.#port;
   }
 
-  /** Starts it again (same port, same store) after {@linkcode stop}. */
+  /** Its URL. */
+  get url(): string {
+    return `nats://127.0.0.1:${this.#port}`;
+  }
+
+  /**
+   * Starts it again (same port, same store) after {@linkcode stop}. Ready once this
+   * server says so in its log: a connection that succeeds could reach another
+   * program that took the port meanwhile, and then this server would fail to start.
+   */
   async restart(): Promise<void> {
-    this.#child = new Deno.Command(natsServerPath(), {
-      args: ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir],
+    const child = new Deno.Command(natsServerPath(), {
+      args: ["-js", "-a", "127.0.0.1", "-p", String(this.#port || -1), "-sd", this.storeDir],
       stdin: "null",
       stdout: "null",
-      stderr: "null",
+      stderr: "piped",
     }).spawn();
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        const c = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-        c.close();
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`nats-server did not start: ${err}`);
-        await new Promise((r) => setTimeout(r, 50));
+    this.#child = child;
+    const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let log = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    try {
+      while (!/\[INF\] Server is ready/.test(log)) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`nats-server did not start:\n${log}`);
+        log += value;
       }
+    } finally {
+      clearTimeout(timer);
     }
+    const port = /Listening for client connections on [^\s]+:(\d+)/.exec(log);
+    if (!port) throw new Error(`nats-server did not say where it listens:\n${log}`);
+    this.#port = Number(port[1]);
+    // Keep reading its log, so that it never blocks on a full pipe.
+    (async () => {
+      while (!(await lines.read()).done);
+    })().catch(() => {});
   }
 
   /** Stops it (SIGKILL by default: a crash) and waits for the exit. */

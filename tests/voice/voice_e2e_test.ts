@@ -255,17 +255,30 @@ Deno.test("mouth-to-ear latency through real devices (printed)", opts, async () 
     await Promise.all([alice.kill("SIGTERM"), bob.kill("SIGTERM")]);
     await relay.stop();
     const onsets = findOnsets(rec, 8000, { minGapSamples: 480 });
-    const latencies: number[] = [];
-    for (let i = 0; i + 1 < onsets.length; i += 2) {
-      latencies.push(((onsets[i + 1] - onsets[i]) / RATE) * 1000);
+    // The bursts are a second apart and each speaker copy must follow its microphone
+    // copy within 900 ms, so the onsets of one burst are those within 900 ms of its
+    // first (the microphone copy). A scheduling stall of the listener on a busy machine
+    // can split the speaker copy by a moment of silence: a second onset within the copy.
+    const heard: number[][] = [];
+    for (const at of onsets) {
+      const last = heard.at(-1);
+      if (last && at - last[0] < 0.9 * RATE) last.push(at);
+      else heard.push([at]);
     }
-    latencies.sort((a, b) => a - b);
+    const latencies = heard.flatMap((b) => b.length > 1 ? [((b[1] - b[0]) / RATE) * 1000] : [])
+      .sort((a, b) => a - b);
+    const split = heard.filter((b) => b.length > 2).length;
     console.log(
       `mouth-to-ear over ${latencies.length} bursts: ${
         latencies.map((l) => l.toFixed(1)).join(", ")
-      } ms; p50 ${latencies[latencies.length >> 1]?.toFixed(1)} ms`,
+      } ms; p50 ${latencies[latencies.length >> 1]?.toFixed(1)} ms` +
+        (split ? `; ${split} speaker copies split by a dropout` : ""),
     );
-    assert.equal(onsets.length, 10, `every burst heard twice (mic and speaker): ${onsets}`);
+    assert.equal(heard.length, 5, `five bursts: ${onsets}`);
+    assert.ok(
+      heard.every((b) => b.length >= 2),
+      `every burst heard twice (mic and speaker): ${onsets}`,
+    );
     assert.ok(
       latencies.every((l) => l > 0 && l < 900),
       "each speaker copy follows its microphone copy",
