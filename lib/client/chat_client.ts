@@ -30,6 +30,7 @@ import {
 } from "../protocol.ts";
 import { TokenBucket } from "../token_bucket.ts";
 import { ClientLink } from "./link.ts";
+import type { RelayConnector } from "./relay_trust.ts";
 import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
 import { ClientFatalError, FATAL_AT_JOIN } from "./errors.ts";
 
@@ -51,6 +52,10 @@ export interface ChatClientOptions {
   onVoice?: (from: Member, counter: number, payload: Uint8Array) => void;
   /** Gives up on delivering pending texts after this long without a relay. */
   lingerMs?: number;
+  /** Opens (and verifies) the connection to one relay. */
+  connect: RelayConnector;
+  /** Called when a reconnect meets an error no retry can fix (a relay that failed verification). */
+  onFatal?: (err: ClientFatalError) => void;
 }
 
 const PING_EVERY_MS = 15_000;
@@ -169,7 +174,12 @@ export class ChatClient {
     while (!this.#closing) {
       const addr = this.#o.addresses[attempt % this.#o.addresses.length];
       try {
-        const link = await ClientLink.open(addr, (t, p) => this.#onFrame(t, p));
+        const link = await ClientLink.open(
+          addr,
+          (t, p) => this.#onFrame(t, p),
+          this.#o.connect,
+          (message) => this.#o.onEvent({ event: "notice", message }),
+        );
         this.#link = link;
         link.send(encodeFrame(
           FrameType.Hello,
@@ -239,6 +249,7 @@ export class ChatClient {
         this.#o.onEvent({ event: "error", code: err.code ?? "disconnected", message: err.message });
         this.#closing = true;
         this.#settleDrain();
+        if (err instanceof ClientFatalError) this.#o.onFatal?.(err);
       });
     }, inMs);
   }
