@@ -45,6 +45,7 @@ export interface TrustOptions {
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
+const PROBE_CLOSE_WAIT_MS = 2_000;
 
 /** Plain TCP with TCP_NODELAY (a small frame must not wait for an ACK). */
 async function tcp(addr: RelayAddress): Promise<Deno.TcpConn> {
@@ -104,6 +105,16 @@ export async function probeCertificates(addr: RelayAddress): Promise<Uint8Array[
       c = c.issuerCertificate;
     }
     if (chain.length === 0) throw new Error("the relay sent no certificate");
+    // Wait for the relay to close its side: by then it no longer counts this
+    // connection, and a relay near --max-clients admits the verified one.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, PROBE_CLOSE_WAIT_MS);
+      socket.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.end();
+    });
     return chain;
   } finally {
     socket.destroy();

@@ -110,7 +110,11 @@ export class RelayConnection implements Delivery {
   /** Reads and handles frames until the peer goes away. */
   async run(): Promise<void> {
     this.#helloTimer = setTimeout(() => {
-      this.fail("hello-timeout", `no hello within ${this.#ctx.options.helloTimeoutMs} ms`);
+      const why = `no hello within ${this.#ctx.options.helloTimeoutMs} ms`;
+      if (!this.#conn.handshaking) return this.fail("hello-timeout", why);
+      // No TLS yet, so no error frame can reach the peer: close at the deadline.
+      this.#ctx.log("error", { peer: this.peer, code: "hello-timeout", fatal: true });
+      this.close(`${why} (TLS handshake unfinished)`);
     }, this.#ctx.options.helloTimeoutMs);
     let buf = new Uint8Array(READ_MIN);
     try {

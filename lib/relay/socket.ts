@@ -7,7 +7,10 @@
  */
 
 /** One accepted connection: bytes in, bytes out, and the peer's address. */
-export type RelaySocket = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr">;
+export type RelaySocket = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr"> & {
+  /** True while a TLS handshake is under way: nothing can be sent to the peer yet. */
+  readonly handshaking?: boolean;
+};
 
 /** Accepts connections until closed. */
 export interface RelayListener extends AsyncIterable<RelaySocket> {

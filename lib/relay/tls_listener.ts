@@ -31,6 +31,7 @@ class TlsSocketConn implements RelaySocket {
   #ended = false;
   #error: Error | null = null;
   #closed = false;
+  #secure = false;
   #wake: (() => void) | null = null;
 
   constructor(raw: net.Socket, context: tls.SecureContext) {
@@ -48,10 +49,15 @@ class TlsSocketConn implements RelaySocket {
       if (this.#buffered > READ_HIGH) s.pause();
       this.#notify();
     });
+    s.once("secure", () => this.#secure = true);
     s.on("end", () => this.#end(null));
     s.on("close", () => this.#end(null));
     s.on("error", (err: Error) => this.#end(err));
     raw.on("error", (err: Error) => this.#end(err));
+  }
+
+  get handshaking(): boolean {
+    return !this.#secure && !this.#closed;
   }
 
   async read(buf: Uint8Array): Promise<number | null> {
@@ -94,6 +100,7 @@ class TlsSocketConn implements RelaySocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#notify();
+    if (!this.#secure) return this.#destroy();
     // end() sends close_notify after what is already written, so the client
     // reads an orderly end; a peer that does not take it is cut off.
     this.#tls.end();
