@@ -239,17 +239,6 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const relay = new Relay({ ...options, tls: identity });
-  if (identity) {
-    relay.log("tls", {
-      fingerprint: identity.fingerprint,
-      certificate: identity.source,
-      made: identity.created || undefined,
-    });
-  } else {
-    relay.log("tls-off", {
-      warning: "plain TCP: the network sees nicks, room names, members and timing",
-    });
-  }
   const nats = typeof values.nats === "string" ? parseNatsServers(values.nats) : null;
   // Loaded only for a cluster: a relay on its own never imports the NATS client.
   const cluster = nats
@@ -263,6 +252,17 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await relay.listen();
+  if (identity) {
+    relay.log("tls", {
+      fingerprint: identity.fingerprint,
+      certificate: identity.source,
+      made: identity.created || undefined,
+    });
+  } else {
+    relay.log("tls-off", {
+      warning: "plain TCP: the network sees nicks, room names, members and timing",
+    });
+  }
   await relay.serve(); // returns once a shutdown has said goodbye to every client
   await cluster?.close().catch(() => {});
   return 0;

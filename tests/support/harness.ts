@@ -176,7 +176,7 @@ export class RelayProcess {
     }).spawn();
     const relay = new RelayProcess(port, child);
     await relay.#stderr.until(
-      () => relay.logs.includes(" listening "),
+      () => relay.logs.includes(" listening ") && / tls(-off)? /.test(relay.logs),
       15000,
       "the relay to listen",
     );
