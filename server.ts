@@ -161,6 +161,12 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "URL[,URL]",
     help: "join a cluster of relays through these NATS servers (docs/CLUSTER.md)",
   },
+  "nats-ca": {
+    type: "string",
+    env: "AM_NATS_CA",
+    value: "FILE",
+    help: "verify NATS servers (tls:// URLs) against this CA (PEM) instead of the system's",
+  },
   version: { type: "boolean", short: "V", help: "print the version and exit" },
   help: { type: "boolean", short: "h", help: "print this help and exit" },
 };
@@ -244,6 +250,7 @@ async function main(args: string[]): Promise<number> {
   const cluster = nats
     ? await (await import("./lib/cluster/cluster.ts")).joinCluster(relay, {
       servers: nats,
+      natsCaFile: values["nats-ca"] as string | undefined,
       log: (event, fields) => relay.log(event, fields),
     })
     : null;

@@ -21,35 +21,54 @@ export function natsServerPath(): string {
   throw new Error("nats-server is not installed; run scripts/install_nats.sh");
 }
 
+/** A certificate chain and key (PEM files) for a NATS server that requires TLS. */
+export interface NatsTls {
+  /** Certificate chain file. */
+  certFile: string;
+  /** Private key file. */
+  keyFile: string;
+}
+
 /** One nats-server process (restartable). */
 export class NatsServer {
   /** Its client port on 127.0.0.1. */
   readonly port: number;
   /** Its JetStream store directory. */
   readonly storeDir: string;
+  readonly #tls: NatsTls | null;
   #child: Deno.ChildProcess | null = null;
 
-  private constructor(port: number, storeDir: string) {
+  private constructor(port: number, storeDir: string, tls: NatsTls | null) {
     this.port = port;
     this.storeDir = storeDir;
+    this.#tls = tls;
   }
 
-  /** Starts a server with JetStream on a free port and waits until it accepts connections. */
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(freePort(), await Deno.makeTempDir({ prefix: "am-nats-" }));
+  /**
+   * Starts a server with JetStream on a free port and waits until it accepts
+   * connections; with `tls`, clients must speak TLS to it.
+   */
+  static async start(tls: NatsTls | null = null): Promise<NatsServer> {
+    const dir = await Deno.makeTempDir({ prefix: "am-nats-" });
+    const server = new NatsServer(freePort(), dir, tls);
     await server.restart();
     return server;
   }
 
   /** Its URL. */
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.#tls ? "tls" : "nats"}://127.0.0.1:${this.port}`;
   }
 
   /** Starts it again (same port, same store) after {@linkcode stop}. */
   async restart(): Promise<void> {
     this.#child = new Deno.Command(natsServerPath(), {
-      args: ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir],
+      args: [
+        ...["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir],
+        ...(this.#tls
+          ? ["--tls", "--tlscert", this.#tls.certFile, "--tlskey", this.#tls.keyFile]
+          : []),
+      ],
       stdin: "null",
       stdout: "null",
       stderr: "null",
