@@ -22,7 +22,7 @@ Deno.test(
     const dir = testDir("nats-tls-");
     const ca = await makeCertificateAuthority("Test NATS CA");
     // The NATS client checks the name "localhost" when the URL holds 127.0.0.1.
-  const cert = await makeServerCertificate(ca, ["localhost", "127.0.0.1"]);
+    const cert = await makeServerCertificate(ca, ["localhost", "127.0.0.1"]);
     await Deno.writeTextFile(`${dir}/ca.pem`, ca.certPem);
     await Deno.writeTextFile(`${dir}/cert.pem`, cert.certPem);
     await Deno.writeTextFile(`${dir}/key.pem`, cert.keyPem);
@@ -62,8 +62,8 @@ Deno.test(
       const wire = proxy.allBytes();
       assert.ok(wire.length > 1000, `traffic crossed the proxy: ${wire.length} bytes`);
       // NATS sends its INFO in clear before the TLS upgrade; everything after is sealed.
-    assert.ok(containsBytes(wire, new TextEncoder().encode("INFO")), "the proxy saw NATS");
-    for (const s of [`ann${tag}`, `ben${tag}`, `r${tag}`, "CONNECT", "PUB "]) {
+      assert.ok(containsBytes(wire, new TextEncoder().encode("INFO")), "the proxy saw NATS");
+      for (const s of [`ann${tag}`, `ben${tag}`, `r${tag}`, "CONNECT", "PUB "]) {
         assert.ok(!containsBytes(wire, new TextEncoder().encode(s)), `${s} on the NATS hop`);
       }
     } finally {
