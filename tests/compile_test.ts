@@ -2,7 +2,7 @@
 // binaries exchange a message. deno compile embeds a runtime ("denort") that it
 // downloads from dl.deno.land; machines that cannot reach it skip this test.
 import assert from "node:assert/strict";
-import { ClientProcess, freePort } from "./support/harness.ts";
+import { ClientProcess, freePort, testDir } from "./support/harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const target = Deno.build.target;
@@ -38,7 +38,7 @@ Deno.test({
     }
     const port = freePort();
     const relay = new Deno.Command(server, {
-      args: ["--host", "127.0.0.1", "--port", String(port)],
+      args: ["--host", "127.0.0.1", "--port", String(port), "--data-dir", testDir("relay-")],
       stderr: "null",
     }).spawn();
     await new Promise((r) => setTimeout(r, 500));
