@@ -56,6 +56,12 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "accept only a relay with this fingerprint (am-server --fingerprint prints it)",
   },
   json: { type: "boolean", env: "AM_JSON", help: "write one JSON object per event on stdout" },
+  "echo-own": {
+    type: "boolean",
+    env: "AM_ECHO_OWN",
+    help: "on a pipe or with --json, also report your own messages (sent, acked, refused, " +
+      "undelivered); the terminal UI always shows them",
+  },
   mic: {
     type: "string",
     env: "AM_MIC",
@@ -171,7 +177,10 @@ async function main(args: string[]): Promise<number> {
     nameProblem("room", room, MAX_ROOM_BYTES);
   if (problem) throw new UsageError(nick === "" ? "no nick: give --nick NAME" : problem);
   const trust = await trustOptions(values);
-  const passphrase = await obtainPassphrase(values["passphrase-file"] as string | undefined);
+  const passphraseFile = values["passphrase-file"] as string | undefined;
+  // Typed at the prompt (no file, no variable): /join asks again for the new room's.
+  const passphraseTyped = !passphraseFile && !Deno.env.get("AM_PASSPHRASE");
+  const passphrase = await obtainPassphrase(passphraseFile);
   return await runClientApp({
     addresses,
     connect: relayConnector(trust),
@@ -180,6 +189,8 @@ async function main(args: string[]): Promise<number> {
     passphrase,
     json: values.json === true,
     echoBot: values["echo-bot"] === true,
+    echoOwn: values["echo-own"] === true,
+    passphraseTyped,
     voice: values["no-audio"] ? undefined : async (client, notice, setStatus) => {
       const { openVoice } = await import("./lib/voice/setup.ts");
       const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal() && !values.json;

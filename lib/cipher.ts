@@ -272,7 +272,7 @@ export class Opener {
     }
     const keyId = sealed.subarray(2, 2 + KEY_ID_BYTES);
     if (toHex(keyId) !== this.#keyIdHex) {
-      throw new CipherError("bad-passphrase", `${nick}'s messages use a different passphrase`);
+      throw new CipherError("bad-passphrase", `messages from ${nick} use a different passphrase`);
     }
     const session = sealed.slice(2 + KEY_ID_BYTES, 2 + KEY_ID_BYTES + SESSION_BYTES);
     const counter = Number(
@@ -298,7 +298,10 @@ export class Opener {
   /** Opens a voice frame from a member whose session and key id the relay announced. */
   openVoice(sender: VoiceSender, sealed: Uint8Array): Opened {
     if (sender.keyId !== this.#keyIdHex) {
-      throw new CipherError("bad-passphrase", `${sender.nick}'s voice uses a different passphrase`);
+      throw new CipherError(
+        "bad-passphrase",
+        `voice from ${sender.nick} uses a different passphrase`,
+      );
     }
     if (sealed.length < VOICE_HEADER_BYTES + VOICE_TAG_BYTES) {
       throw new CipherError("tampered", "sealed voice frame is malformed");

@@ -27,3 +27,5 @@ bash scripts/install_audio.sh
 bash scripts/install_nats.sh
 # `ps` for the test that checks process listings for the passphrase.
 bash scripts/apt_install.sh setup procps
+# `tmux` for the tests that drive the terminal UI on a real terminal.
+bash scripts/apt_install.sh setup tmux

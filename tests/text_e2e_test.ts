@@ -97,7 +97,7 @@ Deno.test(
     assert.equal(errors.length, 1, JSON.stringify(alice.events));
     assert.match(
       (errors[0] as { message: string }).message,
-      /mallory's messages use a different passphrase/,
+      /messages from mallory use a different passphrase/,
     );
     assert.deepEqual(alice.texts(), []);
     await relay.stop();

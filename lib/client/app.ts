@@ -1,21 +1,22 @@
 /**
- * The client program around a {@linkcode ChatClient}: where events go (a
- * terminal UI, plain lines, or JSON lines), where input comes from (keys or
- * stdin lines), what commands do, and how it ends. `client.ts` only parses
- * flags and hands them here.
+ * The client program around a {@linkcode ChatClient}: where events go (the
+ * full-screen terminal UI, plain lines, or JSON lines), where input comes from
+ * (keys or stdin lines), what commands do, and how it ends. `client.ts` only
+ * parses flags and hands them here.
  *
  * @module
  */
 
 import { ChatClient, type ChatClientOptions, ClientFatalError } from "./chat_client.ts";
-import { helpText, parseCommand } from "./commands.ts";
-import type { ClientEvent } from "./events.ts";
-import { eventToJson } from "./events.ts";
+import { type Command, helpText, parseCommand } from "./commands.ts";
+import { type ClientEvent, eventToJson, OWN_TEXT_EVENTS } from "./events.ts";
 import { TALK_KEY_NAME } from "../terminal/line_editor.ts";
 import { renderEvent } from "../terminal/render.ts";
-import { sanitizeForTerminal } from "../sanitize.ts";
-import { TerminalUi } from "../terminal/ui.ts";
-import type { Member } from "../protocol.ts";
+import { ScreenModel } from "../terminal/screen_model.ts";
+import { stylingEnabled } from "../terminal/style.ts";
+import { TerminalUi, type UiAction } from "../terminal/ui.ts";
+import { sanitizeForTerminal as safe } from "../sanitize.ts";
+import { MAX_NICK_BYTES, MAX_ROOM_BYTES, type Member, nameProblem } from "../protocol.ts";
 
 /** The voice side of the client, present when audio could be set up. */
 export interface VoiceControl {
@@ -41,11 +42,15 @@ export interface AppOptions extends Omit<ChatClientOptions, "onEvent" | "onVoice
   json: boolean;
   /** Answer each text with "echo: <text>" (the `make dev` echo bot). */
   echoBot: boolean;
+  /** On a pipe or in `--json`: also report own texts (`sent`, `acked`, `refused`, `undelivered`). */
+  echoOwn?: boolean;
+  /** The passphrase was typed at a prompt: `/join` asks again for the new room's. */
+  passphraseTyped?: boolean;
   /** Builds the voice side once the client exists; null when voice is off. */
   voice?: (
     client: ChatClient,
     notice: (message: string) => void,
-    setStatus: (status: string | null) => void,
+    setStatus: (level: string | null) => void,
   ) => Promise<VoiceControl | null>;
 }
 
@@ -57,24 +62,37 @@ function writeLine(stream: { writeSync(p: Uint8Array): number }, line: string): 
   while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
 }
 
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 /** Runs the client until the user quits or input ends; returns the exit code. */
 export async function runClientApp(o: AppOptions): Promise<number> {
   const interactive = !o.json && Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+  const relay = `${o.addresses[0].hostname}:${o.addresses[0].port}`;
+  const model = interactive ? new ScreenModel(o.nick, o.room, relay) : null;
   let ui: TerminalUi | null = null;
   let voice: VoiceControl | null = null;
   let client: ChatClient | null = null;
-  const human = (line: string) => {
-    if (ui) ui.print(line);
-    else writeLine(o.json ? Deno.stderr : Deno.stdout, line);
+  let passphrase = o.passphrase;
+  const undelivered: string[] = [];
+  const say = (line: string, error = false) => {
+    if (model) {
+      model.info(line, Date.now(), error ? "error" : "info");
+      ui?.draw();
+    } else writeLine(o.json ? Deno.stderr : Deno.stdout, line);
   };
   const report = (e: ClientEvent) => {
     voice?.onEvent(e);
     if (o.echoBot && e.event === "text") client?.sendText(`echo: ${e.text}`);
-    if (o.json) writeLine(Deno.stdout, eventToJson(e));
-    else {
-      const line = renderEvent(e);
-      if (line !== null) human(line);
+    if (e.event === "undelivered") undelivered.push(e.text);
+    if (model) {
+      if (model.event(e, Date.now())) ui?.bell();
+      return ui?.draw();
     }
+    // Pipes and --json keep their contract: own texts only when asked for.
+    if (OWN_TEXT_EVENTS.has(e.event) && !o.echoOwn) return;
+    if (o.json) return writeLine(Deno.stdout, eventToJson(e));
+    const line = renderEvent(e);
+    if (line !== null) writeLine(Deno.stdout, line);
   };
   client = await ChatClient.create({
     ...o,
@@ -83,7 +101,7 @@ export async function runClientApp(o: AppOptions): Promise<number> {
     // A relay that fails verification on a reconnect ends the client, as at the start.
     onFatal: (err) => {
       ui?.close();
-      writeLine(Deno.stderr, `am-client: ${sanitizeForTerminal(err.message)}`);
+      writeLine(Deno.stderr, `am-client: ${safe(err.message)}`);
       Deno.exit(1);
     },
   });
@@ -91,46 +109,101 @@ export async function runClientApp(o: AppOptions): Promise<number> {
     await client.start();
   } catch (err) {
     const code = err instanceof ClientFatalError ? err.code : "unreachable";
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     if (o.json) writeLine(Deno.stdout, eventToJson({ event: "error", code, message }));
-    writeLine(Deno.stderr, `am-client: ${sanitizeForTerminal(message)}`);
+    writeLine(Deno.stderr, `am-client: ${safe(message)}`);
     return 1;
   }
+  const chat = client;
   const notice = (message: string) => report({ event: "notice", message });
-  const prompt = (status: string | null) =>
-    `[${sanitizeForTerminal(o.room)}${status ? ` ${status}` : ""}] > `;
-  voice = o.voice ? await o.voice(client, notice, (status) => ui?.setPrompt(prompt(status))) : null;
+  voice = o.voice
+    ? await o.voice(chat, notice, (level) => {
+      model?.setTalk(level, Date.now());
+      ui?.drawStatus();
+    })
+    : null;
 
   let quitting: Promise<number> | null = null;
   const quit = () =>
     quitting ??= (async () => {
       // A talk under way (e.g. a bot's [audio] with --mic file.wav) finishes first.
       await voice?.idle();
-      const undelivered = await client!.close();
+      if (chat.pending > 0) {
+        model?.setConnection("leaving");
+        ui?.draw();
+      }
+      const lost = await chat.close();
       await voice?.close();
       ui?.close();
-      if (undelivered > 0) {
-        writeLine(Deno.stderr, `am-client: ${undelivered} message(s) could not be delivered`);
+      for (const text of model ? undelivered : []) {
+        writeLine(Deno.stderr, `am-client: not delivered: ${safe(text)}`);
+      }
+      if (lost > 0) {
+        writeLine(Deno.stderr, `am-client: ${lost} message(s) could not be delivered`);
         return 1;
       }
       return 0;
     })();
   const toggleTalk = () => {
-    if (!voice) return human("! voice is not available in this client (see the notice above)");
+    if (!voice) return say("! voice is not available in this client (see the notice above)");
     if (voice.talking) voice.stopTalking();
     else voice.startTalking();
   };
-  const onLine = (line: string): boolean => {
-    const cmd = parseCommand(line);
+  /** Leaves for another nick or room; a refusal leaves the client where it was. */
+  const switchTo = async (nick: string, room: string, what: string, cmd: "nick" | "join") => {
+    const problem = nameProblem("nick", nick, MAX_NICK_BYTES) ??
+      nameProblem("room", room, MAX_ROOM_BYTES);
+    if (problem) return say(`! ${problem}`, true);
+    let secret = passphrase;
+    if (room !== chat.room && o.passphraseTyped && ui) {
+      const typed = await ui.askSecret(`Passphrase for [${safe(room)}]: `);
+      if (typed === null) return say("join cancelled: no passphrase entered");
+      secret = typed;
+    }
+    voice?.stopTalking();
+    await voice?.idle();
+    const was = { nick: chat.nick, room: chat.room };
+    model?.setConnection("leaving");
+    say(`${what}…`);
+    try {
+      await chat.switchTo({ nick, room, passphrase: secret });
+      passphrase = secret;
+    } catch (err) {
+      // A refusal by the relay was reported as an error event already.
+      if (!(err instanceof ClientFatalError)) say(`! ${safe(errorText(err))}`, true);
+      say(`! you are still ${safe(was.nick)} in [${safe(was.room)}]; try another /${cmd}`, true);
+    }
+  };
+  const run = async (cmd: Command): Promise<boolean> => {
     switch (cmd.kind) {
       case "text":
-        client!.sendText(cmd.text);
+        chat.sendText(cmd.text);
+        break;
+      case "me":
+        chat.sendText(cmd.text, true);
+        break;
+      case "nick":
+        if (cmd.nick === chat.nick) say(`you are already ${safe(cmd.nick)}`);
+        else await switchTo(cmd.nick, chat.room, `changing nick to ${safe(cmd.nick)}`, "nick");
+        break;
+      case "join":
+        if (cmd.room === chat.room) say(`you are already in [${safe(cmd.room)}]`);
+        else {await switchTo(
+            chat.nick,
+            cmd.room,
+            `leaving [${safe(chat.room)}] for [${safe(cmd.room)}]`,
+            "join",
+          );}
+        break;
+      case "clear":
+        model?.clear();
+        ui?.draw();
         break;
       case "who":
-        client!.who();
+        chat.who();
         break;
       case "help":
-        human(helpText(interactive ? TALK_KEY_NAME : null));
+        say(helpText(interactive ? TALK_KEY_NAME : null));
         break;
       case "talk":
         if (!voice?.talking) toggleTalk();
@@ -142,8 +215,11 @@ export async function runClientApp(o: AppOptions): Promise<number> {
         // A person leaving stops talking at once; a bot at end of input finishes its talk.
         voice?.stopTalking();
         return false;
+      case "usage":
+        say(`! ${cmd.message}`, true);
+        break;
       case "unknown":
-        human(`! unknown command /${sanitizeForTerminal(cmd.name)}; /help lists commands`);
+        say(`! unknown command /${safe(cmd.name)}; /help lists commands`, true);
         break;
     }
     return true;
@@ -152,21 +228,38 @@ export async function runClientApp(o: AppOptions): Promise<number> {
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(sig, () => quit().then((code) => Deno.exit(code)));
   }
-  if (interactive) {
+  if (!model) {
+    for await (const line of stdinLines()) if (!await run(parseCommand(line))) break;
+    return await quit();
+  }
+  // Whatever happens, the terminal comes back: main screen, cursor, cooked mode.
+  const restore = () => ui?.close();
+  globalThis.addEventListener("unload", restore);
+  globalThis.addEventListener("error", restore);
+  globalThis.addEventListener("unhandledrejection", restore);
+  try {
     await new Promise<void>((resolve) => {
-      ui = new TerminalUi(prompt(null), (a) => {
-        if (a.kind === "submit" && !onLine(a.line)) resolve();
-        else if (a.kind === "eof" || a.kind === "interrupt") {
+      // Lines run one after another: a /join finishes before the next line is read.
+      let queue = Promise.resolve(true);
+      const onAction = (a: UiAction) => {
+        if (a.kind === "submit") {
+          const cmd = parseCommand(a.line);
+          queue = queue.then((going) => going && run(cmd)).then((going) => {
+            if (!going) resolve();
+            return going;
+          });
+        } else if (a.kind === "eof" || a.kind === "interrupt") {
           voice?.stopTalking();
           resolve();
         } else if (a.kind === "toggle-talk") toggleTalk();
-      });
+      };
+      ui = new TerminalUi(model, onAction, stylingEnabled(Deno.env.get("NO_COLOR"), true));
       ui.run().catch(resolve);
     });
-  } else {
-    for await (const line of stdinLines()) if (!onLine(line)) break;
+    return await quit();
+  } finally {
+    restore();
   }
-  return await quit();
 }
 
 /** Lines of stdin, without their line ends, until EOF. */

@@ -15,7 +15,7 @@ import { deriveRoomKey, newSessionId, Opener, type RoomKey, Sealer, toHex } from
 import type { ClientEvent } from "./events.ts";
 import { encodeFrame } from "../framing.ts";
 import { Outbox } from "./outbox.ts";
-import { RoomInbox } from "./inbox.ts";
+import { RoomInbox, type TextBody } from "./inbox.ts";
 import {
   ACK_FORWARDED,
   decodeAck,
@@ -58,16 +58,29 @@ export interface ChatClientOptions {
   onFatal?: (err: ClientFatalError) => void;
 }
 
+/** Who a client is and where: what {@linkcode ChatClient.switchTo} changes. */
+export interface Identity {
+  /** Nick. */
+  nick: string;
+  /** Room. */
+  room: string;
+  /** The room's passphrase. */
+  passphrase: string;
+}
+
 const PING_EVERY_MS = 15_000;
 const SILENCE_LIMIT_MS = 45_000;
 
 /** A connected (or reconnecting) member of one room. */
 export class ChatClient {
   readonly #o: ChatClientOptions;
-  readonly #sealer: Sealer;
-  readonly #opener: Opener;
+  #key: RoomKey;
+  #sealer: Sealer;
+  #opener: Opener;
   readonly #outbox = new Outbox();
-  readonly #inbox: RoomInbox;
+  #inbox: RoomInbox;
+  /** Bumped when the client leaves a room for another: older connections then stay quiet. */
+  #generation = 0;
   #link: ClientLink | null = null;
   #joined = false;
   #everJoined = false;
@@ -80,10 +93,22 @@ export class ChatClient {
   #attempt = 0;
 
   private constructor(o: ChatClientOptions, key: RoomKey) {
-    this.#o = o;
+    this.#o = { ...o };
+    this.#key = key;
     this.#sealer = new Sealer(key, o.nick, newSessionId());
     this.#opener = new Opener(key);
     this.#inbox = new RoomInbox(this.#opener, o.nick, o.room, o.onEvent, o.onVoice);
+  }
+
+  /** Takes on a nick, room and key: a new session, sealer, opener and member list. */
+  #adopt(who: Identity, key: RoomKey): void {
+    this.#o.nick = who.nick;
+    this.#o.room = who.room;
+    this.#o.passphrase = who.passphrase;
+    this.#key = key;
+    this.#sealer = new Sealer(key, who.nick, newSessionId());
+    this.#opener = new Opener(key);
+    this.#inbox = new RoomInbox(this.#opener, who.nick, who.room, this.#o.onEvent, this.#o.onVoice);
   }
 
   /** Members of the room by nick, as the relay last told. */
@@ -99,6 +124,11 @@ export class ChatClient {
   /** This client's nick. */
   get nick(): string {
     return this.#o.nick;
+  }
+
+  /** This client's room. */
+  get room(): string {
+    return this.#o.room;
   }
 
   /** Whether the client is in its room now. */
@@ -126,10 +156,67 @@ export class ChatClient {
     await this.#connect(true);
   }
 
-  /** Queues a text; it is sent as soon as the connection and the rate limit allow. */
-  sendText(text: string): void {
-    this.#outbox.add(text);
+  /**
+   * Queues a text (`action` for a `/me`); it is sent as soon as the connection
+   * and the rate limit allow. Reported at once as `sent`, later as `acked`,
+   * `refused` (sent again) or `undelivered`. Returns its message number.
+   */
+  sendText(text: string, action = false): number {
+    const p = this.#outbox.add(text, Date.now(), action);
+    const e: ClientEvent = {
+      event: "sent",
+      n: p.n,
+      nick: this.#o.nick,
+      room: this.#o.room,
+      text,
+      ts: p.ts,
+    };
+    if (action) e.action = true;
+    this.#o.onEvent(e);
     this.#flush();
+    return p.n;
+  }
+
+  /**
+   * Leaves the room and joins as `next` (another nick, another room, or
+   * both): pending texts are delivered first (or reported undelivered after
+   * `lingerMs`), then a new room key is derived and the client joins afresh.
+   * When the join is refused (say, the nick is taken) the client goes back to
+   * where it was and the promise rejects with the refusal.
+   */
+  async switchTo(next: Identity): Promise<void> {
+    await this.#drain();
+    this.#giveUp();
+    this.#closing = false;
+    const old: Identity = {
+      nick: this.#o.nick,
+      room: this.#o.room,
+      passphrase: this.#o.passphrase,
+    };
+    const oldKey = this.#key;
+    const same = next.room === old.room && next.passphrase === old.passphrase;
+    const key = same ? this.#key : await deriveRoomKey(next.passphrase, next.room);
+    await this.#leave();
+    this.#adopt(next, key);
+    try {
+      await this.#connect(true);
+    } catch (err) {
+      await this.#leave();
+      this.#adopt(old, oldKey);
+      await this.#connect(true).catch((again) => this.#reconnectLater(again, 0));
+      throw err;
+    }
+  }
+
+  /** Closes the current connection without reconnecting; the next join is a fresh one. */
+  async #leave(): Promise<void> {
+    this.#generation++;
+    const link = this.#link;
+    this.#link = null;
+    this.#joined = false;
+    this.#everJoined = false;
+    clearTimeout(this.#flushTimer);
+    await link?.bye("leaving");
   }
 
   /** Asks the relay for the member list (answered by a `who` event). */
@@ -155,31 +242,50 @@ export class ChatClient {
    * not delivered.
    */
   async close(): Promise<number> {
-    if (this.#outbox.size > 0) {
-      await new Promise<void>((resolve) => {
-        this.#drainWaiters.push(resolve);
-        this.#flush();
-      });
-    }
+    await this.#drain();
     this.#closing = true;
     clearTimeout(this.#flushTimer);
     await this.#link?.bye("leaving");
-    return this.#outbox.size;
+    const undelivered = this.#outbox.size;
+    this.#giveUp();
+    return undelivered;
+  }
+
+  /** Waits until every text is acknowledged, or `lingerMs` passed without a relay. */
+  async #drain(): Promise<void> {
+    if (this.#outbox.size === 0) return;
+    await new Promise<void>((resolve) => {
+      this.#drainWaiters.push(resolve);
+      this.#flush();
+    });
+  }
+
+  /** Reports every text still pending as undelivered and forgets it. */
+  #giveUp(): void {
+    for (const p of this.#outbox.items.slice()) {
+      this.#o.onEvent({ event: "undelivered", n: p.n, text: p.text });
+    }
+    this.#outbox.clear();
   }
 
   async #connect(first: boolean): Promise<void> {
     let attempt = first ? 0 : this.#attempt;
     const lostSince = Date.now();
     const linger = this.#o.lingerMs ?? 30_000;
-    while (!this.#closing) {
+    const generation = this.#generation;
+    while (!this.#closing && generation === this.#generation) {
       const addr = this.#o.addresses[attempt % this.#o.addresses.length];
       try {
         const link = await ClientLink.open(
           addr,
-          (t, p) => this.#onFrame(t, p),
+          (t, p) => {
+            // Frames still arriving on a connection to the room the client left are not for it.
+            if (generation === this.#generation) this.#onFrame(t, p);
+          },
           this.#o.connect,
           (message) => this.#o.onEvent({ event: "notice", message }),
         );
+        if (generation !== this.#generation) return void link.fail(new Error("left the room"));
         this.#link = link;
         link.send(encodeFrame(
           FrameType.Hello,
@@ -197,7 +303,9 @@ export class ChatClient {
           // The first join decides whether the client can run at all.
           await Promise.race([this.#waitJoined(), ended.then((why) => Promise.reject(why))]);
         }
-        ended.then((why) => this.#lost(why));
+        ended.then((why) => {
+          if (generation === this.#generation) this.#lost(why);
+        });
         return;
       } catch (err) {
         const fatal = err instanceof ClientFatalError ? err : null;
@@ -244,6 +352,15 @@ export class ChatClient {
     // let the next attempt try the next relay of the list.
     const inMs = wasJoined ? 0 : backoffDelay(this.#attempt++);
     if (inMs) this.#o.onEvent({ event: "reconnecting", inMs, attempt: this.#attempt });
+    this.#reconnectLater(null, inMs);
+  }
+
+  /** Reports `why` (if any) and keeps trying to reconnect, starting in `inMs`. */
+  #reconnectLater(why: Error | null, inMs: number): void {
+    if (why) {
+      const code = why instanceof ClientFatalError ? why.code : "disconnected";
+      this.#o.onEvent({ event: "error", code, message: why.message });
+    }
     setTimeout(() => {
       this.#connect(false).catch((err) => {
         this.#o.onEvent({ event: "error", code: err.code ?? "disconnected", message: err.message });
@@ -267,7 +384,9 @@ export class ChatClient {
         return this.#inbox.voice(payload);
       case FrameType.Ack: {
         const { seq, status } = decodeAck(payload);
-        this.#outbox.ack(seq, status === ACK_FORWARDED);
+        const p = this.#outbox.ack(seq, status === ACK_FORWARDED);
+        if (p && status === ACK_FORWARDED) this.#o.onEvent({ event: "acked", n: p.n });
+        else if (p) this.#o.onEvent({ event: "refused", n: p.n, reason: "rate limit" });
         if (status !== ACK_FORWARDED) this.#scheduleFlush(1000);
         if (this.#outbox.size === 0) this.#settleDrain();
         return;
@@ -316,7 +435,9 @@ export class ChatClient {
     for (const p of this.#outbox.unsent()) {
       const now = Date.now();
       if (!this.#bucket.take(now)) return this.#scheduleFlush(this.#bucket.waitMs(now));
-      const plain = encodeUtf8(JSON.stringify({ n: p.n, text: p.text, ts: p.ts }));
+      const body: TextBody = { n: p.n, text: p.text, ts: p.ts };
+      if (p.action) body.me = true;
+      const plain = encodeUtf8(JSON.stringify(body));
       link.send(encodeFrame(FrameType.Text, this.#sealer.sealText(plain)));
       this.#outbox.markSent(p);
     }

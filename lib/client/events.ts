@@ -13,7 +13,19 @@ export type ClientEvent =
   | { event: "ready"; nick: string; room: string; members: string[]; duplex: "half" | "full" }
   | { event: "joined"; nick: string; room: string }
   | { event: "left"; nick: string; room: string }
-  | { event: "text"; from: string; room: string; text: string; ts: number }
+  | { event: "text"; from: string; room: string; text: string; ts: number; action?: boolean }
+  | {
+    event: "sent";
+    n: number;
+    nick: string;
+    room: string;
+    text: string;
+    ts: number;
+    action?: boolean;
+  }
+  | { event: "acked"; n: number }
+  | { event: "refused"; n: number; reason: string }
+  | { event: "undelivered"; n: number; text: string }
   | { event: "who"; room: string; members: string[] }
   | { event: "talk-start"; nick: string; room: string }
   | { event: "talk-end"; nick: string; room: string }
@@ -22,6 +34,14 @@ export type ClientEvent =
   | { event: "reconnected"; room: string }
   | { event: "notice"; message: string }
   | { event: "error"; code: ErrorCode; message: string; from?: string };
+
+/** Events about this client's own texts, shown on a pipe or in `--json` only with `--echo-own`. */
+export const OWN_TEXT_EVENTS: ReadonlySet<ClientEventName> = new Set([
+  "sent",
+  "acked",
+  "refused",
+  "undelivered",
+]);
 
 /** The name of an event. */
 export type ClientEventName = ClientEvent["event"];

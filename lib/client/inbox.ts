@@ -22,6 +22,8 @@ export interface TextBody {
   text: string;
   /** When the sender typed it (ms since epoch). */
   ts: number;
+  /** A `/me` action: shown as `* nick text`. Sealed like the text, so the relay cannot tell. */
+  me?: boolean;
 }
 
 /** Members and incoming sealed frames of one room, as one client sees them. */
@@ -85,7 +87,9 @@ export class RoomInbox {
       const body = decodeJson<TextBody>(opened.plain);
       if (!this.#dups.firstTime(opened.session, body.n)) return;
       const text = String(body.text);
-      this.#onEvent({ event: "text", from: nick, room: this.#room, text, ts: body.ts });
+      const e: ClientEvent = { event: "text", from: nick, room: this.#room, text, ts: body.ts };
+      if (body.me === true) e.action = true;
+      this.#onEvent(e);
     } catch (err) {
       this.#cipherError(err, nick);
     }
@@ -107,7 +111,7 @@ export class RoomInbox {
   #reportBadPassphrase(nick: string): void {
     if (this.#badPassphrase.has(nick)) return;
     this.#badPassphrase.add(nick);
-    const message = `${nick}'s messages use a different passphrase`;
+    const message = `messages from ${nick} use a different passphrase`;
     this.#onEvent({ event: "error", code: "bad-passphrase", from: nick, message });
   }
 

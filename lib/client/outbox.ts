@@ -18,6 +18,8 @@ export interface Pending {
   ts: number;
   /** Sequence number on the current connection, once sent on it. */
   connSeq: number | null;
+  /** A `/me` action. */
+  action?: boolean;
 }
 
 /** How long an acknowledged text is kept to be sent again after a lost connection. */
@@ -40,9 +42,15 @@ export class Outbox {
     return this.#items.length;
   }
 
-  /** Adds a text; returns its entry. */
-  add(text: string, ts: number = Date.now()): Pending {
+  /** Texts not yet acknowledged, in order. */
+  get items(): readonly Pending[] {
+    return this.#items;
+  }
+
+  /** Adds a text (an action for `/me`); returns its entry. */
+  add(text: string, ts: number = Date.now(), action = false): Pending {
     const p: Pending = { n: this.#next++, text, ts, connSeq: null };
+    if (action) p.action = true;
     this.#items.push(p);
     return p;
   }
@@ -70,6 +78,11 @@ export class Outbox {
     }
     this.#recent = [];
     for (const p of this.#items) p.connSeq = null;
+  }
+
+  /** Forgets every pending text (the client gave up delivering them). */
+  clear(): void {
+    this.#items = [];
   }
 
   /**

@@ -13,7 +13,10 @@ export type EditorAction =
   | { kind: "submit"; line: string }
   | { kind: "eof" }
   | { kind: "interrupt" }
-  | { kind: "toggle-talk" };
+  | { kind: "toggle-talk" }
+  | { kind: "complete" }
+  | { kind: "page-up" }
+  | { kind: "page-down" };
 
 /** The key that toggles talking, for `/help`. */
 export const TALK_KEY_NAME = "Ctrl-T";
@@ -51,6 +54,17 @@ export class LineEditor {
     return this.#chars.join("");
   }
 
+  /** Where the cursor is, in characters from the start. */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** Replaces the line (a completion) and puts the cursor at `cursor`. */
+  set(line: string, cursor: number): void {
+    this.#chars = [...line];
+    this.#cursor = Math.max(0, Math.min(cursor, this.#chars.length));
+  }
+
   /** Applies one key. */
   key(k: string): EditorAction {
     switch (k) {
@@ -71,6 +85,12 @@ export class LineEditor {
         break;
       case TALK_KEY:
         return { kind: "toggle-talk" };
+      case "\t":
+        return { kind: "complete" };
+      case "\x1b[5~":
+        return { kind: "page-up" };
+      case "\x1b[6~":
+        return { kind: "page-down" };
       case "\x7f":
       case "\b":
         if (this.#cursor > 0) this.#chars.splice(--this.#cursor, 1);

@@ -21,7 +21,17 @@ export function renderEvent(e: ClientEvent): string | null {
     case "left":
       return `${safe(e.nick)} left`;
     case "text":
-      return `[${safe(e.room)}] ${safe(e.from)}: ${safe(e.text)}`;
+      return e.action
+        ? `[${safe(e.room)}] * ${safe(e.from)} ${safe(e.text)}`
+        : `[${safe(e.room)}] ${safe(e.from)}: ${safe(e.text)}`;
+    case "sent":
+      return renderEvent({ ...e, event: "text", from: e.nick });
+    case "acked":
+      return null;
+    case "refused":
+      return `! message ${e.n} refused by the relay (${safe(e.reason)}); sending it again`;
+    case "undelivered":
+      return `! not delivered: ${safe(e.text)}`;
     case "who":
       return `in [${safe(e.room)}]: ${e.members.map(safe).join(", ")}`;
     case "talk-start":

@@ -32,7 +32,7 @@ export interface VoiceOptions {
   vadHangoverMs: number;
   /** Play each talker's words back once they are done (the echo bot). */
   echo: boolean;
-  /** Shows a status (talking, level) in the prompt; null clears it. */
+  /** Shows the microphone level bar while talking; null when the talk ends. */
   setStatus: (status: string | null) => void;
   /** Tells the user something. */
   notice: (message: string) => void;
@@ -133,7 +133,7 @@ export class VoiceController implements VoiceControl {
         elapsed += FRAME_MS;
         const d = vad.push(frame);
         if (!d.silent) heard = true;
-        this.#o.setStatus(`● ${levelBar(d.peak)}`);
+        this.#o.setStatus(levelBar(d.peak));
         const quiet = vad.silentMs >= this.#o.vadHangoverMs;
         const last = !this.#talking || (quiet && (heard || elapsed >= START_GRACE_MS));
         if (first) fadeInPlace(frame);

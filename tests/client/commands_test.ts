@@ -18,7 +18,7 @@ Deno.test("[audio] starts talking, as in the original project", () => {
 });
 
 Deno.test("slash commands, case-insensitive, arguments ignored", () => {
-  for (const kind of ["who", "quit", "help", "talk", "stop"] as const) {
+  for (const kind of ["who", "quit", "help", "talk", "stop", "clear"] as const) {
     assert.deepEqual(parseCommand(`/${kind}`), { kind });
     assert.deepEqual(parseCommand(`/${kind.toUpperCase()}`), { kind });
     assert.deepEqual(parseCommand(`  /${kind} extra words`), { kind });
@@ -46,6 +46,20 @@ Deno.test("helpText lists every command, and the talk key when there is one", ()
   for (const word of ["/who", "/talk", "[audio]", "/stop", "/help", "/quit", "//text", "Ctrl-T"]) {
     assert.ok(help.includes(word), word);
   }
+  for (const word of ["/me", "/nick", "/join", "/clear", "Tab", "PageUp"]) {
+    assert.ok(help.includes(word), word);
+  }
   assert.ok(!helpText(null).includes("toggle talking"));
-  assert.equal(helpText(null).split("\n").length + 1, help.split("\n").length);
+  assert.ok(!helpText(null).includes("PageUp"), "keys only on a terminal");
+  assert.ok(helpText(null).includes("/join ROOM"));
+});
+
+Deno.test("/me, /nick and /join take an argument; without one they explain usage", () => {
+  assert.deepEqual(parseCommand("/me waves  hello"), { kind: "me", text: "waves  hello" });
+  assert.deepEqual(parseCommand("/nick bob"), { kind: "nick", nick: "bob" });
+  assert.deepEqual(parseCommand("/JOIN team "), { kind: "join", room: "team" });
+  assert.deepEqual(parseCommand("/me"), { kind: "usage", message: "usage: /me ACTION" });
+  assert.deepEqual(parseCommand("/nick"), { kind: "usage", message: "usage: /nick NEWNICK" });
+  assert.deepEqual(parseCommand("/nick a b"), { kind: "usage", message: "usage: /nick NEWNICK" });
+  assert.deepEqual(parseCommand("/join"), { kind: "usage", message: "usage: /join ROOM" });
 });
