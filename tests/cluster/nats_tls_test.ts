@@ -72,3 +72,30 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a tls:// URL to a NATS server without TLS is refused, not used in clear",
+  opts,
+  async () => {
+    const nats = await NatsServer.start();
+    try {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          ...RELAY_RUN_ARGS,
+          "--no-tls",
+          "--port",
+          "0",
+          "--nats",
+          `tls://127.0.0.1:${nats.port}`,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.notEqual(out.code, 0);
+      const err = new TextDecoder().decode(out.stderr);
+      assert.match(err, /cannot reach NATS at tls:\/\/127\.0\.0\.1:\d+: .*tls/i, err);
+    } finally {
+      await nats.dispose();
+    }
+  },
+);
