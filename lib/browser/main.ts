@@ -32,7 +32,6 @@ const passField = $<HTMLInputElement>("passphrase");
 
 roomField.value = new URLSearchParams(location.search).get("room") ?? "";
 (roomField.value ? nickField : roomField).focus();
-if (roomField.value) nickField.focus();
 
 /** Own messages by number, to mark them sent when the relay acknowledges them. */
 const pending = new Map<number, HTMLElement>();
