@@ -23,7 +23,11 @@ import {
   type TlsIdentity,
   TlsSetupError,
 } from "./lib/relay/tls_identity.ts";
-import { DEFAULT_RELAY_OPTIONS as D, type RelayOptions } from "./lib/relay/options.ts";
+import {
+  DEFAULT_RELAY_OPTIONS as D,
+  DEFAULT_WEB_PORT,
+  type RelayOptions,
+} from "./lib/relay/options.ts";
 import { VERSION } from "./lib/version.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -151,6 +155,18 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "serve plain TCP (behind a TLS-terminating proxy, or to measure); the network sees " +
       "nicks, rooms and members",
   },
+  "web-port": {
+    type: "string",
+    env: "AM_WEB_PORT",
+    default: String(DEFAULT_WEB_PORT),
+    value: "N",
+    help: "serve the browser client and its WebSocket endpoint on this port (TLS as the relay)",
+  },
+  "no-web": {
+    type: "boolean",
+    env: "AM_NO_WEB",
+    help: "serve no browser client",
+  },
   fingerprint: {
     type: "boolean",
     help: "print the SHA-256 fingerprint clients pin (making the certificate if needed) and exit",
@@ -178,8 +194,9 @@ Usage: am-server [options]
 The relay forwards sealed messages between members of a room; it holds no key
 and cannot read them. Clients reach it over TLS 1.3: with a certificate the
 operator gives, or one the relay makes on first start and keeps in its data
-directory (clients pin it on first use, like an SSH host key). Logs go to
-stderr, one line per event.`;
+directory (clients pin it on first use, like an SSH host key). Browsers join
+from https://HOST:WEB-PORT/?room=ROOM (the page seals everything itself).
+Logs go to stderr, one line per event.`;
 
 /** Turns parsed flags into relay options; throws {@linkcode UsageError}. */
 export function relayOptions(values: Record<string, unknown>): Partial<RelayOptions> {
@@ -200,6 +217,10 @@ export function relayOptions(values: Record<string, unknown>): Partial<RelayOpti
     maxNick: intValue("max-nick", values["max-nick"], 1, 255),
     maxRoom: intValue("max-room", values["max-room"], 1, 255),
     queue: queueLimits(intValue("send-queue-bytes", values["send-queue-bytes"], 4096, max)),
+    web: values["no-web"] === true ? null : {
+      port: intValue("web-port", values["web-port"], 0, 65535),
+      optional: values["web-port"] === String(DEFAULT_WEB_PORT),
+    },
   };
 }
 

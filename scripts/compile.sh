@@ -18,10 +18,12 @@ fi
 SERVER_PERMS=(--allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4)
 CLIENT_PERMS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi)
 mkdir -p dist
+# The browser client's files are served by am-server from inside its binary.
+bash scripts/build_web.sh
 for t in "${TARGETS[@]}"; do
   ext=""; [[ $t == *windows* ]] && ext=".exe"
   echo "compile: $t" >&2
-  $DENO compile --quiet --target "$t" "${SERVER_PERMS[@]}" -o "dist/am-server-$t$ext" server.ts
+  $DENO compile --quiet --target "$t" "${SERVER_PERMS[@]}" --include web -o "dist/am-server-$t$ext" server.ts
   $DENO compile --quiet --target "$t" "${CLIENT_PERMS[@]}" -o "dist/am-client-$t$ext" client.ts
 done
 ls -l dist >&2

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/build_web.sh
 DENO=.tools/bin/deno
 PORT=${AM_PORT:-9001}
 pass=.tools/dev-passphrase
@@ -31,5 +32,6 @@ sleep infinity | $DENO run --allow-net --allow-env --allow-read --allow-write --
   >.tools/dev-bot.log 2>&1 &
 bots+=($!)
 echo "relay on port $PORT (log: .tools/dev-relay.log), echo bot in [lobby]; passphrase in $pass" >&2
+echo "browser: https://localhost:${AM_WEB_PORT:-9080}/?room=lobby (the relay's own certificate)" >&2
 $DENO run --allow-net --allow-env --allow-read --allow-write --allow-ffi client.ts \
   "localhost:$PORT" --nick "${USER:-me}" --room lobby --passphrase-file "$pass" "$@"

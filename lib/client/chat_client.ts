@@ -60,6 +60,8 @@ export interface ChatClientOptions {
   lingerMs?: number;
   /** The identity key file (default `$XDG_CONFIG_HOME/am/identity`). */
   identityPath?: string;
+  /** An identity held in memory (the browser's): no identity or known-members file is used. */
+  identity?: MemberIdentity;
   /** Opens (and verifies) the connection to one relay. */
   connect: RelayConnector;
   /** Called when a reconnect meets an error no retry can fix (a relay that failed verification). */
@@ -145,6 +147,13 @@ export class ChatClient {
    * 100–200 ms) and builds a client.
    */
   static async create(o: ChatClientOptions): Promise<ChatClient> {
+    if (o.identity) {
+      const [known, key] = await Promise.all([
+        KnownMembers.load(null),
+        deriveRoomKey(o.passphrase, o.room),
+      ]);
+      return new ChatClient(o, key, o.identity, known);
+    }
     const dir = o.identityPath ? null : configDir();
     const [identity, known, key] = await Promise.all([
       loadOrCreateIdentity(o.identityPath ?? join(dir!, "identity")),

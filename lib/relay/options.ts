@@ -51,7 +51,20 @@ export interface RelayOptions {
   queue: QueueLimits;
   /** Certificate chain and key to serve TLS with; null serves plain TCP. */
   tls: TlsServe | null;
+  /** The web port (browser page and WebSocket endpoint); null serves none. */
+  web: WebPort | null;
 }
+
+/** Where the browser page is served. */
+export interface WebPort {
+  /** TCP port (0 picks a free one). */
+  port: number;
+  /** True when the port is only the default: if it is taken the relay runs without it. */
+  optional: boolean;
+}
+
+/** The web port when none is given. */
+export const DEFAULT_WEB_PORT = 9080;
 
 /** What a TLS relay serves. */
 export interface TlsServe {
@@ -84,4 +97,5 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   floorTimeoutMs: 5000,
   queue: DEFAULT_QUEUE_LIMITS,
   tls: null,
+  web: null,
 };

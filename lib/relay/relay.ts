@@ -26,6 +26,7 @@ import { Room } from "./room.ts";
 import { recentTextsOf } from "./room_history.ts";
 import type { RelayListener, RelaySocket } from "./socket.ts";
 import { TlsListener } from "./tls_listener.ts";
+import { serveWeb, type WebServer } from "./web_server.ts";
 
 /** Raised when the relay cannot listen (port in use, bad address, no permission). */
 export class ListenError extends Error {
@@ -44,6 +45,7 @@ export class Relay implements RelayContext {
   readonly #perIp = new Map<string, number>();
   readonly #log: (event: string, fields: Record<string, LogValue>) => void;
   #listener: RelayListener | null = null;
+  #web: WebServer | null = null;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #stopping = false;
   #stopped: Promise<void> | undefined;
@@ -66,6 +68,11 @@ export class Relay implements RelayContext {
   /** Makes this relay part of a cluster (call before {@linkcode listen}). */
   useCluster(cluster: RelayCluster): void {
     this.#cluster = cluster;
+  }
+
+  /** The web port's bound address, once listening (null when it serves none). */
+  get webAddr(): Deno.NetAddr | null {
+    return this.#web?.addr ?? null;
   }
 
   /** Starts listening (with TLS when the options hold a certificate); returns the bound address. */
@@ -91,8 +98,39 @@ export class Relay implements RelayContext {
       tls: tls ? "TLSv1.3" : "off",
       fingerprint: tls?.fingerprint,
     });
+    await this.#listenWeb();
     this.#sweeper = setInterval(() => this.#sweep(), 1000);
     return addr;
+  }
+
+  /** Opens the web port, if any: the same relay, reached by browsers over WebSocket. */
+  async #listenWeb(): Promise<void> {
+    const { host, tls, web } = this.options;
+    if (!web) return;
+    try {
+      this.#web = await serveWeb({
+        hostname: host,
+        port: web.port,
+        tls,
+        accept: (socket) => this.#stopping ? socket.close() : this.#accept(socket),
+      });
+    } catch (cause) {
+      const code = (cause as { code?: string }).code;
+      const inUse = cause instanceof Deno.errors.AddrInUse || code === "EADDRINUSE";
+      if (inUse && web.optional) {
+        this.log("web-off", { reason: `port ${web.port} is in use; give --web-port or --no-web` });
+        return;
+      }
+      this.#listener?.close();
+      throw new ListenError(
+        inUse
+          ? `web port ${web.port} is already in use; pick another --web-port or --no-web`
+          : `cannot serve the web port ${host}:${web.port}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    const a = this.#web.addr;
+    this.log("web", { address: `${a.hostname}:${a.port}`, tls: tls ? "on" : "off" });
   }
 
   /** Accepts connections until {@linkcode shutdown}, and resolves once that has finished. */
@@ -121,6 +159,8 @@ export class Relay implements RelayContext {
     } catch {
       // Already closed.
     }
+    // Stops taking requests; the open WebSocket connections close with the others below.
+    this.#web?.close().catch(() => {});
     this.log("shutdown", { clients: this.#conns.size });
     const frame = encodeFrame(FrameType.Bye, encodeJson({ reason }));
     const waits = [...this.#conns].map((c) => {

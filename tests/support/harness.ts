@@ -12,6 +12,7 @@
 
 import type { ClientEvent } from "../../lib/client/events.ts";
 import { concatBytes } from "../../lib/framing.ts";
+import { openWebSocket } from "../../lib/websocket_conn.ts";
 import { chainCertificates, RELAY_CERT_NAME, toPem } from "../../lib/tls/mod.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -166,6 +167,8 @@ export class RelayProcess {
         "--port",
         String(port),
         ...(dataDir ? ["--data-dir", dataDir] : []),
+        // The web port only where a test asks for it: relays of one test must not share 9080.
+        ...(args.includes("--web-port") ? [] : ["--no-web"]),
         ...args,
       ],
       env: { XDG_STATE_HOME: testDir("state-") },
@@ -177,7 +180,9 @@ export class RelayProcess {
     const stderr = new TextSink(child.stderr);
     const listening = () => / listening address=\S+:(\d+)/.exec(stderr.text);
     await stderr.until(
-      () => listening() !== null && / tls(-off)? /.test(stderr.text),
+      () =>
+        listening() !== null && / tls(-off)? /.test(stderr.text) &&
+        (!args.includes("--web-port") || / web(-off)? /.test(stderr.text)),
       15000,
       "the relay to listen",
     ).catch((err) => {
@@ -193,6 +198,12 @@ export class RelayProcess {
       relayAnchors.set(relay.port, toPem("CERTIFICATE", chain[chain.length - 1]));
     }
     return relay;
+  }
+
+  /** The web port the relay logged at start (null when it serves none). */
+  get webPort(): number | null {
+    const m = / web address=\S+:(\d+)/.exec(this.logs);
+    return m ? Number(m[1]) : null;
   }
 
   /** The fingerprint the relay logged at start (null for a plain relay). */
@@ -516,6 +527,12 @@ export class RawPeer {
     tls = !plainPorts.has(port),
   ): Promise<RawPeer> {
     return new RawPeer(await connectRelay(port, tls), read);
+  }
+
+  /** Connects to the relay's WebSocket endpoint on `webPort` (plain ws:// on loopback). */
+  static async overWebSocket(webPort: number): Promise<RawPeer> {
+    const ws = await openWebSocket(`ws://127.0.0.1:${webPort}/ws`);
+    return new RawPeer(ws as unknown as Deno.Conn, true);
   }
 
   /** Whether the relay has closed the connection. */
