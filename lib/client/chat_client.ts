@@ -127,6 +127,7 @@ export class ChatClient {
     this.#o.passphrase = who.passphrase;
     this.#key = key;
     this.#group = new GroupSession(key, who.nick, this.#identity, newSessionId());
+    this.#inbox.close();
     this.#inbox = this.#newInbox();
   }
 
@@ -274,6 +275,7 @@ export class ChatClient {
     this.#closing = true;
     clearTimeout(this.#flushTimer);
     await this.#link?.bye("leaving");
+    this.#inbox.close();
     const undelivered = this.#outbox.size;
     this.#giveUp();
     return undelivered;
