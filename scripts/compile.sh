@@ -15,7 +15,7 @@ else
 fi
 # A 4 MiB young generation: V8's default lets it grow to 16 MiB and more after a burst of
 # joins, which doubled the relay's memory per idle connection (bench/memory.ts).
-SERVER_PERMS=(--allow-net --allow-env --v8-flags=--max-semi-space-size=4)
+SERVER_PERMS=(--allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4)
 CLIENT_PERMS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi)
 mkdir -p dist
 for t in "${TARGETS[@]}"; do

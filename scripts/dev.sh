@@ -10,7 +10,13 @@ pass=.tools/dev-passphrase
 [[ -f $pass ]] || echo "correct horse battery staple" >"$pass"
 chmod 600 "$pass"
 
-$DENO run --allow-net --allow-env --v8-flags=--max-semi-space-size=4 server.ts --port "$PORT" 2>.tools/dev-relay.log &
+# The relay keeps its certificate in .tools/dev-relay; the clients pin it up front
+# (--pin through AM_PIN), so nothing asks and the user's known_relays is not touched.
+SERVER=($DENO run --allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4
+  server.ts --data-dir .tools/dev-relay)
+AM_PIN=$("${SERVER[@]}" --fingerprint)
+export AM_PIN
+"${SERVER[@]}" --port "$PORT" 2>.tools/dev-relay.log &
 relay=$!
 bots=()
 cleanup() { kill "${bots[@]}" "$relay" 2>/dev/null || true; }

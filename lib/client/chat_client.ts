@@ -30,6 +30,7 @@ import {
 } from "../protocol.ts";
 import { TokenBucket } from "../token_bucket.ts";
 import { ClientLink } from "./link.ts";
+import type { RelayConnector } from "./relay_trust.ts";
 import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
 import { GroupSession } from "../e2e/group.ts";
 import { fingerprint, type Identity as MemberIdentity } from "../e2e/identity.ts";
@@ -59,6 +60,10 @@ export interface ChatClientOptions {
   lingerMs?: number;
   /** The identity key file (default `$XDG_CONFIG_HOME/am/identity`). */
   identityPath?: string;
+  /** Opens (and verifies) the connection to one relay. */
+  connect: RelayConnector;
+  /** Called when a reconnect meets an error no retry can fix (a relay that failed verification). */
+  onFatal?: (err: ClientFatalError) => void;
 }
 
 /** Who a client is and where: what {@linkcode ChatClient.switchTo} changes. */
@@ -306,10 +311,15 @@ export class ChatClient {
     while (!this.#closing && generation === this.#generation) {
       const addr = this.#o.addresses[attempt % this.#o.addresses.length];
       try {
-        const link = await ClientLink.open(addr, (t, p) => {
-          // Frames still arriving on a connection to the room the client left are not for it.
-          if (generation === this.#generation) this.#onFrame(t, p);
-        });
+        const link = await ClientLink.open(
+          addr,
+          (t, p) => {
+            // Frames still arriving on a connection to the room the client left are not for it.
+            if (generation === this.#generation) this.#onFrame(t, p);
+          },
+          this.#o.connect,
+          (message) => this.#o.onEvent({ event: "notice", message }),
+        );
         if (generation !== this.#generation) return void link.fail(new Error("left the room"));
         this.#link = link;
         link.send(encodeFrame(
@@ -392,6 +402,7 @@ export class ChatClient {
         this.#o.onEvent({ event: "error", code: err.code ?? "disconnected", message: err.message });
         this.#closing = true;
         this.#settleDrain();
+        if (err instanceof ClientFatalError) this.#o.onFatal?.(err);
       });
     }, inMs);
   }

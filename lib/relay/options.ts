@@ -49,6 +49,18 @@ export interface RelayOptions {
   floorTimeoutMs: number;
   /** Per-connection send queue limits. */
   queue: QueueLimits;
+  /** Certificate chain and key to serve TLS with; null serves plain TCP. */
+  tls: TlsServe | null;
+}
+
+/** What a TLS relay serves. */
+export interface TlsServe {
+  /** Certificate chain as PEM, leaf first. */
+  certPem: string;
+  /** The leaf's private key as PEM. */
+  keyPem: string;
+  /** The chain's fingerprint, for the log. */
+  fingerprint: string;
 }
 
 /** Defaults of every relay setting. */
@@ -71,4 +83,5 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   maxRoom: MAX_ROOM_BYTES,
   floorTimeoutMs: 5000,
   queue: DEFAULT_QUEUE_LIMITS,
+  tls: null,
 };

@@ -14,6 +14,9 @@ import { attack } from "./attacker.ts";
 import { makeSpeech } from "../support/pulse_session.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
+// These tests check the end-to-end layer on its own: the relays serve plain TCP
+// (--no-tls), so recordings hold what a relay sees and a proxy can re-stamp frames
+// as a relay would.
 
 /** A relay in the middle of one client's connection that re-stamps `from` as `as`. */
 function restampingProxy(
@@ -53,7 +56,7 @@ Deno.test(
   "a forging member is rejected as forged, directly and with a re-stamping relay",
   opts,
   async () => {
-    const relay = await RelayProcess.start(["--duplex", "full"]);
+    const relay = await RelayProcess.start(["--duplex", "full", "--no-tls"]);
     const dir = await Deno.makeTempDir();
     const alice = await RawMember.join(relay.port, "alice");
     const mallory = await RawMember.join(relay.port, "mallory");
@@ -116,7 +119,7 @@ Deno.test(
   "forward secrecy: the passphrase and every identity file open no recorded text or voice",
   opts,
   async () => {
-    const relay = await RelayProcess.start();
+    const relay = await RelayProcess.start(["--no-tls"]);
     const proxies = [0, 1, 2].map(() => new RecordingProxy(relay.port));
     const configs = [0, 1].map(() => Deno.makeTempDirSync({ prefix: "am-fs-" }));
     const speechDir = Deno.makeTempDirSync({ prefix: "am-fs-speech-" });
@@ -180,7 +183,7 @@ Deno.test(
   "removal: a member who left cannot open what is said next; the others go on",
   opts,
   async () => {
-    const relay = await RelayProcess.start();
+    const relay = await RelayProcess.start(["--no-tls"]);
     const rec = new RecordingProxy(relay.port);
     const alice = ClientProcess.start(relay.port, { nick: "alice" });
     await alice.ready();
@@ -229,7 +232,7 @@ Deno.test(
   "the same nick with another identity: identity-changed before any of its texts",
   opts,
   async () => {
-    const relay = await RelayProcess.start();
+    const relay = await RelayProcess.start(["--no-tls"]);
     const members = ["alice", "bob"].map((nick) => ClientProcess.start(relay.port, { nick }));
     for (const m of members) await m.ready();
     const first = ClientProcess.start(relay.port, { nick: "carol" });
