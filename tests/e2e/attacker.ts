@@ -9,7 +9,8 @@
  * @module
  */
 
-import { deriveRoomKey, fromHex, Opener } from "../../lib/cipher.ts";
+import { deriveRoomKey, fromHex } from "../../lib/cipher.ts";
+import { Opener } from "../../bench/legacy_envelope.ts";
 import { FrameDecoder } from "../../lib/framing.ts";
 import {
   decodeJson,
