@@ -10,7 +10,8 @@
  */
 
 import { benchConnect } from "./bench_tls.ts";
-import { deriveRoomKey, Opener, type RoomKey, Sealer, toHex } from "../lib/cipher.ts";
+import { deriveRoomKey, type RoomKey, toHex } from "../lib/cipher.ts";
+import { Opener, Sealer } from "./legacy_envelope.ts";
 import { DEFAULT_MAX_FRAME, encodeFrame, scanFrames } from "../lib/framing.ts";
 import { encodeJson, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
 import { ConnWriter } from "./conn_writer.ts";

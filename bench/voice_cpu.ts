@@ -4,7 +4,10 @@
  * buffer, Opus decoding, mixing), each measured from /proc over a long talk
  * and compared with the same client idle in the same room for the same time.
  *
- *   deno run -A bench/voice_cpu.ts [--seconds 20]
+ *   deno run -A bench/voice_cpu.ts [--seconds 20] [--no-tls]
+ *
+ * `--no-tls` runs relay and clients over plain TCP (to compare with builds
+ * without TLS, or to see the rest of the cost on its own).
  *
  * @module
  */
@@ -14,14 +17,16 @@ import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
 import { synthWav } from "../tests/support/pulse_session.ts";
 import { cpuSeconds } from "./proc.ts";
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "20" } } });
+const { values } = parseArgs({
+  options: { seconds: { type: "string", default: "20" }, "no-tls": { type: "boolean" } },
+});
 const seconds = Number(values.seconds);
 const dir = await Deno.makeTempDir();
 const speech = `${dir}/speech.wav`;
 // Pink noise above the silence threshold: the talker never stops on its own.
 await synthWav(speech, String(seconds), "pinknoise", "vol", "0.3");
 
-const relay = await RelayProcess.start();
+const relay = await RelayProcess.start(values["no-tls"] ? ["--no-tls"] : []);
 const idle = ClientProcess.start(relay.port, { nick: "idle", args: ["--no-audio"] });
 const listener = ClientProcess.start(relay.port, {
   nick: "listener",

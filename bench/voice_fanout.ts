@@ -65,19 +65,21 @@ export async function runVoiceFanout(
     const sink = (counter: number, _bytes: number, now: number) => {
       if (counter >= first && counter <= total) hist.add(now - due[counter]);
     };
-    const talker = await VoicePeer.join(port, key, "talker", null, null, anchor);
+    const talker = await VoicePeer.talker(port, key, "talker", anchor);
     peers.push(talker);
     let next = 0;
     const worker = async () => {
       while (next < n) {
         const i = next++;
         peers.push(
-          await VoicePeer.join(port, key, `l${i}`, sink, i < 2 ? talker.asSender : null, anchor),
+          await VoicePeer.join(port, key, `l${i}`, sink, i < 2 ? "talker" : null, anchor),
         );
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
     await sleep(500);
+    const verifiers = peers.filter((p) => p.nick === "l0" || p.nick === "l1");
+    await Promise.all(verifiers.map((p) => p.keyed("talker")));
     await talker.talk();
     const t0 = performance.now() + 10;
     let sent = 0;

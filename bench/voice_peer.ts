@@ -1,9 +1,12 @@
 /**
- * Voice clients for the voice benchmarks. A talker takes the floor and sends
- * real Opus packets (a test tone encoded by our {@linkcode OpusEncoder}), each
- * sealed with {@linkcode Sealer.sealVoice} as it leaves, every 20 ms on an
- * open-loop schedule; listeners time every voice frame against the moment its
- * frame was due and, when verifying, open it with the real {@linkcode Opener}.
+ * Voice clients for the voice benchmarks, on the product's end-to-end code
+ * ({@linkcode GroupSession}): a talker takes the floor and sends real Opus
+ * packets (a test tone encoded by our {@linkcode OpusEncoder}), each sealed
+ * under its voice sender chain and tagged for every listener it knows, as
+ * `am-client` does, every 20 ms on an open-loop schedule; listeners time every
+ * voice frame against the moment its frame was due and, when verifying, get the
+ * talker's keys (asking for them with a key share) and open and check each
+ * frame with the listener's own tag.
  *
  * @module
  */
@@ -11,9 +14,21 @@
 import { benchConnect } from "./bench_tls.ts";
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 import { OpusEncoder } from "../audio/opus_codec.ts";
-import { Opener, type RoomKey, Sealer, toHex, type VoiceSender } from "../lib/cipher.ts";
+import type { RoomKey } from "../lib/cipher.ts";
+import { toHex } from "../lib/cipher.ts";
 import { DEFAULT_MAX_FRAME, encodeFrame, scanFrames } from "../lib/framing.ts";
-import { encodeJson, encodeTaggedVoice, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
+import {
+  decodeJson,
+  encodeJson,
+  FrameType,
+  type Member,
+  PROTOCOL_VERSION,
+  splitKeyShare,
+  splitListenerVoice,
+  type Welcome,
+} from "../lib/protocol.ts";
+import { GroupSession } from "../lib/e2e/group.ts";
+import { Identity } from "../lib/e2e/identity.ts";
 import { benchSession } from "./am_driver.ts";
 import { ConnWriter } from "./conn_writer.ts";
 import { readLoop } from "./driver.ts";
@@ -39,66 +54,77 @@ export function tonePackets(frames: number): Uint8Array[] {
 /** Called for each voice frame a listener gets: counter, bytes on the socket, arrival. */
 export type VoiceSink = (counter: number, bytes: number, now: number) => void;
 
-/** One voice benchmark client (talker or listener). */
+/**
+ * One voice benchmark client (talker or listener). Only the talker and
+ * verifying listeners keep end-to-end state for others (a talker must know its
+ * listeners to tag for them); the other listeners only count and time frames,
+ * so a bench of a thousand listeners does not do a million key agreements.
+ */
 export class VoicePeer {
   /** Nick. */
   readonly nick: string;
-  /** Sender session. */
-  readonly session = benchSession(0);
+  /** This peer's end-to-end state. */
+  readonly group: GroupSession;
   /** Voice frames opened and verified (verifying listeners). */
   verified = 0;
-  /** Voice frames that failed to open. */
+  /** Voice frames that failed to open or verify (or came before the talker's keys). */
   failed = 0;
   /** Bytes of voice frames received. */
   voiceBytesIn = 0;
   readonly #conn: Deno.Conn;
   readonly #writer: ConnWriter;
-  readonly #key: RoomKey;
-  #sealer: Sealer | null = null;
+  /** Whose members this peer admits: every one (a talker), one nick (a verifier), or none. */
+  readonly #admits: "all" | string | null;
   #joined!: () => void;
   #granted!: () => void;
   readonly #joinedP = new Promise<void>((r) => this.#joined = r);
   readonly #grantedP = new Promise<void>((r) => this.#granted = r);
 
-  private constructor(conn: Deno.Conn, key: RoomKey, nick: string) {
+  private constructor(conn: Deno.Conn, key: RoomKey, nick: string, admits: string | null) {
     this.#conn = conn;
     this.#writer = new ConnWriter(conn);
-    this.#key = key;
+    this.group = new GroupSession(key, nick, Identity.generate(), benchSession(0));
     this.nick = nick;
+    this.#admits = admits;
   }
 
-  /** Connects to the relay on `port` (TLS when given its anchor), joins; `sink` sees voice frames. */
+  /**
+   * Connects to the relay on `port` (TLS when given its anchor) and joins;
+   * `sink` sees voice frames; with `verifyFrom` (the talker's nick) it opens
+   * and checks every frame from it (`"*"`: a talker, see {@linkcode talker}).
+   */
   static async join(
     port: number,
     key: RoomKey,
     nick: string,
     sink: VoiceSink | null,
-    verifyFrom: VoiceSender | null = null,
+    verifyFrom: string | null = null,
     tlsAnchor: string | null = null,
   ): Promise<VoicePeer> {
     const conn = await benchConnect(port, tlsAnchor);
-    const peer = new VoicePeer(conn, key, nick);
-    const opener = verifyFrom ? new Opener(key) : null;
+    const peer = new VoicePeer(conn, key, nick, verifyFrom === "*" ? "all" : verifyFrom);
+    const verifying = verifyFrom !== null && verifyFrom !== "*";
     readLoop(
       conn,
       (buf, end, now) =>
         scanFrames(buf, 0, end, DEFAULT_MAX_FRAME * 16, (type, from, to) => {
           if (type === FrameType.Voice) {
-            const c = from + 6; // after the 2-byte member id and the 4-byte listener tag
+            // After the 2-byte member id, the 4-byte listener tag and the 2-byte epoch.
+            const c = from + 8;
             const counter = ((buf[c] << 24) | (buf[c + 1] << 16) | (buf[c + 2] << 8) |
               buf[c + 3]) >>> 0;
             peer.voiceBytesIn += to - from + 5;
             sink?.(counter, to - from + 5, now);
-            if (opener) {
-              try {
-                opener.openVoice(verifyFrom!, buf.slice(from + 6, to));
-                peer.verified++;
-              } catch {
-                peer.failed++;
-              }
-            }
-          } else if (type === FrameType.Welcome) peer.#joined();
-          else if (type === FrameType.TalkState) peer.#granted();
+            if (verifying) peer.#verify(buf.slice(from, to));
+          } else if (type === FrameType.Welcome) {
+            const w = decodeJson<Welcome>(buf.subarray(from, to));
+            for (const m of w.members) peer.#admit(m);
+            peer.#joined();
+          } else if (type === FrameType.Joined) {
+            peer.#admit(decodeJson<Member>(buf.subarray(from, to)));
+          } else if (type === FrameType.KeyShare) {
+            peer.#keyShare(buf.slice(from, to));
+          } else if (type === FrameType.TalkState) peer.#granted();
         }),
       null,
       () => false,
@@ -108,8 +134,9 @@ export class VoicePeer {
       v: PROTOCOL_VERSION,
       nick,
       room: key.room,
-      session: toHex(peer.session),
-      keyId: toHex(key.keyId),
+      session: toHex(peer.group.session),
+      keyId: peer.group.keyId,
+      ...peer.group.helloFields(),
     };
     peer.#writer.queue(encodeFrame(FrameType.Hello, encodeJson(hello)));
     peer.#writer.flush();
@@ -117,25 +144,72 @@ export class VoicePeer {
     return peer;
   }
 
-  /** What a listener needs to open this peer's voice. */
-  get asSender(): VoiceSender {
-    return { nick: this.nick, session: toHex(this.session), keyId: toHex(this.#key.keyId) };
+  /** Joins as the talker: it knows (and tags for) every member from the start. */
+  static talker(
+    port: number,
+    key: RoomKey,
+    nick: string,
+    tlsAnchor: string | null = null,
+  ): Promise<VoicePeer> {
+    return VoicePeer.join(port, key, nick, null, "*", tlsAnchor);
+  }
+
+  #admit(m: Member): void {
+    if (this.#admits !== "all" && this.#admits !== m.nick) return;
+    const a = this.group.admit(m);
+    if (a.kind !== "ok") return;
+    for (const early of this.group.takeEarlyShares(a.peer)) this.#take(m.id, early);
+    // A verifier asks the talker for its keys (the talker answers with a share).
+    if (this.#admits === m.nick) this.#send(this.group.shareFor(a.peer, true));
+  }
+
+  #keyShare(payload: Uint8Array): void {
+    const { from, body } = splitKeyShare(payload);
+    this.#take(from, body);
+  }
+
+  #take(from: number, body: Uint8Array): void {
+    try {
+      const taken = this.group.takeShare(from, body);
+      if (taken?.request) this.#send(this.group.shareFor(taken.peer));
+    } catch {
+      this.failed++;
+    }
+  }
+
+  #send(share: Uint8Array | null): void {
+    if (!share) return;
+    this.#writer.queue(encodeFrame(FrameType.KeyShare, share));
+    this.#writer.flush();
+  }
+
+  #verify(payload: Uint8Array): void {
+    try {
+      const { id, tag, sealed } = splitListenerVoice(payload);
+      if (this.group.openVoice(id, tag, sealed)) this.verified++;
+      else this.failed++;
+    } catch {
+      this.failed++;
+    }
   }
 
   /** Asks for the floor and waits for the grant. */
   async talk(): Promise<void> {
-    this.#sealer = new Sealer(this.#key, this.nick, this.session);
     this.#writer.queue(encodeFrame(FrameType.Talk, encodeJson({ on: true })));
     this.#writer.flush();
     await this.#grantedP;
   }
 
-  /** Seals and queues one Opus packet as a voice frame (counter = frames sent so far). */
+  /** Resolves once a verifying listener holds `talker`'s keys. */
+  async keyed(talker: string): Promise<void> {
+    while (!(this.group.peerByNick(talker)?.voice.length)) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Seals one Opus packet under the voice chain, tags it for every listener, queues it. */
   sendVoice(packet: Uint8Array): void {
-    // No listener tags (the relay then fills each listener's slot with zeros): the
-    // relay's work and the listeners' bytes are as with tags; the talker's upload is not.
-    const sealed = this.#sealer!.sealVoice(packet);
-    this.#writer.queue(encodeFrame(FrameType.Voice, encodeTaggedVoice([], sealed)));
+    this.#writer.queue(encodeFrame(FrameType.Voice, this.group.sealVoice(packet)));
   }
 
   /** Writes what is queued. */

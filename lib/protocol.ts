@@ -67,6 +67,7 @@ export type ErrorCode =
   | "tampered"
   | "replayed"
   | "forged"
+  | "missing-key"
   | "nick-taken"
   | "server-full"
   | "frame-too-large"

@@ -134,6 +134,7 @@ export class ChatClient {
     this.#o.passphrase = who.passphrase;
     this.#key = key;
     this.#group = new GroupSession(key, who.nick, this.#identity, newSessionId());
+    this.#inbox.close();
     this.#inbox = this.#newInbox();
   }
 
@@ -288,6 +289,7 @@ export class ChatClient {
     this.#closing = true;
     clearTimeout(this.#flushTimer);
     await this.#link?.bye("leaving");
+    this.#inbox.close();
     const undelivered = this.#outbox.size;
     this.#giveUp();
     return undelivered;

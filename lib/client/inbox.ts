@@ -6,7 +6,9 @@
  * user-facing codes: a member with another passphrase is reported once, by
  * name, and never shown as garbage; a forged, tampered or replayed frame is
  * reported as such; a text seen before (resent after a reconnect) is dropped
- * quietly; a text whose sender's keys have not arrived yet waits for them.
+ * quietly; a text whose sender's keys have not arrived yet waits for them
+ * (bounded in number and time) while the sender is asked for them again, and
+ * is reported as `missing-key` if they never come: no text vanishes unseen.
  *
  * @module
  */
@@ -39,8 +41,11 @@ export interface TextBody {
 }
 
 /** Texts waiting for their sender's keys: at most this many, for at most this long. */
-const PENDING_MAX = 512;
-const PENDING_MS = 15_000;
+export const PENDING_MAX = 512;
+/** How long a text waits for its sender's keys before it is reported unreadable. */
+export const PENDING_MS = 15_000;
+/** How often a member is asked again for keys while its texts wait. */
+export const KEY_REQUEST_EVERY_MS = 1_000;
 
 /** Members and incoming sealed frames of one room, as one client sees them. */
 export class RoomInbox {
@@ -58,6 +63,10 @@ export class RoomInbox {
   /** Sessions whose first key share is awaited since the welcome (for `keys-ready`). */
   #awaiting: Set<string> | null = null;
   #keysReadySent = false;
+  /** When each session was last asked for its keys, and when each was last answered. */
+  readonly #askedAt = new Map<string, number>();
+  readonly #answeredAt = new Map<string, number>();
+  #pendingTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onEvent: (e: ClientEvent) => void;
   readonly #onVoice?: (from: Member, counter: number, payload: Uint8Array) => void;
   readonly #sendShare: (payload: Uint8Array) => void;
@@ -118,9 +127,38 @@ export class RoomInbox {
     for (const p of this.#group.peers()) this.#share(p);
   }
 
-  /** Forgets voice ids (the connection is gone; a welcome will bring them back). */
+  /** Forgets member ids (the connection is gone; a welcome will bring them back). */
   forgetIds(): void {
     this.#byId.clear();
+    this.#group.forgetIds();
+  }
+
+  /** Texts waiting for their sender's keys. */
+  get pendingTexts(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Asks again for keys still missing and reports texts that waited too long
+   * (`missing-key`). Runs on its own timer while texts wait; exposed for tests.
+   */
+  expirePending(now = Date.now()): void {
+    const expired = new Map<string, number>();
+    for (let i = this.#pending.length - 1; i >= 0; i--) {
+      const p = this.#pending[i];
+      if (now - p.at < PENDING_MS) continue;
+      this.#pending.splice(i, 1);
+      expired.set(p.nick, (expired.get(p.nick) ?? 0) + 1);
+    }
+    for (const [nick, n] of expired) this.#reportMissing(nick, n, "its keys never arrived");
+    for (const p of this.#pending) this.#askForKeys(p.session, now);
+    this.#armPendingTimer();
+  }
+
+  /** Stops the timer of waiting texts (the inbox is being replaced or closed). */
+  close(): void {
+    clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = undefined;
   }
 
   /** Identity details of the members named, for `/who`. */
@@ -224,15 +262,39 @@ export class RoomInbox {
     return a.peer;
   }
 
-  #share(peer: Peer): void {
-    const payload = this.#group.shareFor(peer);
+  #share(peer: Peer, request = false): void {
+    const payload = this.#group.shareFor(peer, request);
     if (payload) this.#sendShare(payload);
+  }
+
+  /**
+   * Asks the member of `session` for its keys again (sending this member's own
+   * with the request), at most once per {@linkcode KEY_REQUEST_EVERY_MS}: a
+   * share lost with a relay, or one that came under an id that meanwhile named
+   * another member, must not leave its texts unreadable for good.
+   */
+  #askForKeys(session: string, now = Date.now()): void {
+    const peer = this.#group.peerBySession(session);
+    if (!peer?.pair || this.#byId.get(peer.member.id)?.session !== session) return;
+    if (now - (this.#askedAt.get(session) ?? -Infinity) < KEY_REQUEST_EVERY_MS) return;
+    this.#askedAt.set(session, now);
+    this.#share(peer, true);
   }
 
   #takeShare(from: number, body: Uint8Array): void {
     try {
-      const peer = this.#group.takeShare(from, body);
-      if (!peer) return;
+      const taken = this.#group.takeShare(from, body);
+      if (!taken) return;
+      const { peer, request } = taken;
+      if (request) {
+        // Answered at most once a second per member: a request cannot make this member flood.
+        const now = Date.now();
+        const session = peer.member.session;
+        if (now - (this.#answeredAt.get(session) ?? -Infinity) >= KEY_REQUEST_EVERY_MS) {
+          this.#answeredAt.set(session, now);
+          this.#share(peer);
+        }
+      }
       this.#awaiting?.delete(peer.member.session);
       this.#checkKeysReady();
       this.#retryPending(peer.member.session);
@@ -270,9 +332,27 @@ export class RoomInbox {
 
   #hold(nick: string, session: string, sealed: Uint8Array): void {
     const now = Date.now();
-    while (this.#pending.length && now - this.#pending[0].at > PENDING_MS) this.#pending.shift();
-    if (this.#pending.length >= PENDING_MAX) this.#pending.shift();
+    if (this.#pending.length >= PENDING_MAX) {
+      const dropped = this.#pending.shift()!;
+      this.#reportMissing(dropped.nick, 1, `more than ${PENDING_MAX} texts wait for keys`);
+    }
     this.#pending.push({ nick, session, sealed, at: now });
+    this.#askForKeys(session, now);
+    this.#armPendingTimer();
+  }
+
+  #armPendingTimer(): void {
+    if (this.#pendingTimer !== undefined || this.#pending.length === 0) return;
+    this.#pendingTimer = setTimeout(() => {
+      this.#pendingTimer = undefined;
+      this.expirePending();
+    }, KEY_REQUEST_EVERY_MS);
+  }
+
+  #reportMissing(nick: string, n: number, why: string): void {
+    const texts = n === 1 ? "a text" : `${n} texts`;
+    const message = `${texts} from ${nick} could not be read: ${why}; ask ${nick} to rejoin`;
+    this.#onEvent({ event: "error", code: "missing-key", from: nick, message });
   }
 
   #retryPending(session: string): void {

@@ -15,8 +15,10 @@
  * tags for voice) proves the frame came from the sender and not from another
  * member who also holds the sender key.
  *
- * Key share: `seq(u32)`, then AES-256-GCM under the pair's share key of the
- * sender's text and voice chain states.
+ * Key share: `seq(u32)`, then AES-256-GCM under the pair's share key of a
+ * flags byte (bit 0: "send me your keys again") and the sender's text and
+ * voice chain states. The request flag rides inside the seal, so the relay
+ * cannot tell a request from a plain share.
  *
  * @module
  */
@@ -246,9 +248,15 @@ export interface ShareBody {
   text: ChainState;
   /** Voice chain. */
   voice: ChainState;
+  /** Asks the recipient to send its own chain states again. */
+  request: boolean;
 }
 
-const SHARE_PLAIN = 2 * (2 + 4 + 32);
+const CHAIN_BYTES = 2 + 4 + 32;
+const SHARE_PLAIN = 1 + 2 * CHAIN_BYTES;
+const REQUEST_FLAG = 1;
+/** Bytes of a sealed key share (without the relay's ids). */
+export const SHARE_BYTES = 4 + SHARE_PLAIN + 16;
 
 function shareAad(from: Uint8Array, to: Uint8Array): Uint8Array {
   return concatBytes([encoder.encode("audio-messenger/v2/share"), from, to]);
@@ -264,10 +272,12 @@ export function sealShare(
 ): Uint8Array {
   const plain = new Uint8Array(SHARE_PLAIN);
   const v = new DataView(plain.buffer);
+  plain[0] = s.request ? REQUEST_FLAG : 0;
   [s.text, s.voice].forEach((c, i) => {
-    v.setUint16(38 * i, c.epoch);
-    v.setUint32(38 * i + 2, c.index);
-    plain.set(c.key, 38 * i + 6);
+    const at = 1 + CHAIN_BYTES * i;
+    v.setUint16(at, c.epoch);
+    v.setUint32(at + 2, c.index);
+    plain.set(c.key, at + 6);
   });
   const head = new Uint8Array(4);
   new DataView(head.buffer).setUint32(0, seq);
@@ -281,7 +291,7 @@ export function openShare(
   to: Uint8Array,
   sealed: Uint8Array,
 ): { seq: number; body: ShareBody } {
-  if (sealed.length !== 4 + SHARE_PLAIN + 16) {
+  if (sealed.length !== SHARE_BYTES) {
     throw new CipherError("tampered", "key share is malformed");
   }
   const seq = new DataView(sealed.buffer, sealed.byteOffset).getUint32(0);
@@ -292,5 +302,6 @@ export function openShare(
     index: v.getUint32(at + 2),
     key: plain.slice(at + 6, at + 38),
   });
-  return { seq, body: { text: chain(0), voice: chain(38) } };
+  const request = (plain[0] & REQUEST_FLAG) !== 0;
+  return { seq, body: { text: chain(1), voice: chain(1 + CHAIN_BYTES), request } };
 }

@@ -147,7 +147,8 @@ export class GroupSession {
     const known = this.#bySession.get(m.session);
     if (known && known.member.identity === m.identity && known.member.ephemeral === m.ephemeral) {
       // The same run of that client, back after a lost connection: keep its chains.
-      this.#byId.delete(known.member.id);
+      // Its old id may belong to another member by now: drop it only if still its own.
+      if (this.#byId.get(known.member.id) === known) this.#byId.delete(known.member.id);
       known.member = m;
       this.#byId.set(m.id, known);
       return { kind: "ok", peer: known, fresh: false };
@@ -180,6 +181,16 @@ export class GroupSession {
     return { kind: "ok", peer, fresh: true };
   }
 
+  /**
+   * Forgets every member id and the shares kept by id: ids are the relay's,
+   * given per connection, and a restarted relay hands them out afresh (old
+   * ids then name other members). The next welcome brings them back.
+   */
+  forgetIds(): void {
+    this.#byId.clear();
+    this.#early.clear();
+  }
+
   /** Shares that arrived before `peer`'s entry, to be taken now. */
   takeEarlyShares(peer: Peer): Uint8Array[] {
     const early = this.#early.get(peer.member.id) ?? [];
@@ -202,12 +213,17 @@ export class GroupSession {
     this.#voice.rotate();
   }
 
-  /** A key share for `peer` (`u16 to` + sealed), or null when it has no pair keys. */
-  shareFor(peer: Peer): Uint8Array | null {
+  /**
+   * A key share for `peer` (`u16 to` + sealed), or null when it has no pair
+   * keys. With `request`, it also asks `peer` to send its own keys again (a
+   * text came under a chain of `peer`'s this member has no key for).
+   */
+  shareFor(peer: Peer, request = false): Uint8Array | null {
     if (!peer.pair) return null;
     const sealed = sealShare(peer.pair.shareOut, ++this.#sharesOut, this.session, peer.session, {
       text: this.#text.sharePoint(),
       voice: this.#voice.sharePoint(),
+      request,
     });
     const out = new Uint8Array(2 + sealed.length);
     out[0] = peer.member.id >>> 8;
@@ -218,10 +234,11 @@ export class GroupSession {
 
   /**
    * Takes a key share relayed from member `fromId`. Returns the peer whose
-   * chains it brought, null when the sender is not known yet (kept for later),
-   * or throws: `bad-passphrase`, `forged` (it does not open), `replayed`.
+   * chains it brought and whether it asks for this member's keys again, null
+   * when the sender is not known yet (kept for later), or throws:
+   * `bad-passphrase`, `forged` (it does not open), `replayed`.
    */
-  takeShare(fromId: number, body: Uint8Array): Peer | null {
+  takeShare(fromId: number, body: Uint8Array): { peer: Peer; request: boolean } | null {
     const peer = this.#byId.get(fromId);
     if (!peer) {
       if (this.#early.size < 256) this.#early.set(fromId, [...this.#early.get(fromId) ?? [], body]);
@@ -244,7 +261,7 @@ export class GroupSession {
     this.#sharesIn.set(peer.member.session, share.seq);
     addChain(peer.text, share.body.text, TEXT_SKIP);
     addChain(peer.voice, share.body.voice, VOICE_SKIP);
-    return peer;
+    return { peer, request: share.body.request };
   }
 
   /** Seals a text body: signed, under the next text key. */
@@ -259,6 +276,11 @@ export class GroupSession {
       body,
       (d) => this.identity.sign(d),
     );
+  }
+
+  /** The known member whose session is `hex`, if any. */
+  peerBySession(hex: string): Peer | undefined {
+    return this.#bySession.get(hex);
   }
 
   /** Opens a text relayed with `nick` stamped on it; throws `tampered`, `forged`, `replayed`. */

@@ -11,6 +11,7 @@ import { openText, textHeader } from "../../lib/e2e/envelope.ts";
 import { ClientProcess, RecordingProxy, RelayProcess } from "../support/harness.ts";
 import { RawMember } from "../support/raw_member.ts";
 import { attack } from "./attacker.ts";
+import { makeSpeech } from "../support/pulse_session.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // These tests check the end-to-end layer on its own: the relays serve plain TCP
@@ -115,17 +116,21 @@ Deno.test(
 );
 
 Deno.test(
-  "forward secrecy: the passphrase and every identity file open no recorded text",
+  "forward secrecy: the passphrase and every identity file open no recorded text or voice",
   opts,
   async () => {
     const relay = await RelayProcess.start(["--no-tls"]);
     const proxies = [0, 1, 2].map(() => new RecordingProxy(relay.port));
     const configs = [0, 1].map(() => Deno.makeTempDirSync({ prefix: "am-fs-" }));
+    const speechDir = Deno.makeTempDirSync({ prefix: "am-fs-speech-" });
+    const speech = await makeSpeech(speechDir, "meet me at the north gate at nine");
     const [alice, bob] = ["alice", "bob"].map((nick, i) =>
       ClientProcess.start(relay.port, {
         nick,
         address: `127.0.0.1:${proxies[i].port}`,
         env: { XDG_CONFIG_HOME: configs[i] },
+        // Alice talks from a file; bob listens (frames opened, played nowhere).
+        args: i === 0 ? ["--mic", speech] : [],
       })
     );
     await alice.ready();
@@ -144,6 +149,9 @@ Deno.test(
       () => spy.keyed("alice") !== undefined && spy.keyed("bob") !== undefined,
       "keys",
     );
+    await alice.send("[audio]");
+    await bob.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "alice talks");
+    await bob.waitFor((e) => e.event === "talk-end" && e.nick === "alice", "alice is done", 20000);
     await Promise.all([alice.finish(), bob.finish()]);
     await spy.leave();
     proxies.forEach((p) => p.close());
@@ -151,12 +159,23 @@ Deno.test(
     const identityFiles = configs.map((d) => Deno.readTextFileSync(`${d}/am/identity`));
     const recordings = proxies.map((p) => concatBytes(p.downstream));
     const o = { passphrase: "test passphrase", room: "lobby", identityFiles };
-    for (const r of recordings) assert.deepEqual(await attack(r, o), [], "nothing opens later");
-    // The same program with the spy's in-memory key during the conversation opens both.
+    for (const [i, r] of recordings.entries()) {
+      const later = await attack(r, o);
+      assert.deepEqual(later.texts, [], "no text opens later");
+      assert.deepEqual(later.voice, {}, "no voice frame opens later");
+      if (i > 0) assert.ok(later.voiceSeen > 10, `recording ${i} holds alice's voice frames`);
+    }
+    // The same program with the spy's in-memory key during the conversation opens them.
     const live = await attack(recordings[2], { ...o, ephemeral: spy.group.ephemeral });
-    assert.ok(live.some((t) => t.includes("secret one from alice")), JSON.stringify(live));
-    assert.ok(live.some((t) => t.includes("secret two from bob")), JSON.stringify(live));
+    assert.ok(live.texts.some((t) => t.includes("secret one from alice")), JSON.stringify(live));
+    assert.ok(live.texts.some((t) => t.includes("secret two from bob")), JSON.stringify(live));
+    assert.ok((live.voice.alice ?? 0) > 10, `alice's voice opens live: ${JSON.stringify(live)}`);
+    assert.ok(
+      live.voice.alice >= live.voiceSeen * 0.9,
+      `nearly every frame opens live: ${live.voice.alice} of ${live.voiceSeen}`,
+    );
     await relay.stop();
+    await Deno.remove(speechDir, { recursive: true });
   },
 );
 

@@ -3,7 +3,7 @@
 // rate (20 ms cadence passes; excess dropped and reported at most once a
 // second), nick and room length and characters.
 import assert from "node:assert/strict";
-import { encodeFrame } from "../../lib/framing.ts";
+import { concatBytes, encodeFrame } from "../../lib/framing.ts";
 import { ACK_FORWARDED, ACK_RATE_LIMITED, decodeAck, FrameType } from "../../lib/protocol.ts";
 import { ClientProcess, helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
 
@@ -278,6 +278,31 @@ Deno.test(
     const status = await long.finish();
     assert.notEqual(status.code, 0);
     assert.ok(long.events.some((e) => e.event === "error" && e.code === "bad-hello"));
+    await relay.stop();
+  },
+);
+
+Deno.test(
+  "key shares: --key-share-burst passes that many at once, the rest dropped with rate-limited",
+  opts,
+  async () => {
+    const relay = await RelayProcess.start(["--key-share-rate", "1", "--key-share-burst", "3"]);
+    const a = await joinRaw(relay.port, "a");
+    const b = await joinRaw(relay.port, "b");
+    const welcome = b.frames.find((f) => f.type === FrameType.Welcome)!;
+    const bId: number = JSON.parse(new TextDecoder().decode(welcome.payload)).self.id;
+    const share = (i: number) =>
+      encodeFrame(FrameType.KeyShare, new Uint8Array([bId >>> 8, bId & 0xff, i, 1, 2, 3]));
+    // All six in one write, so the 1/s refill has no time to add one.
+    await a.write(concatBytes(Array.from({ length: 6 }, (_, i) => share(i))));
+    // A text after them: once it is at b, every share that was passed is too (one connection, in order).
+    await a.write(textFrame(0));
+    await b.until(() => count(b, FrameType.Text) === 1, "the text after the shares");
+    assert.equal(count(b, FrameType.KeyShare), 3, "the burst, then nothing");
+    await a.until(() => a.errors().some((e) => e.code === "rate-limited"), "rate-limited error");
+    assert.ok(a.errors().every((e) => e.fatal !== true), "not fatal");
+    a.close();
+    b.close();
     await relay.stop();
   },
 );
