@@ -1,36 +1,31 @@
 /**
  * The client side of the protocol, without any terminal: it connects (trying
  * each relay of a failover list), says hello, seals what it sends, opens what
- * it receives, and reports {@linkcode ClientEvent}s. Texts wait in an
- * {@linkcode Outbox} until the relay acknowledges them, so a dropped
+ * it receives, and reports client events. Texts wait in a
+ * {@linkcode TextSender} until the relay acknowledges them, so a dropped
  * connection or a restarted relay loses nothing: the client reconnects with
  * backoff and sends again what was not acknowledged.
  *
  * @module
  */
 
-import type { RelayAddress } from "./address.ts";
 import { backoffDelay } from "./backoff.ts";
 import { deriveRoomKey, newSessionId, type RoomKey, toHex } from "../cipher.ts";
-import type { ClientEvent } from "./events.ts";
 import { encodeFrame } from "../framing.ts";
-import { Outbox } from "./outbox.ts";
-import { RoomInbox, type TextBody } from "./inbox.ts";
+import { TextSender } from "./text_sender.ts";
+import { RoomInbox } from "./inbox.ts";
 import {
   ACK_FORWARDED,
   decodeAck,
   decodeJson,
   encodeJson,
-  encodeUtf8,
   type ErrorBody,
   FrameType,
   type Member,
   PROTOCOL_VERSION,
   type Welcome,
 } from "../protocol.ts";
-import { TokenBucket } from "../token_bucket.ts";
 import { ClientLink } from "./link.ts";
-import type { RelayConnector } from "./relay_trust.ts";
 import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
 import { GroupSession } from "../e2e/group.ts";
 import { fingerprint, type Identity as MemberIdentity } from "../e2e/identity.ts";
@@ -40,43 +35,10 @@ import type { IdentityAction } from "./commands.ts";
 import { join } from "node:path";
 import { ClientFatalError, FATAL_AT_JOIN } from "./errors.ts";
 
+import type { ChatClientOptions, Identity } from "./client_options.ts";
+
 export { ClientFatalError } from "./errors.ts";
-
-/** Settings of one client. */
-export interface ChatClientOptions {
-  /** Relays to try, in order. */
-  addresses: RelayAddress[];
-  /** Nick. */
-  nick: string;
-  /** Room. */
-  room: string;
-  /** The room's passphrase. */
-  passphrase: string;
-  /** Reports every event. */
-  onEvent: (e: ClientEvent) => void;
-  /** Receives each opened voice frame. */
-  onVoice?: (from: Member, counter: number, payload: Uint8Array) => void;
-  /** Gives up on delivering pending texts after this long without a relay. */
-  lingerMs?: number;
-  /** The identity key file (default `$XDG_CONFIG_HOME/am/identity`). */
-  identityPath?: string;
-  /** An identity held in memory (the browser's): no identity or known-members file is used. */
-  identity?: MemberIdentity;
-  /** Opens (and verifies) the connection to one relay. */
-  connect: RelayConnector;
-  /** Called when a reconnect meets an error no retry can fix (a relay that failed verification). */
-  onFatal?: (err: ClientFatalError) => void;
-}
-
-/** Who a client is and where: what {@linkcode ChatClient.switchTo} changes. */
-export interface Identity {
-  /** Nick. */
-  nick: string;
-  /** Room. */
-  room: string;
-  /** The room's passphrase. */
-  passphrase: string;
-}
+export type { ChatClientOptions, Identity } from "./client_options.ts";
 
 const PING_EVERY_MS = 15_000;
 const SILENCE_LIMIT_MS = 45_000;
@@ -88,7 +50,7 @@ export class ChatClient {
   #group: GroupSession;
   readonly #identity: MemberIdentity;
   readonly #known: KnownMembers;
-  readonly #outbox = new Outbox();
+  readonly #texts: TextSender;
   #inbox: RoomInbox;
   /** Bumped when the client leaves a room for another: older connections then stay quiet. */
   #generation = 0;
@@ -96,9 +58,6 @@ export class ChatClient {
   #joined = false;
   #everJoined = false;
   #closing = false;
-  #bucket: TokenBucket | null = null;
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
-  #drainWaiters: (() => void)[] = [];
   #onJoined: (() => void) | null = null;
   /** Connection attempts since the last welcome: the backoff and the relay to try. */
   #attempt = 0;
@@ -110,6 +69,7 @@ export class ChatClient {
     known: KnownMembers,
   ) {
     this.#o = { ...o };
+    this.#texts = new TextSender(o.onEvent);
     this.#key = key;
     this.#identity = identity;
     this.#known = known;
@@ -191,7 +151,7 @@ export class ChatClient {
 
   /** Texts not yet acknowledged by the relay. */
   get pending(): number {
-    return this.#outbox.size;
+    return this.#texts.pending;
   }
 
   /** Connects and joins; rejects with {@linkcode ClientFatalError} when that fails. */
@@ -205,19 +165,7 @@ export class ChatClient {
    * `refused` (sent again) or `undelivered`. Returns its message number.
    */
   sendText(text: string, action = false): number {
-    const p = this.#outbox.add(text, Date.now(), action);
-    const e: ClientEvent = {
-      event: "sent",
-      n: p.n,
-      nick: this.#o.nick,
-      room: this.#o.room,
-      text,
-      ts: p.ts,
-    };
-    if (action) e.action = true;
-    this.#o.onEvent(e);
-    this.#flush();
-    return p.n;
+    return this.#texts.add(text, action, this.#o.nick, this.#o.room);
   }
 
   /**
@@ -228,8 +176,8 @@ export class ChatClient {
    * where it was and the promise rejects with the refusal.
    */
   async switchTo(next: Identity): Promise<void> {
-    await this.#drain();
-    this.#giveUp();
+    await this.#texts.drain();
+    this.#texts.giveUp();
     this.#closing = false;
     const old: Identity = {
       nick: this.#o.nick,
@@ -258,7 +206,7 @@ export class ChatClient {
     this.#link = null;
     this.#joined = false;
     this.#everJoined = false;
-    clearTimeout(this.#flushTimer);
+    this.#texts.disconnected();
     await link?.bye("leaving");
   }
 
@@ -285,31 +233,14 @@ export class ChatClient {
    * not delivered.
    */
   async close(): Promise<number> {
-    await this.#drain();
+    await this.#texts.drain();
     this.#closing = true;
-    clearTimeout(this.#flushTimer);
+    this.#texts.disconnected();
     await this.#link?.bye("leaving");
     this.#inbox.close();
-    const undelivered = this.#outbox.size;
-    this.#giveUp();
+    const undelivered = this.#texts.pending;
+    this.#texts.giveUp();
     return undelivered;
-  }
-
-  /** Waits until every text is acknowledged, or `lingerMs` passed without a relay. */
-  async #drain(): Promise<void> {
-    if (this.#outbox.size === 0) return;
-    await new Promise<void>((resolve) => {
-      this.#drainWaiters.push(resolve);
-      this.#flush();
-    });
-  }
-
-  /** Reports every text still pending as undelivered and forgets it. */
-  #giveUp(): void {
-    for (const p of this.#outbox.items.slice()) {
-      this.#o.onEvent({ event: "undelivered", n: p.n, text: p.text });
-    }
-    this.#outbox.clear();
   }
 
   async #connect(first: boolean): Promise<void> {
@@ -361,9 +292,9 @@ export class ChatClient {
             cause: err,
           });
         }
-        if (Date.now() - lostSince > linger && this.#outbox.size > 0 && this.#drainWaiters.length) {
+        if (Date.now() - lostSince > linger && this.#texts.pending > 0 && this.#texts.draining) {
           this.#closing = true;
-          this.#settleDrain();
+          this.#texts.settle();
           return;
         }
         const inMs = first ? 0 : backoffDelay(attempt);
@@ -382,6 +313,7 @@ export class ChatClient {
     const wasJoined = this.#joined;
     this.#joined = false;
     this.#link = null;
+    this.#texts.disconnected();
     this.#inbox.forgetIds();
     if (this.#closing) return;
     if (
@@ -410,7 +342,7 @@ export class ChatClient {
       this.#connect(false).catch((err) => {
         this.#o.onEvent({ event: "error", code: err.code ?? "disconnected", message: err.message });
         this.#closing = true;
-        this.#settleDrain();
+        this.#texts.settle();
         if (err instanceof ClientFatalError) this.#o.onFatal?.(err);
       });
     }, inMs);
@@ -432,12 +364,7 @@ export class ChatClient {
         return this.#inbox.keyShare(payload);
       case FrameType.Ack: {
         const { seq, status } = decodeAck(payload);
-        const p = this.#outbox.ack(seq, status === ACK_FORWARDED);
-        if (p && status === ACK_FORWARDED) this.#o.onEvent({ event: "acked", n: p.n });
-        else if (p) this.#o.onEvent({ event: "refused", n: p.n, reason: "rate limit" });
-        if (status !== ACK_FORWARDED) this.#scheduleFlush(1000);
-        if (this.#outbox.size === 0) this.#settleDrain();
-        return;
+        return this.#texts.ack(seq, status === ACK_FORWARDED);
       }
       case FrameType.Error: {
         const e = decodeJson<ErrorBody>(payload);
@@ -456,7 +383,6 @@ export class ChatClient {
 
   #welcome(w: Welcome): void {
     this.#inbox.reset(w.members, this.#everJoined);
-    this.#bucket = new TokenBucket(w.limits.textRate * 0.95, w.limits.textBurst, Date.now());
     this.#joined = true;
     const members = w.members.map((m) => m.nick);
     const rejoined = this.#everJoined;
@@ -474,30 +400,15 @@ export class ChatClient {
     this.#attempt = 0;
     this.#onJoined?.();
     this.#onJoined = null;
-    this.#outbox.resetConnection(rejoined);
-    this.#flush();
-  }
-
-  #flush(): void {
-    const link = this.#link;
-    if (!link || !this.#joined || !this.#bucket) return;
-    for (const p of this.#outbox.unsent()) {
-      const now = Date.now();
-      if (!this.#bucket.take(now)) return this.#scheduleFlush(this.#bucket.waitMs(now));
-      const body: TextBody = { n: p.n, text: p.text, ts: p.ts };
-      if (p.action) body.me = true;
-      const plain = encodeUtf8(JSON.stringify(body));
-      link.send(encodeFrame(FrameType.Text, this.#group.sealText(plain)));
-      this.#outbox.markSent(p);
-    }
-  }
-
-  #scheduleFlush(ms: number): void {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = setTimeout(() => this.#flush(), Math.max(1, ms));
-  }
-
-  #settleDrain(): void {
-    for (const resolve of this.#drainWaiters.splice(0)) resolve();
+    const link = this.#link!;
+    this.#texts.connected(
+      (plain) => {
+        link.send(encodeFrame(FrameType.Text, this.#group.sealText(plain)));
+        return true;
+      },
+      w.limits.textRate,
+      w.limits.textBurst,
+      rejoined,
+    );
   }
 }
