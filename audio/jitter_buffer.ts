@@ -175,8 +175,11 @@ export class JitterBuffer {
   /**
    * Offers a packet that arrived at `arrivalMs` (any monotonic clock). Returns
    * whether it was queued; duplicates and packets past their playout time are not.
+   * `selfStalled` says the caller itself was stalled and is only now taking packets
+   * that arrived earlier: their timing says nothing about the path, and a deeper
+   * target would not help (the caller's own output ran dry meanwhile).
    */
-  push(seq: number, payload: Uint8Array, arrivalMs: number): boolean {
+  push(seq: number, payload: Uint8Array, arrivalMs: number, selfStalled = false): boolean {
     seq = seq >>> 0;
     const head = this.#playing ? this.#nextSeq : this.#watermark;
     if (head !== undefined) {
@@ -193,7 +196,8 @@ export class JitterBuffer {
       this.#stats.duplicates++;
       return false;
     }
-    this.#measureJitter(seq, arrivalMs);
+    if (selfStalled) this.#lastArrival = undefined;
+    else this.#measureJitter(seq, arrivalMs);
     if (this.#queue.size >= MAX_QUEUED) {
       this.#queue.delete(this.#oldestQueued());
       this.#stats.dropped++;

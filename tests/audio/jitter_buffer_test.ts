@@ -307,3 +307,21 @@ Deno.test("a playout clock slower than the talker does not let latency creep up"
   assert.ok(maxDepth <= st.targetFrames + 2, `depth ${maxDepth}, target ${st.targetFrames}`);
   assert.equal(st.lost, 0);
 });
+
+Deno.test("a burst the listener took late because it stalled itself does not raise the target", () => {
+  const jb = new JitterBuffer();
+  for (let s = 0; s < 50; s++) {
+    jb.push(s, pkt(s), s * 20);
+    jb.pop();
+  }
+  const before = jb.targetFrames;
+  // The listener's loop was stuck 200 ms: packets 50..59 are taken at once, flagged.
+  for (let s = 50; s < 60; s++) jb.push(s, pkt(s), 1200, true);
+  for (let s = 60; s < 100; s++) {
+    jb.push(s, pkt(s), s * 20);
+    jb.pop();
+  }
+  assert.equal(jb.stats().spikeMs, 0);
+  assert.ok(jb.targetFrames <= before, `target ${jb.targetFrames}, was ${before}`);
+  assert.equal(jb.stats().dropped, 0);
+});
