@@ -19,8 +19,14 @@ import { FRAME_MS } from "./audio_io.ts";
 export const SPIKE_MIN_MS = 2 * FRAME_MS;
 /** Packets without a new spike after which the estimate drops a frame (3 s of talk). */
 const DECAY_PACKETS = 150;
-/** Arrivals remembered to find the earliest one, the reference for lateness (5 s). */
-const WINDOW = 250;
+/**
+ * Arrivals remembered to find the earliest one, the reference for lateness (1 s). A
+ * stall's burst is judged against the packets just before it; a lasting shift of the
+ * path's delay (a talker's capture catching up at the start of a talk) must stop
+ * counting as lateness soon, or it holds the target up (a 5 s window kept a 77 ms
+ * spike alive for a whole 6 s talk, measured).
+ */
+const WINDOW = 50;
 
 /** Tracks the largest recent lateness of a packet stream. */
 export class StallDetector {

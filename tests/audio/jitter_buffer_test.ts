@@ -325,3 +325,11 @@ Deno.test("a burst the listener took late because it stalled itself does not rai
   assert.ok(jb.targetFrames <= before, `target ${jb.targetFrames}, was ${before}`);
   assert.equal(jb.stats().dropped, 0);
 });
+
+Deno.test("a lasting shift of the path's delay stops counting as lateness within a second", () => {
+  // From packet 50 on every packet is 80 ms later than before, for good: not a burst.
+  const { jb } = talk(450, (s) => (s >= 50 ? 80 : 0));
+  // Taken for a stall at first; calm from a second later: 80 → 60 → 0 ms by 8 s.
+  assert.equal(jb.stats().spikeMs, 0);
+  assert.equal(jb.stats().dropped, 0);
+});
