@@ -9,6 +9,9 @@
 import { parseAddresses } from "./lib/client/address.ts";
 import { type FlagSpec, formatHelp, intValue, parseCli, UsageError } from "./lib/cli.ts";
 import { runClientApp } from "./lib/client/app.ts";
+import { knownRelaysPath } from "./lib/client/known_relays.ts";
+import { relayConnector, type TrustOptions } from "./lib/client/relay_trust.ts";
+import { parseFingerprint } from "./lib/tls/mod.ts";
 import { obtainPassphrase, PassphraseError } from "./lib/client/passphrase.ts";
 import { MAX_NICK_BYTES, MAX_ROOM_BYTES, nameProblem } from "./lib/protocol.ts";
 import { VERSION } from "./lib/version.ts";
@@ -35,6 +38,23 @@ const FLAGS: Record<string, FlagSpec> = {
     env: "AM_PASSPHRASE_FILE",
     value: "FILE",
     help: "read the room passphrase from FILE (else $AM_PASSPHRASE, else a prompt)",
+  },
+  "no-tls": {
+    type: "boolean",
+    env: "AM_NO_TLS",
+    help: "plain TCP, for a relay started with --no-tls (the network then sees nicks and rooms)",
+  },
+  ca: {
+    type: "string",
+    env: "AM_CA",
+    value: "FILE",
+    help: "trust relays whose certificate this CA (PEM) signed, for the name connected to",
+  },
+  pin: {
+    type: "string",
+    env: "AM_PIN",
+    value: "SHA256",
+    help: "accept only a relay with this fingerprint (am-server --fingerprint prints it)",
   },
   json: { type: "boolean", env: "AM_JSON", help: "write one JSON object per event on stdout" },
   "echo-own": {
@@ -91,7 +111,9 @@ const USAGE = `am-client ${VERSION}: Audio Messenger, end-to-end encrypted group
 Usage: am-client [HOST[:PORT][,HOST2[:PORT]...]] [options]
 
 Connects to the relay (default localhost:9001; a list fails over in order),
-joins the room and seals everything with the room's passphrase. On a terminal,
+joins the room and seals everything with the room's passphrase. The connection
+is TLS: a relay whose certificate no CA vouches for is pinned on first use in
+$XDG_CONFIG_HOME/am/known_relays, like an SSH host key, and a changed one is refused. On a terminal,
 type messages and /help for commands. On a pipe, every line is a message and
 the client leaves at end of input once everything is delivered.`;
 
@@ -103,6 +125,37 @@ function refusePassphraseArgument(args: string[]): void {
     "there is no passphrase option: on the command line it would show in process listings; " +
       "use --passphrase-file FILE, AM_PASSPHRASE, or type it at the prompt",
   );
+}
+
+/** Trust settings from the flags; throws {@linkcode UsageError}. */
+async function trustOptions(values: Record<string, unknown>): Promise<TrustOptions> {
+  const tls = values["no-tls"] !== true;
+  const caFile = values.ca as string | undefined;
+  const pinText = values.pin as string | undefined;
+  if (!tls && (caFile !== undefined || pinText !== undefined)) {
+    throw new UsageError("--no-tls checks no certificate; drop --ca or --pin");
+  }
+  if (caFile !== undefined && pinText !== undefined) {
+    throw new UsageError("give --ca or --pin, not both");
+  }
+  const pin = pinText === undefined ? undefined : parseFingerprint(pinText);
+  if (pin === null) {
+    throw new UsageError(
+      `--pin "${pinText}" is not a SHA-256 fingerprint like SHA256:abc… (am-server --fingerprint)`,
+    );
+  }
+  let caPem: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      caPem = await Deno.readTextFile(caFile);
+    } catch (err) {
+      throw new UsageError(`cannot read --ca ${caFile}: ${(err as Error).message}`);
+    }
+    if (!caPem.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new UsageError(`--ca ${caFile} holds no PEM certificate`);
+    }
+  }
+  return { tls, caPem, caFile, pin, knownRelaysPath: knownRelaysPath((n) => Deno.env.get(n)) };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -136,12 +189,14 @@ async function main(args: string[]): Promise<number> {
   const problem = nameProblem("nick", nick, MAX_NICK_BYTES) ??
     nameProblem("room", room, MAX_ROOM_BYTES);
   if (problem) throw new UsageError(nick === "" ? "no nick: give --nick NAME" : problem);
+  const trust = await trustOptions(values);
   const passphraseFile = values["passphrase-file"] as string | undefined;
   // Typed at the prompt (no file, no variable): /join asks again for the new room's.
   const passphraseTyped = !passphraseFile && !Deno.env.get("AM_PASSPHRASE");
   const passphrase = await obtainPassphrase(passphraseFile);
   return await runClientApp({
     addresses,
+    connect: relayConnector(trust),
     nick,
     room,
     passphrase,

@@ -16,7 +16,18 @@ import {
 } from "./lib/cli.ts";
 import { parseNatsServers } from "./lib/cluster/nats_servers.ts";
 import { ListenError, Relay } from "./lib/relay/relay.ts";
-import { DEFAULT_RELAY_OPTIONS as D, type RelayOptions } from "./lib/relay/options.ts";
+import {
+  defaultDataDir,
+  loadIdentityFiles,
+  loadOrCreateIdentity,
+  type TlsIdentity,
+  TlsSetupError,
+} from "./lib/relay/tls_identity.ts";
+import {
+  DEFAULT_RELAY_OPTIONS as D,
+  DEFAULT_WEB_PORT,
+  type RelayOptions,
+} from "./lib/relay/options.ts";
 import { VERSION } from "./lib/version.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -119,11 +130,58 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "BYTES",
     help: "bytes queued to one slow reader before it is closed (voice is dropped first)",
   },
+  "tls-cert": {
+    type: "string",
+    env: "AM_TLS_CERT",
+    value: "FILE",
+    help: "serve this PEM certificate chain (with --tls-key) instead of the relay's own",
+  },
+  "tls-key": {
+    type: "string",
+    env: "AM_TLS_KEY",
+    value: "FILE",
+    help: "the PEM private key of --tls-cert",
+  },
+  "data-dir": {
+    type: "string",
+    env: "AM_DATA_DIR",
+    value: "DIR",
+    help: "where the relay keeps its own certificate (default $XDG_STATE_HOME/am-server, " +
+      "else ~/.local/state/am-server)",
+  },
+  "no-tls": {
+    type: "boolean",
+    env: "AM_NO_TLS",
+    help: "serve plain TCP (behind a TLS-terminating proxy, or to measure); the network sees " +
+      "nicks, rooms and members",
+  },
+  "web-port": {
+    type: "string",
+    env: "AM_WEB_PORT",
+    default: String(DEFAULT_WEB_PORT),
+    value: "N",
+    help: "serve the browser client and its WebSocket endpoint on this port (TLS as the relay)",
+  },
+  "no-web": {
+    type: "boolean",
+    env: "AM_NO_WEB",
+    help: "serve no browser client",
+  },
+  fingerprint: {
+    type: "boolean",
+    help: "print the SHA-256 fingerprint clients pin (making the certificate if needed) and exit",
+  },
   nats: {
     type: "string",
     env: "AM_NATS",
     value: "URL[,URL]",
     help: "join a cluster of relays through these NATS servers (docs/CLUSTER.md)",
+  },
+  "nats-ca": {
+    type: "string",
+    env: "AM_NATS_CA",
+    value: "FILE",
+    help: "verify NATS servers (tls:// URLs) against this CA (PEM) instead of the system's",
   },
   version: { type: "boolean", short: "V", help: "print the version and exit" },
   help: { type: "boolean", short: "h", help: "print this help and exit" },
@@ -134,7 +192,11 @@ const USAGE = `am-server ${VERSION}: the Audio Messenger relay (end-to-end encry
 Usage: am-server [options]
 
 The relay forwards sealed messages between members of a room; it holds no key
-and cannot read them. Logs go to stderr, one line per event.`;
+and cannot read them. Clients reach it over TLS 1.3: with a certificate the
+operator gives, or one the relay makes on first start and keeps in its data
+directory (clients pin it on first use, like an SSH host key). Browsers join
+from https://HOST:WEB-PORT/?room=ROOM (the page seals everything itself).
+Logs go to stderr, one line per event.`;
 
 /** Turns parsed flags into relay options; throws {@linkcode UsageError}. */
 export function relayOptions(values: Record<string, unknown>): Partial<RelayOptions> {
@@ -155,7 +217,24 @@ export function relayOptions(values: Record<string, unknown>): Partial<RelayOpti
     maxNick: intValue("max-nick", values["max-nick"], 1, 255),
     maxRoom: intValue("max-room", values["max-room"], 1, 255),
     queue: queueLimits(intValue("send-queue-bytes", values["send-queue-bytes"], 4096, max)),
+    web: values["no-web"] === true ? null : {
+      port: intValue("web-port", values["web-port"], 0, 65535),
+      optional: values["web-port"] === String(DEFAULT_WEB_PORT),
+    },
   };
+}
+
+/** The certificate to serve: the operator's files, or the relay's own from its data directory. */
+async function tlsIdentity(values: Record<string, unknown>): Promise<TlsIdentity> {
+  const cert = values["tls-cert"] as string | undefined;
+  const key = values["tls-key"] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together; give both or neither");
+  }
+  if (cert !== undefined && key !== undefined) return await loadIdentityFiles(cert, key);
+  const dir = (values["data-dir"] as string | undefined) ?? defaultDataDir((n) => Deno.env.get(n));
+  if (!dir) throw new UsageError("no home directory to keep the certificate in; give --data-dir");
+  return await loadOrCreateIdentity(dir);
 }
 
 /** Queue limits for a byte budget: voice stops at the default share or a quarter of it. */
@@ -176,12 +255,23 @@ async function main(args: string[]): Promise<number> {
   if (positionals.length) {
     throw new UsageError(`unexpected argument "${positionals[0]}"; see --help`);
   }
-  const relay = new Relay(relayOptions(values));
+  const noTls = values["no-tls"] === true;
+  if (noTls && (values["tls-cert"] !== undefined || values.fingerprint)) {
+    throw new UsageError("--no-tls serves no certificate; drop --tls-cert or --fingerprint");
+  }
+  const options = relayOptions(values);
+  const identity = noTls ? null : await tlsIdentity(values);
+  if (values.fingerprint) {
+    console.log(identity!.fingerprint);
+    return 0;
+  }
+  const relay = new Relay({ ...options, tls: identity });
   const nats = typeof values.nats === "string" ? parseNatsServers(values.nats) : null;
   // Loaded only for a cluster: a relay on its own never imports the NATS client.
   const cluster = nats
     ? await (await import("./lib/cluster/cluster.ts")).joinCluster(relay, {
       servers: nats,
+      natsCaFile: values["nats-ca"] as string | undefined,
       log: (event, fields) => relay.log(event, fields),
     })
     : null;
@@ -189,7 +279,18 @@ async function main(args: string[]): Promise<number> {
   const stop = () => void relay.shutdown();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  relay.listen();
+  await relay.listen();
+  if (identity) {
+    relay.log("tls", {
+      fingerprint: identity.fingerprint,
+      certificate: identity.source,
+      made: identity.created || undefined,
+    });
+  } else {
+    relay.log("tls-off", {
+      warning: "plain TCP: the network sees nicks, room names, members and timing",
+    });
+  }
   await relay.serve(); // returns once a shutdown has said goodbye to every client
   await cluster?.close().catch(() => {});
   return 0;
@@ -199,7 +300,7 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ListenError) {
+    if (err instanceof UsageError || err instanceof ListenError || err instanceof TlsSetupError) {
       console.error(`am-server: ${err.message}`);
       Deno.exit(2);
     }

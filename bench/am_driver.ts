@@ -9,6 +9,7 @@
  * @module
  */
 
+import { benchConnect } from "./bench_tls.ts";
 import { deriveRoomKey, Opener, type RoomKey, Sealer, toHex } from "../lib/cipher.ts";
 import { DEFAULT_MAX_FRAME, encodeFrame, scanFrames } from "../lib/framing.ts";
 import { encodeJson, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
@@ -62,8 +63,7 @@ export class AmDriver implements Driver {
 
   /** Connects, says hello and waits for the welcome. */
   async connect(o: PeerOptions): Promise<BenchPeer> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: o.port });
-    conn.setNoDelay(true);
+    const conn = await benchConnect(o.port, o.tlsAnchor ?? null);
     const peer = new AmPeer(conn, this.#key, o);
     await peer.joined;
     return peer;

@@ -16,7 +16,7 @@
 import { parseArgs } from "node:util";
 import { encodeFrame, FrameDecoder } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
-import { RelayProcess } from "../tests/support/harness.ts";
+import { connectRelay, RelayProcess } from "../tests/support/harness.ts";
 import { NatsServer } from "../tests/support/nats_process.ts";
 
 const args = parseArgs({
@@ -37,18 +37,17 @@ const encoder = new TextEncoder();
 
 /** A raw client: says hello, counts texts and their latency. */
 class Peer {
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   readonly latencies: number[] = [];
   #joined!: () => void;
   readonly joined = new Promise<void>((r) => this.#joined = r);
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.conn = conn;
   }
 
   static async open(port: number, nick: string, room: string): Promise<Peer> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
+    const conn = await connectRelay(port);
     const p = new Peer(conn);
     const session = crypto.randomUUID().replaceAll("-", "");
     const hello = { v: 1, nick, room, session, keyId: "0011223344556677" };

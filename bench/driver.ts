@@ -48,6 +48,8 @@ export interface PeerOptions {
   room?: string;
   /** Initial read buffer size (default 64 KiB; it grows for bigger frames). */
   readBufferBytes?: number;
+  /** Our relay's TLS anchor (PEM) when it serves TLS; plain TCP without. */
+  tlsAnchor?: string;
 }
 
 /** A protocol the generator can drive. */

@@ -9,6 +9,7 @@
  */
 
 import { AmDriver } from "./am_driver.ts";
+import type { BenchTls } from "./bench_tls.ts";
 import { type BenchPeer, type Driver, ReadPacer } from "./driver.ts";
 import { IrcDriver } from "./irc_driver.ts";
 import {
@@ -49,6 +50,8 @@ export interface FanoutParams {
   dir: string;
   /** Another way to start the server (profiling, a changed relay); default by kind. */
   spec?: (port: number) => ServerSpec;
+  /** Our relay serves TLS with this identity (default: plain TCP). */
+  tls?: BenchTls;
 }
 
 /** What one run measured. */
@@ -134,7 +137,8 @@ async function settle(server: ServerProcess): Promise<void> {
 export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
   const driver = await driverFor(p.server);
   const port = freePort();
-  const spec = p.spec?.(port) ?? serverSpec(p.server, port, p.serverCore, p.dir);
+  const spec = p.spec?.(port) ??
+    serverSpec(p.server, port, p.serverCore, p.dir, p.tls?.flags ?? []);
   const server = await ServerProcess.start(spec);
   const totalMs = p.warmupMs + p.measureMs;
   const perSender = Math.ceil((p.rate / p.senders) * (totalMs / 1000)) + 2;
@@ -151,6 +155,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
       verify: i >= p.senders && i < p.senders + p.verifiers,
       recorder: rec,
       pacer,
+      tlsAnchor: p.tls?.anchorPem,
     }));
     if (DEBUG) {
       console.error(

@@ -13,7 +13,7 @@
 
 import { encodeFrame } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
-import { ClientProcess, helloFrame, RelayProcess } from "../tests/support/harness.ts";
+import { ClientProcess, connectRelay, helloFrame, RelayProcess } from "../tests/support/harness.ts";
 
 /** How to fuzz. */
 export interface FuzzOptions {
@@ -31,6 +31,8 @@ export interface FuzzOptions {
   honestRate: number;
   /** PRNG seed (printed, so a run can be repeated). */
   seed: number;
+  /** Whether the relay serves TLS (as shipped); default true. */
+  tls?: boolean;
   /** Progress lines (null: quiet). */
   progress?: ((line: string) => void) | null;
 }
@@ -199,6 +201,28 @@ interface Counters {
   connections: number;
 }
 
+/** Garbage where a TLS ClientHello should be, on a plain socket to a TLS relay. */
+async function garbageHandshake(port: number, m: Mutator, counters: Counters): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  counters.connections++;
+  const reading = drain(conn);
+  try {
+    const bytes = m.bytes(16 + m.int(4096));
+    // Half the time it starts like a TLS record, so the parser gets past the first byte.
+    if (m.int(2) === 0) bytes.set([0x16, 0x03, 0x01], 0);
+    await conn.write(bytes);
+    counters.bytes += bytes.length;
+  } catch {
+    // Closed by the relay.
+  }
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+  await reading;
+}
+
 /** One hostile worker: connect, hello (mostly), mutated batches until closed, again. */
 async function hostileWorker(
   port: number,
@@ -206,12 +230,18 @@ async function hostileWorker(
   m: Mutator,
   counters: Counters,
   stop: () => boolean,
+  tls: boolean,
 ): Promise<void> {
   let n = 0;
   while (!stop()) {
     let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      // Against TLS, one connection in four sends garbage before any handshake.
+      if (tls && m.int(4) === 0) {
+        await garbageHandshake(port, m, counters);
+        continue;
+      }
+      conn = await connectRelay(port, tls);
     } catch {
       await sleep(50); // relay restarting, or per-IP limit: try again shortly
       continue;
@@ -268,7 +298,14 @@ async function hostileWorker(
 /** Runs one fuzz session against a fresh relay process. */
 export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   const say = o.progress ?? (() => {});
-  const relayArgs = ["--hello-timeout", "1000", "--max-per-ip", "1000"];
+  const tls = o.tls ?? true;
+  const relayArgs = [
+    "--hello-timeout",
+    "1000",
+    "--max-per-ip",
+    "1000",
+    ...(tls ? [] : ["--no-tls"]),
+  ];
   let relay = await RelayProcess.start(relayArgs);
   const port = relay.port;
   let crashes = 0;
@@ -297,7 +334,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
   };
   const workers = Array.from(
     { length: o.hostile },
-    (_, i) => hostileWorker(port, i, new Mutator(o.seed + i * 7919), counters, done),
+    (_, i) => hostileWorker(port, i, new Mutator(o.seed + i * 7919), counters, done, tls),
   );
   const chat = (async () => {
     const every = 1000 / o.honestRate;

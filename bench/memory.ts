@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { AmDriver } from "./am_driver.ts";
+import type { BenchTls } from "./bench_tls.ts";
 import type { BenchPeer, Driver } from "./driver.ts";
 import { JOIN_PARALLEL } from "./fanout_run.ts";
 import { IrcDriver } from "./irc_driver.ts";
@@ -41,10 +42,11 @@ export async function measureMemory(
   clients: number,
   roomSize: number,
   dir: string,
+  tls: BenchTls | null = null,
 ): Promise<MemoryResult> {
   const driver: Driver = server === "am" ? await AmDriver.create() : new IrcDriver(server);
   const port = freePort();
-  const proc = await ServerProcess.start(serverSpec(server, port, 0, dir));
+  const proc = await ServerProcess.start(serverSpec(server, port, 0, dir, tls?.flags ?? []));
   const recorder = new Recorder(0, 0);
   const peers: BenchPeer[] = [];
   try {
@@ -65,6 +67,7 @@ export async function measureMemory(
             pacer: null,
             room: `r${Math.floor(i / roomSize)}`,
             readBufferBytes: 4096,
+            tlsAnchor: tls?.anchorPem,
           }),
         );
       }

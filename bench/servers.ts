@@ -27,7 +27,10 @@ export const AM_BENCH_FLAGS = [
   "3600000",
 ];
 
-/** Our relay on `port`; `extra` flags go last (e.g. `--duplex full`). */
+/**
+ * Our relay on `port`; `extra` flags go last (e.g. `--duplex full`). It serves
+ * plain TCP unless `extra` gives it a certificate (bench/bench_tls.ts).
+ */
 export function amSpec(port: number, core: number | null, extra: string[] = []): ServerSpec {
   return {
     name: "am-server",
@@ -41,6 +44,7 @@ export function amSpec(port: number, core: number | null, extra: string[] = []):
       "--port",
       String(port),
       ...AM_BENCH_FLAGS,
+      ...(extra.includes("--tls-cert") ? [] : ["--no-tls"]),
       ...extra,
     ],
   };

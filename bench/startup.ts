@@ -15,6 +15,7 @@ import { deriveRoomKey } from "../lib/cipher.ts";
 import { median } from "./fanout.ts";
 import { freePort, ServerProcess } from "./proc.ts";
 import { amSpec } from "./servers.ts";
+import type { BenchTls } from "./bench_tls.ts";
 
 /** Start-up figures, ms. */
 export interface StartupResult {
@@ -28,8 +29,16 @@ export interface StartupResult {
   scryptMedianMs: number;
 }
 
-/** Spawns a client and resolves with ms until its "ready" line (then kills it). */
-async function timeToReady(port: number, nick: string): Promise<number> {
+/**
+ * Spawns a client and resolves with ms until its "ready" line (then kills it).
+ * `config` is its XDG_CONFIG_HOME (where it pins a TLS relay); `args` go last.
+ */
+async function timeToReady(
+  port: number,
+  nick: string,
+  config: string,
+  args: string[],
+): Promise<number> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -40,8 +49,9 @@ async function timeToReady(port: number, nick: string): Promise<number> {
       "--room",
       "startup",
       "--json",
+      ...args,
     ],
-    env: { AM_PASSPHRASE: "startup passphrase", NO_COLOR: "1" },
+    env: { AM_PASSPHRASE: "startup passphrase", NO_COLOR: "1", XDG_CONFIG_HOME: config },
     stdin: "piped",
     stdout: "piped",
     stderr: "null",
@@ -69,14 +79,23 @@ async function timeEmptyDeno(): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Measures `runs` client start-ups (after one unmeasured warm-up run). */
-export async function measureStartup(runs: number): Promise<StartupResult> {
+/**
+ * Measures `runs` client start-ups (after one unmeasured warm-up run). With
+ * `tls`, the relay serves it and the warm-up run pins it on first use, so the
+ * measured runs are a returning user's (one verified connection each).
+ */
+export async function measureStartup(
+  runs: number,
+  tls: BenchTls | null = null,
+): Promise<StartupResult> {
   const port = freePort();
-  const relay = await ServerProcess.start(amSpec(port, null));
+  const relay = await ServerProcess.start(amSpec(port, null, tls?.flags ?? []));
+  const config = await Deno.makeTempDir({ prefix: "am-bench-config-" });
+  const args = tls ? [] : ["--no-tls"];
   try {
-    await timeToReady(port, "warmup"); // fills Deno's module cache
+    await timeToReady(port, "warmup", config, args); // fills Deno's module cache; pins
     const readyMs: number[] = [];
-    for (let i = 0; i < runs; i++) readyMs.push(await timeToReady(port, `s${i}`));
+    for (let i = 0; i < runs; i++) readyMs.push(await timeToReady(port, `s${i}`, config, args));
     const empty: number[] = [];
     const scrypt: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -94,6 +113,7 @@ export async function measureStartup(runs: number): Promise<StartupResult> {
     };
   } finally {
     await relay.stop();
+    await Deno.remove(config, { recursive: true });
   }
 }
 

@@ -17,6 +17,7 @@ import { BENCH_PASSPHRASE } from "./am_driver.ts";
 import { coreBusy, coreTimes, cpuSeconds, freePort, ServerProcess, sleep } from "./proc.ts";
 import { Histogram } from "./recorder.ts";
 import { amSpec } from "./servers.ts";
+import type { BenchTls } from "./bench_tls.ts";
 import { tonePackets, VoicePeer } from "./voice_peer.ts";
 
 /** Lateness a frame may have and still count as on time. */
@@ -46,11 +47,15 @@ export async function runVoiceFanout(
   n: number,
   measureMs: number,
   warmupMs = 500,
+  tls: BenchTls | null = null,
 ): Promise<VoiceFanoutResult> {
   const key = await deriveRoomKey(BENCH_PASSPHRASE, "voice");
   const packets = tonePackets(50);
   const port = freePort();
-  const relay = await ServerProcess.start(amSpec(port, 0, ["--duplex", "full"]));
+  const relay = await ServerProcess.start(
+    amSpec(port, 0, ["--duplex", "full", ...(tls?.flags ?? [])]),
+  );
+  const anchor = tls?.anchorPem ?? null;
   const peers: VoicePeer[] = [];
   try {
     const total = Math.ceil((warmupMs + measureMs) / 20);
@@ -60,14 +65,14 @@ export async function runVoiceFanout(
     const sink = (counter: number, _bytes: number, now: number) => {
       if (counter >= first && counter <= total) hist.add(now - due[counter]);
     };
-    const talker = await VoicePeer.join(port, key, "talker", null);
+    const talker = await VoicePeer.join(port, key, "talker", null, null, anchor);
     peers.push(talker);
     let next = 0;
     const worker = async () => {
       while (next < n) {
         const i = next++;
         peers.push(
-          await VoicePeer.join(port, key, `l${i}`, sink, i < 2 ? talker.asSender : null),
+          await VoicePeer.join(port, key, `l${i}`, sink, i < 2 ? talker.asSender : null, anchor),
         );
       }
     };

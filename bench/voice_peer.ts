@@ -8,6 +8,7 @@
  * @module
  */
 
+import { benchConnect } from "./bench_tls.ts";
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 import { OpusEncoder } from "../audio/opus_codec.ts";
 import { Opener, type RoomKey, Sealer, toHex, type VoiceSender } from "../lib/cipher.ts";
@@ -66,16 +67,16 @@ export class VoicePeer {
     this.nick = nick;
   }
 
-  /** Connects to the relay on `port`, joins `room`; `sink` sees voice frames. */
+  /** Connects to the relay on `port` (TLS when given its anchor), joins; `sink` sees voice frames. */
   static async join(
     port: number,
     key: RoomKey,
     nick: string,
     sink: VoiceSink | null,
     verifyFrom: VoiceSender | null = null,
+    tlsAnchor: string | null = null,
   ): Promise<VoicePeer> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
+    const conn = await benchConnect(port, tlsAnchor);
     const peer = new VoicePeer(conn, key, nick);
     const opener = verifyFrom ? new Opener(key) : null;
     readLoop(

@@ -81,7 +81,9 @@ export type ErrorCode =
   | "slow-consumer"
   | "shutdown"
   | "no-audio"
-  | "audio";
+  | "audio"
+  | "relay-key-changed"
+  | "tls-failed";
 
 /** First frame from a client. */
 export interface Hello {

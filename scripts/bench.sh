@@ -2,8 +2,8 @@
 # `make bench` / `deno task bench`: installs what the benchmarks need (Deno, ngircd,
 # InspIRCd), runs every benchmark on loopback with the generator on core 1 and each
 # server on core 0, and writes BENCHMARKS.md at the repository root. Bounded: each
-# benchmark has a time limit; about 12 minutes in all on a 2-core machine
-# (BENCH_QUICK=1: one room size, fewer steps, about 3 minutes).
+# benchmark has a time limit; about 15 minutes in all on a 2-core machine
+# (BENCH_QUICK=1: one room size, fewer steps, about 6 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -70,6 +70,8 @@ step "voice CPU" 90 bash -c "{ printf '## Voice CPU per talker and listener\n\n\
   $DENO run -A bench/voice_cpu.ts --seconds 20; printf '\`\`\`\n'; } >'$results/voice_cpu.md'"
 step cluster 240 bash -c "{ printf '## Relays clustered over NATS\n\n\`deno run -A bench/cluster.ts\` (relays, nats-server and the driver share both cores)\n\n'; \
   $DENO run -A bench/cluster.ts; printf '\nHow the design grows to many machines, and where it stops: docs/CLUSTER.md.\n'; } >'$results/cluster.md'"
+
+step "tls cost" 400 "${pin_gen[@]}" $DENO run -A bench/tls_cost.ts --out "$results/tls_cost.md"
 
 $DENO run -A bench/report.ts "$results" >BENCHMARKS.md && $DENO fmt -q BENCHMARKS.md &&
   echo "bench: wrote BENCHMARKS.md" >&2

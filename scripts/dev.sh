@@ -4,13 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/build_web.sh
 DENO=.tools/bin/deno
 PORT=${AM_PORT:-9001}
 pass=.tools/dev-passphrase
 [[ -f $pass ]] || echo "correct horse battery staple" >"$pass"
 chmod 600 "$pass"
 
-$DENO run --allow-net --allow-env --v8-flags=--max-semi-space-size=4 server.ts --port "$PORT" 2>.tools/dev-relay.log &
+# The relay keeps its certificate in .tools/dev-relay; the clients pin it up front
+# (--pin through AM_PIN), so nothing asks and the user's known_relays is not touched.
+SERVER=($DENO run --allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4
+  server.ts --data-dir .tools/dev-relay)
+AM_PIN=$("${SERVER[@]}" --fingerprint)
+export AM_PIN
+"${SERVER[@]}" --port "$PORT" 2>.tools/dev-relay.log &
 relay=$!
 bots=()
 cleanup() { kill "${bots[@]}" "$relay" 2>/dev/null || true; }
@@ -25,5 +32,6 @@ sleep infinity | $DENO run --allow-net --allow-env --allow-read --allow-write --
   >.tools/dev-bot.log 2>&1 &
 bots+=($!)
 echo "relay on port $PORT (log: .tools/dev-relay.log), echo bot in [lobby]; passphrase in $pass" >&2
+echo "browser: https://localhost:${AM_WEB_PORT:-9080}/?room=lobby (the relay's own certificate)" >&2
 $DENO run --allow-net --allow-env --allow-read --allow-write --allow-ffi client.ts \
   "localhost:$PORT" --nick "${USER:-me}" --room lobby --passphrase-file "$pass" "$@"

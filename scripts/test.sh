@@ -5,6 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+bash scripts/build_web.sh || exit 1
 DENO=.tools/bin/deno
 export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
 

@@ -40,8 +40,10 @@ async function importsOf(file: string): Promise<string[]> {
 Deno.test("the relay's import graph holds no cipher, no audio and no client code", async () => {
   const modules = await graph("server.ts");
   assert.ok(modules.includes("lib/relay/relay.ts"), `unexpected graph: ${modules}`);
+  assert.ok(modules.includes("lib/relay/web_server.ts"), "the relay serves the web port");
   assert.ok(!modules.includes("lib/cipher.ts"), "server.ts must not load lib/cipher.ts");
-  for (const part of ["audio/", "lib/client/", "lib/terminal/", "lib/voice/"]) {
+  // The browser client is served as files (web/), never loaded by the relay.
+  for (const part of ["audio/", "lib/client/", "lib/terminal/", "lib/voice/", "lib/browser/"]) {
     assert.deepEqual(modules.filter((m) => m.startsWith(part)), [], `server.ts loads ${part}`);
   }
 });
@@ -53,7 +55,7 @@ Deno.test("lib/relay/ and lib/cluster/ import neither the cipher nor client-side
     for (const target of await importsOf(f)) {
       assert.notEqual(target, "lib/cipher.ts", `${f} imports the cipher`);
       assert.ok(
-        !/^(audio|lib\/client|lib\/terminal|lib\/voice)\//.test(target),
+        !/^(audio|lib\/client|lib\/terminal|lib\/voice|lib\/browser|web)\//.test(target),
         `${f} imports ${target}`,
       );
     }
@@ -84,6 +86,19 @@ Deno.test("audio/ does not depend on the messenger's protocol or cipher", async 
   for (const f of await sources("audio")) {
     for (const target of await importsOf(f)) {
       assert.ok(target.startsWith("audio/"), `${f} imports ${target}`);
+    }
+  }
+});
+
+Deno.test("the browser client never reaches into the relay or the terminal", async () => {
+  const files = await sources("lib/browser");
+  assert.ok(files.length >= 3, `unexpected file list: ${files}`);
+  for (const f of files) {
+    for (const target of await importsOf(f)) {
+      assert.ok(
+        !/^(lib\/relay|lib\/cluster|lib\/terminal|audio)\//.test(target),
+        `${f} -> ${target}`,
+      );
     }
   }
 });

@@ -2,7 +2,7 @@
 // binaries exchange a message. deno compile embeds a runtime ("denort") that it
 // downloads from dl.deno.land; machines that cannot reach it skip this test.
 import assert from "node:assert/strict";
-import { ClientProcess } from "./support/harness.ts";
+import { ClientProcess, testDir } from "./support/harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const target = Deno.build.target;
@@ -37,7 +37,7 @@ Deno.test({
       assert.match(new TextDecoder().decode(v.stdout), /^am-(server|client) \d+\.\d+\.\d+/);
     }
     const relay = new Deno.Command(server, {
-      args: ["--host", "127.0.0.1", "--port", "0"],
+      args: ["--host", "127.0.0.1", "--port", "0", "--data-dir", testDir("relay-")],
       stdout: "null",
       stderr: "piped",
     }).spawn();

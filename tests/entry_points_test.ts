@@ -1,7 +1,7 @@
 // The two executables as a user meets them: help, version, mistakes on the command
 // line, a port in use, settings from the environment, and a missing passphrase.
 import assert from "node:assert/strict";
-import { ClientProcess, freePort, RelayProcess } from "./support/harness.ts";
+import { ClientProcess, freePort, RelayProcess, testDir } from "./support/harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -9,7 +9,8 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 async function run(entry: string, args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}${entry}`, ...args],
-    env: { NO_COLOR: "1", ...env },
+    // Its own state directory: a relay run here must not make a certificate in the user's.
+    env: { NO_COLOR: "1", XDG_STATE_HOME: testDir("state-"), ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

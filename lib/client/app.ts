@@ -37,7 +37,7 @@ export interface VoiceControl {
 }
 
 /** How the client was asked to run. */
-export interface AppOptions extends Omit<ChatClientOptions, "onEvent" | "onVoice"> {
+export interface AppOptions extends Omit<ChatClientOptions, "onEvent" | "onVoice" | "onFatal"> {
   /** One JSON object per line on stdout. */
   json: boolean;
   /** Answer each text with "echo: <text>" (the `make dev` echo bot). */
@@ -98,6 +98,12 @@ export async function runClientApp(o: AppOptions): Promise<number> {
     ...o,
     onEvent: report,
     onVoice: (from, counter, payload) => voice?.receive(from, counter, payload),
+    // A relay that fails verification on a reconnect ends the client, as at the start.
+    onFatal: (err) => {
+      ui?.close();
+      writeLine(Deno.stderr, `am-client: ${safe(err.message)}`);
+      Deno.exit(1);
+    },
   });
   try {
     await client.start();

@@ -30,6 +30,7 @@ import {
 } from "../protocol.ts";
 import { TokenBucket } from "../token_bucket.ts";
 import { ClientLink } from "./link.ts";
+import type { RelayConnector } from "./relay_trust.ts";
 import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
 import { GroupSession } from "../e2e/group.ts";
 import { fingerprint, type Identity as MemberIdentity } from "../e2e/identity.ts";
@@ -59,6 +60,12 @@ export interface ChatClientOptions {
   lingerMs?: number;
   /** The identity key file (default `$XDG_CONFIG_HOME/am/identity`). */
   identityPath?: string;
+  /** An identity held in memory (the browser's): no identity or known-members file is used. */
+  identity?: MemberIdentity;
+  /** Opens (and verifies) the connection to one relay. */
+  connect: RelayConnector;
+  /** Called when a reconnect meets an error no retry can fix (a relay that failed verification). */
+  onFatal?: (err: ClientFatalError) => void;
 }
 
 /** Who a client is and where: what {@linkcode ChatClient.switchTo} changes. */
@@ -140,6 +147,13 @@ export class ChatClient {
    * 100–200 ms) and builds a client.
    */
   static async create(o: ChatClientOptions): Promise<ChatClient> {
+    if (o.identity) {
+      const [known, key] = await Promise.all([
+        KnownMembers.load(null),
+        deriveRoomKey(o.passphrase, o.room),
+      ]);
+      return new ChatClient(o, key, o.identity, known);
+    }
     const dir = o.identityPath ? null : configDir();
     const [identity, known, key] = await Promise.all([
       loadOrCreateIdentity(o.identityPath ?? join(dir!, "identity")),
@@ -304,10 +318,15 @@ export class ChatClient {
     while (!this.#closing && generation === this.#generation) {
       const addr = this.#o.addresses[attempt % this.#o.addresses.length];
       try {
-        const link = await ClientLink.open(addr, (t, p) => {
-          // Frames still arriving on a connection to the room the client left are not for it.
-          if (generation === this.#generation) this.#onFrame(t, p);
-        });
+        const link = await ClientLink.open(
+          addr,
+          (t, p) => {
+            // Frames still arriving on a connection to the room the client left are not for it.
+            if (generation === this.#generation) this.#onFrame(t, p);
+          },
+          this.#o.connect,
+          (message) => this.#o.onEvent({ event: "notice", message }),
+        );
         if (generation !== this.#generation) return void link.fail(new Error("left the room"));
         this.#link = link;
         link.send(encodeFrame(
@@ -390,6 +409,7 @@ export class ChatClient {
         this.#o.onEvent({ event: "error", code: err.code ?? "disconnected", message: err.message });
         this.#closing = true;
         this.#settleDrain();
+        if (err instanceof ClientFatalError) this.#o.onFatal?.(err);
       });
     }, inMs);
   }

@@ -1,5 +1,5 @@
 /**
- * One TCP connection from a client to a relay: frames in through the shared
+ * One connection (TLS, or plain TCP with `--no-tls`) from a client to a relay: frames in through the shared
  * decoder, frames out through a bounded send queue, keepalive pings, and a
  * watchdog that notices a relay gone silent (a half-open socket never says so).
  *
@@ -7,6 +7,7 @@
  */
 
 import type { RelayAddress } from "./address.ts";
+import type { RelayConnector } from "./relay_trust.ts";
 import { DEFAULT_MAX_FRAME, encodeFrame, FrameDecoder } from "../framing.ts";
 import { encodeJson, FrameType } from "../protocol.ts";
 import { SendQueue } from "../send_queue.ts";
@@ -21,6 +22,7 @@ export class ClientLink {
   #ended: Error | null = null;
   #closed = false;
   #lastHeard = Date.now();
+  #heardAny = false;
 
   private constructor(conn: Deno.Conn, onFrame: (type: number, payload: Uint8Array) => void) {
     this.#conn = conn;
@@ -34,14 +36,14 @@ export class ClientLink {
     );
   }
 
-  /** Connects to a relay; rejects when it cannot be reached. */
+  /** Connects to a relay through `connect`; rejects when it cannot be reached or trusted. */
   static async open(
     addr: RelayAddress,
     onFrame: (type: number, payload: Uint8Array) => void,
+    connect: RelayConnector,
+    notice: (message: string) => void,
   ): Promise<ClientLink> {
-    const conn = await Deno.connect({ hostname: addr.hostname, port: addr.port, transport: "tcp" });
-    conn.setNoDelay(true);
-    return new ClientLink(conn, onFrame);
+    return new ClientLink(await connect(addr, notice), onFrame);
   }
 
   /** Queues a frame; voice frames say "voice" so they are dropped first. */
@@ -66,6 +68,11 @@ export class ClientLink {
       while (!this.#closed) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
+        if (!this.#heardAny && (buf[0] === 0x15 || buf[0] === 0x16)) {
+          // A TLS alert or handshake record where the first frame's length should be.
+          throw new Error("the relay speaks TLS; connect without --no-tls");
+        }
+        this.#heardAny = true;
         this.#lastHeard = Date.now();
         for (const f of decoder.push(buf.subarray(0, n))) {
           this.#onFrame(f.type, f.payload);
@@ -73,7 +80,11 @@ export class ClientLink {
         }
       }
     } catch (err) {
-      if (!this.#closed) this.#ended = err instanceof Error ? err : new Error(String(err));
+      // A relay that closes without TLS's close_notify has still just closed.
+      const orderly = err instanceof Deno.errors.UnexpectedEof;
+      if (!this.#closed && !orderly) {
+        this.#ended = err instanceof Error ? err : new Error(String(err));
+      }
     } finally {
       clearInterval(timer);
       this.#close();

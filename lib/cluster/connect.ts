@@ -24,6 +24,8 @@ export interface ClusterOptions {
   ttlMs?: number;
   /** How often slots and floors are renewed; default a third of the TTL. */
   heartbeatMs?: number;
+  /** A CA (PEM file) that NATS servers' certificates are verified against; default the system's. */
+  natsCaFile?: string;
 }
 
 /** Raised when the relay cannot join the cluster (NATS unreachable, no JetStream, cluster full). */
@@ -62,6 +64,7 @@ export async function connectParts(o: ClusterOptions): Promise<ClusterParts> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 5000,
+      tls: natsTls(o),
     });
   } catch (cause) {
     throw new ClusterError(`cannot reach NATS at ${where}: ${errorMessage(cause)}`, { cause });
@@ -84,6 +87,16 @@ export async function connectParts(o: ClusterOptions): Promise<ClusterParts> {
       : errorMessage(cause);
     throw new ClusterError(`cannot join the cluster through NATS at ${where}: ${why}`, { cause });
   }
+}
+
+/**
+ * The NATS client's TLS options. The client takes TLS from what the server
+ * offers, not from the URL's scheme: a `tls://` URL (or a CA) asks for it, so
+ * that a server without TLS is an error rather than a plain connection.
+ */
+function natsTls(o: ClusterOptions): { caFile?: string } | undefined {
+  if (o.natsCaFile) return { caFile: o.natsCaFile };
+  return o.servers.some((s) => /^tls:/i.test(s)) ? {} : undefined;
 }
 
 /** The message of an error, or the thing thrown as text. */

@@ -35,6 +35,7 @@ import { ConnectionLimits } from "./connection_limits.ts";
 import { recentTextsOf } from "./room_history.ts";
 import type { RelayContext } from "./context.ts";
 import { HeldTexts } from "./held_texts.ts";
+import type { RelaySocket } from "./socket.ts";
 
 // Idle connections keep their read buffer for life: start small (a hello, a text
 // or a voice frame fits) and let busy ones grow it. 2048 cost 1.8 KiB more per
@@ -59,7 +60,7 @@ export class RelayConnection implements Delivery {
   /** When this member last sent voice, for the floor timeout. */
   lastVoice = 0;
   readonly #ctx: RelayContext;
-  readonly #conn: Deno.Conn;
+  readonly #conn: RelaySocket;
   readonly #queue: SendQueue;
   readonly #decoder: FrameDecoder;
   readonly #limits: ConnectionLimits;
@@ -76,11 +77,11 @@ export class RelayConnection implements Delivery {
   readonly done: Promise<void> = new Promise((resolve) => this.#resolveDone = resolve);
 
   /** Wraps an accepted connection. */
-  constructor(ctx: RelayContext, conn: Deno.Conn) {
+  constructor(ctx: RelayContext, conn: RelaySocket) {
     this.#ctx = ctx;
     this.#conn = conn;
     // Without TCP_NODELAY, Nagle may hold a small write (a voice frame, a text)
-    // until the client's delayed ACK arrives (40–200 ms on Linux).
+    // until the client's delayed ACK arrives (40–200 ms on Linux). TLS sockets set it themselves.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.ip = addr.hostname;
@@ -107,7 +108,11 @@ export class RelayConnection implements Delivery {
   /** Reads and handles frames until the peer goes away. */
   async run(): Promise<void> {
     this.#helloTimer = setTimeout(() => {
-      this.fail("hello-timeout", `no hello within ${this.#ctx.options.helloTimeoutMs} ms`);
+      const why = `no hello within ${this.#ctx.options.helloTimeoutMs} ms`;
+      if (!this.#conn.handshaking) return this.fail("hello-timeout", why);
+      // No TLS yet, so no error frame can reach the peer: close at the deadline.
+      this.#ctx.log("error", { peer: this.peer, code: "hello-timeout", fatal: true });
+      this.close(`${why} (TLS handshake unfinished)`);
     }, this.#ctx.options.helloTimeoutMs);
     let buf = new Uint8Array(READ_MIN);
     try {

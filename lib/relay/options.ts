@@ -49,6 +49,31 @@ export interface RelayOptions {
   floorTimeoutMs: number;
   /** Per-connection send queue limits. */
   queue: QueueLimits;
+  /** Certificate chain and key to serve TLS with; null serves plain TCP. */
+  tls: TlsServe | null;
+  /** The web port (browser page and WebSocket endpoint); null serves none. */
+  web: WebPort | null;
+}
+
+/** Where the browser page is served. */
+export interface WebPort {
+  /** TCP port (0 picks a free one). */
+  port: number;
+  /** True when the port is only the default: if it is taken the relay runs without it. */
+  optional: boolean;
+}
+
+/** The web port when none is given. */
+export const DEFAULT_WEB_PORT = 9080;
+
+/** What a TLS relay serves. */
+export interface TlsServe {
+  /** Certificate chain as PEM, leaf first. */
+  certPem: string;
+  /** The leaf's private key as PEM. */
+  keyPem: string;
+  /** The chain's fingerprint, for the log. */
+  fingerprint: string;
 }
 
 /** Defaults of every relay setting. */
@@ -71,4 +96,6 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   maxRoom: MAX_ROOM_BYTES,
   floorTimeoutMs: 5000,
   queue: DEFAULT_QUEUE_LIMITS,
+  tls: null,
+  web: null,
 };

@@ -1,5 +1,5 @@
 /**
- * The relay: accepts TCP connections, admits them to rooms, runs the floor,
+ * The relay: accepts TCP connections (TLS 1.3 unless told otherwise), admits them to rooms, runs the floor,
  * and shuts down in order. It routes by metadata only (room, nick, kind of
  * frame) and never imports the cipher: it holds no key and cannot read what
  * it forwards.
@@ -24,6 +24,9 @@ import type { RelayCluster } from "./cluster_link.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
 import { Room } from "./room.ts";
 import { recentTextsOf } from "./room_history.ts";
+import type { RelayListener, RelaySocket } from "./socket.ts";
+import { TlsListener } from "./tls_listener.ts";
+import { serveWeb, type WebServer } from "./web_server.ts";
 
 /** Raised when the relay cannot listen (port in use, bad address, no permission). */
 export class ListenError extends Error {
@@ -41,7 +44,8 @@ export class Relay implements RelayContext {
   readonly #conns = new Set<RelayConnection>();
   readonly #perIp = new Map<string, number>();
   readonly #log: (event: string, fields: Record<string, LogValue>) => void;
-  #listener: Deno.Listener | null = null;
+  #listener: RelayListener | null = null;
+  #web: WebServer | null = null;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #stopping = false;
   #stopped: Promise<void> | undefined;
@@ -66,15 +70,23 @@ export class Relay implements RelayContext {
     this.#cluster = cluster;
   }
 
-  /** Starts listening; returns the bound address. */
-  listen(): Deno.NetAddr {
-    const { host, port } = this.options;
+  /** The web port's bound address, once listening (null when it serves none). */
+  get webAddr(): Deno.NetAddr | null {
+    return this.#web?.addr ?? null;
+  }
+
+  /** Starts listening (with TLS when the options hold a certificate); returns the bound address. */
+  async listen(): Promise<Deno.NetAddr> {
+    const { host, port, tls } = this.options;
     try {
-      this.#listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+      this.#listener = tls
+        ? await TlsListener.open(host, port, tls.certPem, tls.keyPem)
+        : Deno.listen({ hostname: host, port, transport: "tcp" });
     } catch (cause) {
-      const why = cause instanceof Deno.errors.AddrInUse
+      const code = (cause as { code?: string }).code;
+      const why = cause instanceof Deno.errors.AddrInUse || code === "EADDRINUSE"
         ? `port ${port} is already in use; stop the other program or pick another --port`
-        : cause instanceof Deno.errors.PermissionDenied
+        : cause instanceof Deno.errors.PermissionDenied || code === "EACCES"
         ? `no permission to listen on ${host}:${port}; pick a port above 1023`
         : `cannot listen on ${host}:${port}: ${(cause as Error).message}`;
       throw new ListenError(why, { cause });
@@ -83,14 +95,47 @@ export class Relay implements RelayContext {
     this.log("listening", {
       address: `${addr.hostname}:${addr.port}`,
       duplex: this.options.duplex,
+      tls: tls ? "TLSv1.3" : "off",
+      fingerprint: tls?.fingerprint,
     });
+    await this.#listenWeb();
     this.#sweeper = setInterval(() => this.#sweep(), 1000);
     return addr;
   }
 
+  /** Opens the web port, if any: the same relay, reached by browsers over WebSocket. */
+  async #listenWeb(): Promise<void> {
+    const { host, tls, web } = this.options;
+    if (!web) return;
+    try {
+      this.#web = await serveWeb({
+        hostname: host,
+        port: web.port,
+        tls,
+        accept: (socket) => this.#stopping ? socket.close() : this.#accept(socket),
+      });
+    } catch (cause) {
+      const code = (cause as { code?: string }).code;
+      const inUse = cause instanceof Deno.errors.AddrInUse || code === "EADDRINUSE";
+      if (inUse && web.optional) {
+        this.log("web-off", { reason: `port ${web.port} is in use; give --web-port or --no-web` });
+        return;
+      }
+      this.#listener?.close();
+      throw new ListenError(
+        inUse
+          ? `web port ${web.port} is already in use; pick another --web-port or --no-web`
+          : `cannot serve the web port ${host}:${web.port}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    const a = this.#web.addr;
+    this.log("web", { address: `${a.hostname}:${a.port}`, tls: tls ? "on" : "off" });
+  }
+
   /** Accepts connections until {@linkcode shutdown}, and resolves once that has finished. */
   async serve(): Promise<void> {
-    if (!this.#listener) this.listen();
+    if (!this.#listener) await this.listen();
     try {
       for await (const conn of this.#listener!) this.#accept(conn);
     } catch (err) {
@@ -114,6 +159,8 @@ export class Relay implements RelayContext {
     } catch {
       // Already closed.
     }
+    // Stops taking requests; the open WebSocket connections close with the others below.
+    this.#web?.close().catch(() => {});
     this.log("shutdown", { clients: this.#conns.size });
     const frame = encodeFrame(FrameType.Bye, encodeJson({ reason }));
     const waits = [...this.#conns].map((c) => {
@@ -139,7 +186,7 @@ export class Relay implements RelayContext {
     this.#log(event, fields);
   }
 
-  #accept(conn: Deno.Conn): void {
+  #accept(conn: RelaySocket): void {
     const c = new RelayConnection(this, conn);
     const fromIp = this.#perIp.get(c.ip) ?? 0;
     this.#conns.add(c);

@@ -2,6 +2,7 @@
 // voice across relays; a relay killed with kill -9; NATS restarted under load.
 import assert from "node:assert/strict";
 import { ChatClient } from "../../lib/client/chat_client.ts";
+import { relayConnector } from "../../lib/client/relay_trust.ts";
 import type { ClientEvent } from "../../lib/client/events.ts";
 import type { Member } from "../../lib/protocol.ts";
 import {
@@ -41,6 +42,8 @@ async function member(nick: string, ports: number[], room = "lobby") {
     nick,
     room,
     passphrase: "test passphrase",
+    // TLS as shipped; first-use pins stay in this process's memory.
+    connect: relayConnector({ tls: true, knownRelaysPath: null }),
     onEvent: (e) => {
       events.push(e);
       for (const w of waiters) w();

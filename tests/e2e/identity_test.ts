@@ -13,6 +13,9 @@ import { RawMember } from "../support/raw_member.ts";
 import { attack } from "./attacker.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
+// These tests check the end-to-end layer on its own: the relays serve plain TCP
+// (--no-tls), so recordings hold what a relay sees and a proxy can re-stamp frames
+// as a relay would.
 
 /** A relay in the middle of one client's connection that re-stamps `from` as `as`. */
 function restampingProxy(
@@ -52,7 +55,7 @@ Deno.test(
   "a forging member is rejected as forged, directly and with a re-stamping relay",
   opts,
   async () => {
-    const relay = await RelayProcess.start(["--duplex", "full"]);
+    const relay = await RelayProcess.start(["--duplex", "full", "--no-tls"]);
     const dir = await Deno.makeTempDir();
     const alice = await RawMember.join(relay.port, "alice");
     const mallory = await RawMember.join(relay.port, "mallory");
@@ -115,7 +118,7 @@ Deno.test(
   "forward secrecy: the passphrase and every identity file open no recorded text",
   opts,
   async () => {
-    const relay = await RelayProcess.start();
+    const relay = await RelayProcess.start(["--no-tls"]);
     const proxies = [0, 1, 2].map(() => new RecordingProxy(relay.port));
     const configs = [0, 1].map(() => Deno.makeTempDirSync({ prefix: "am-fs-" }));
     const [alice, bob] = ["alice", "bob"].map((nick, i) =>
@@ -161,7 +164,7 @@ Deno.test(
   "removal: a member who left cannot open what is said next; the others go on",
   opts,
   async () => {
-    const relay = await RelayProcess.start();
+    const relay = await RelayProcess.start(["--no-tls"]);
     const rec = new RecordingProxy(relay.port);
     const alice = ClientProcess.start(relay.port, { nick: "alice" });
     await alice.ready();
@@ -210,7 +213,7 @@ Deno.test(
   "the same nick with another identity: identity-changed before any of its texts",
   opts,
   async () => {
-    const relay = await RelayProcess.start();
+    const relay = await RelayProcess.start(["--no-tls"]);
     const members = ["alice", "bob"].map((nick) => ClientProcess.start(relay.port, { nick }));
     for (const m of members) await m.ready();
     const first = ClientProcess.start(relay.port, { nick: "carol" });

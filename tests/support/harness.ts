@@ -2,12 +2,18 @@
  * End-to-end test harness: the real relay and real clients as separate
  * processes over real TCP sockets on loopback, and a recording proxy that
  * keeps every byte crossing it (to prove the relay only ever sees ciphertext).
+ * Relays speak TLS as shipped unless a test starts one with `--no-tls`; every
+ * relay and client gets its own data and config directories, so tests never
+ * touch a user's certificate or known_relays, and clients pin on first use
+ * without a prompt.
  *
  * @module
  */
 
 import type { ClientEvent } from "../../lib/client/events.ts";
 import { concatBytes } from "../../lib/framing.ts";
+import { openWebSocket } from "../../lib/websocket_conn.ts";
+import { chainCertificates, RELAY_CERT_NAME, toPem } from "../../lib/tls/mod.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -19,6 +25,8 @@ export const RELAY_RUN_ARGS = [
   "run",
   "--allow-net",
   "--allow-env",
+  "--allow-read",
+  "--allow-write",
   // As shipped (deno.json, scripts/compile.sh): see README, "Relay memory".
   "--v8-flags=--max-semi-space-size=4",
   `${ROOT}server.ts`,
@@ -33,6 +41,30 @@ export const CLIENT_RUN_ARGS = [
   "--allow-ffi",
   `${ROOT}client.ts`,
 ];
+
+let tmpRoot: string | null = null;
+
+/** A fresh directory for this test process, removed when it exits. */
+export function testDir(prefix: string): string {
+  if (!tmpRoot) {
+    const root = tmpRoot = Deno.makeTempDirSync({ prefix: "am-test-" });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(root, { recursive: true });
+      } catch {
+        // Already gone.
+      }
+    });
+  }
+  return Deno.makeTempDirSync({ dir: tmpRoot, prefix });
+}
+
+/** Ports that serve plain TCP: relays started with --no-tls and proxies in front of them. */
+const plainPorts = new Set<number>();
+/** The certificate a raw peer verifies each TLS relay's port against. */
+const relayAnchors = new Map<number, string>();
+/** Each port's relay data directory: a relay restarted on a port keeps its certificate. */
+const dataDirs = new Map<number, string>();
 
 /** A TCP port that was free a moment ago. */
 export function freePort(): number {
@@ -119,9 +151,14 @@ export class RelayProcess {
 
   /**
    * Starts a relay and waits until it listens: on a port the system picks (the
-   * relay reports it), or on `port`, e.g. to restart a relay where it was.
+   * relay reports it), or on `port`, e.g. to restart a relay where it was. It
+   * serves TLS with its own certificate, kept per port across restarts, unless
+   * `args` say `--no-tls`, `--data-dir` or `--tls-cert`.
    */
   static async start(args: string[] = [], port = 0): Promise<RelayProcess> {
+    const plain = args.includes("--no-tls");
+    const own = args.includes("--data-dir") || args.includes("--tls-cert");
+    const dataDir = plain || own ? null : dataDirs.get(port) ?? testDir("relay-");
     const child = new Deno.Command(DENO, {
       args: [
         ...RELAY_RUN_ARGS,
@@ -129,8 +166,12 @@ export class RelayProcess {
         "127.0.0.1",
         "--port",
         String(port),
+        ...(dataDir ? ["--data-dir", dataDir] : []),
+        // The web port only where a test asks for it: relays of one test must not share 9080.
+        ...(args.includes("--web-port") ? [] : ["--no-web"]),
         ...args,
       ],
+      env: { XDG_STATE_HOME: testDir("state-") },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -138,10 +179,36 @@ export class RelayProcess {
     child.stdout.cancel();
     const stderr = new TextSink(child.stderr);
     const listening = () => / listening address=\S+:(\d+)/.exec(stderr.text);
-    await stderr.until(() => listening() !== null, 15000, "the relay to listen").catch((err) => {
+    await stderr.until(
+      () =>
+        listening() !== null && / tls(-off)? /.test(stderr.text) &&
+        (!args.includes("--web-port") || / web(-off)? /.test(stderr.text)),
+      15000,
+      "the relay to listen",
+    ).catch((err) => {
       throw new Error(`${err.message}; relay stderr: ${stderr.text}`);
     });
-    return new RelayProcess(Number(listening()![1]), child, stderr);
+    const relay = new RelayProcess(Number(listening()![1]), child, stderr);
+    if (plain) plainPorts.add(relay.port);
+    else {
+      plainPorts.delete(relay.port);
+      if (dataDir) dataDirs.set(relay.port, dataDir);
+      const file = / tls .*certificate=(\S+)/.exec(relay.logs)![1];
+      const chain = chainCertificates(await Deno.readTextFile(file));
+      relayAnchors.set(relay.port, toPem("CERTIFICATE", chain[chain.length - 1]));
+    }
+    return relay;
+  }
+
+  /** The web port the relay logged at start (null when it serves none). */
+  get webPort(): number | null {
+    const m = / web address=\S+:(\d+)/.exec(this.logs);
+    return m ? Number(m[1]) : null;
+  }
+
+  /** The fingerprint the relay logged at start (null for a plain relay). */
+  get fingerprint(): string | null {
+    return / tls fingerprint=(\S+)/.exec(this.logs)?.[1] ?? null;
   }
 
   /** Everything the relay logged so far. */
@@ -185,6 +252,11 @@ export interface ClientSpec {
   binary?: string;
 }
 
+/** The client flags for the relay on `port`: --no-tls for a plain one. */
+function transportArgs(port: number, args: string[]): string[] {
+  return plainPorts.has(port) && !args.includes("--no-tls") ? ["--no-tls"] : [];
+}
+
 /** An `am-client --json` running as its own process. */
 export class ClientProcess {
   /** Events read from stdout so far. */
@@ -208,12 +280,17 @@ export class ClientProcess {
     this.status = child.status;
   }
 
-  /** Starts a client against the relay on `port`. */
+  /**
+   * Starts a client against the relay on `port`, with its own config directory
+   * (so its known_relays) unless `spec.env` names one.
+   */
   static start(port: number, spec: ClientSpec): ClientProcess {
-    // Each client its own identity and known members, never the user's.
-    const config = spec.env?.XDG_CONFIG_HOME ??
-      Deno.makeTempDirSync({ prefix: "am-client-config-" });
-    const env: Record<string, string> = { NO_COLOR: "1", XDG_CONFIG_HOME: config, ...spec.env };
+    // Each client its own identity, known members and known relays, never the user's.
+    const env: Record<string, string> = {
+      NO_COLOR: "1",
+      XDG_CONFIG_HOME: testDir("config-"),
+      ...spec.env,
+    };
     const passphrase = spec.passphrase === undefined ? "test passphrase" : spec.passphrase;
     if (passphrase !== null) env.AM_PASSPHRASE = passphrase;
     const child = new Deno.Command(spec.binary ?? DENO, {
@@ -225,6 +302,7 @@ export class ClientProcess {
         "--room",
         spec.room ?? "lobby",
         "--json",
+        ...transportArgs(port, spec.args ?? []),
         ...(spec.args ?? []),
       ],
       env,
@@ -321,6 +399,7 @@ export class RecordingProxy {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.#listener = listener;
     this.port = (listener.addr as Deno.NetAddr).port;
+    if (plainPorts.has(target)) plainPorts.add(this.port);
     (async () => {
       for await (const client of listener) {
         const server = await Deno.connect({ hostname: "127.0.0.1", port: target });
@@ -406,6 +485,22 @@ export function helloFrame(
 }
 
 /**
+ * A connection to the relay on 127.0.0.1:`port` for hand-made frames: over TLS,
+ * verified against the relay's own certificate as a pinned client would, when
+ * the relay serves TLS, unless `tls` is false (bytes straight onto the socket).
+ */
+export async function connectRelay(port: number, tls = !plainPorts.has(port)): Promise<Deno.Conn> {
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+  tcp.setNoDelay(true);
+  if (!tls) return tcp;
+  const anchor = relayAnchors.get(port);
+  if (!anchor) throw new Error(`no TLS relay was started on port ${port}`);
+  const conn = await Deno.startTls(tcp, { hostname: RELAY_CERT_NAME, caCerts: [anchor] });
+  await conn.handshake();
+  return conn;
+}
+
+/**
  * A hand-driven TCP connection to a relay on loopback, speaking raw frames: for
  * hostile-input, flood and slow-reader tests. It reads (and decodes) only while
  * `reading` is true; error frames are parsed for convenience.
@@ -425,11 +520,19 @@ export class RawPeer {
     this.closed = read ? this.#readLoop() : Promise.resolve();
   }
 
-  /** Connects to 127.0.0.1:`port`; `read` false leaves the socket unread. */
-  static async connect(port: number, read = true): Promise<RawPeer> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
-    return new RawPeer(conn, read);
+  /** Connects as {@linkcode connectRelay} does; `read` false leaves the socket unread. */
+  static async connect(
+    port: number,
+    read = true,
+    tls = !plainPorts.has(port),
+  ): Promise<RawPeer> {
+    return new RawPeer(await connectRelay(port, tls), read);
+  }
+
+  /** Connects to the relay's WebSocket endpoint on `webPort` (plain ws:// on loopback). */
+  static async overWebSocket(webPort: number): Promise<RawPeer> {
+    const ws = await openWebSocket(`ws://127.0.0.1:${webPort}/ws`);
+    return new RawPeer(ws as unknown as Deno.Conn, true);
   }
 
   /** Whether the relay has closed the connection. */

@@ -19,20 +19,33 @@ export function natsServerPath(): string {
   throw new Error("nats-server is not installed; run scripts/install_nats.sh");
 }
 
+/** A certificate chain and key (PEM files) for a NATS server that requires TLS. */
+export interface NatsTls {
+  /** Certificate chain file. */
+  certFile: string;
+  /** Private key file. */
+  keyFile: string;
+}
+
 /** One nats-server process (restartable). */
 export class NatsServer {
   /** Its JetStream store directory. */
   readonly storeDir: string;
+  readonly #tls: NatsTls | null;
   #port = 0;
   #child: Deno.ChildProcess | null = null;
 
-  private constructor(storeDir: string) {
+  private constructor(storeDir: string, tls: NatsTls | null) {
     this.storeDir = storeDir;
+    this.#tls = tls;
   }
 
-  /** Starts a server with JetStream on a port it picks and waits until it accepts connections. */
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await Deno.makeTempDir({ prefix: "am-nats-" }));
+  /**
+   * Starts a server with JetStream on a port it picks and waits until it accepts
+   * connections; with `tls`, clients must speak TLS to it.
+   */
+  static async start(tls: NatsTls | null = null): Promise<NatsServer> {
+    const server = new NatsServer(await Deno.makeTempDir({ prefix: "am-nats-" }), tls);
     await server.restart();
     return server;
   }
@@ -44,7 +57,7 @@ export class NatsServer {
 
   /** Its URL. */
   get url(): string {
-    return `nats://127.0.0.1:${this.#port}`;
+    return `${this.#tls ? "tls" : "nats"}://127.0.0.1:${this.#port}`;
   }
 
   /**
@@ -54,7 +67,12 @@ export class NatsServer {
    */
   async restart(): Promise<void> {
     const child = new Deno.Command(natsServerPath(), {
-      args: ["-js", "-a", "127.0.0.1", "-p", String(this.#port || -1), "-sd", this.storeDir],
+      args: [
+        ...["-js", "-a", "127.0.0.1", "-p", String(this.#port || -1), "-sd", this.storeDir],
+        ...(this.#tls
+          ? ["--tls", "--tlscert", this.#tls.certFile, "--tlskey", this.#tls.keyFile]
+          : []),
+      ],
       stdin: "null",
       stdout: "null",
       stderr: "piped",

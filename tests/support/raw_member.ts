@@ -11,6 +11,7 @@
 
 import { deriveRoomKey, newSessionId, toHex } from "../../lib/cipher.ts";
 import { encodeFrame, FrameDecoder } from "../../lib/framing.ts";
+import { connectRelay } from "./harness.ts";
 import {
   decodeJson,
   encodeJson,
@@ -53,8 +54,7 @@ export class RawMember {
     const room = o.room ?? "lobby";
     const key = await deriveRoomKey(o.passphrase ?? "test passphrase", room);
     const group = new GroupSession(key, nick, o.identity ?? Identity.generate(), newSessionId());
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.setNoDelay(true);
+    const conn = await connectRelay(port);
     const m = new RawMember(group, conn);
     await m.write(encodeFrame(
       FrameType.Hello,

@@ -219,7 +219,10 @@ Deno.test("terminal UI: NO_COLOR turns every style off", opts, async () => {
   const tui = await TmuxClient.start({ port: relay.port, nick: "alice", noColor: true });
   const bob = ClientProcess.start(relay.port, { nick: "bob" });
   try {
+    // Both in the room before bob speaks: a text sent before alice joined is not hers.
+    await tui.waitFor("joined [lobby] as alice");
     await bob.ready();
+    await tui.waitFor((s) => statusRow(s).includes("connected │ [lobby] 2 here"), "2 here");
     await bob.send("alice: plain please");
     const styled = await tui.waitFor("<bob> alice: plain please", "mention", 30_000, true);
     assert.ok(!styled.includes("\x1b"), `no escape sequence: ${JSON.stringify(styled)}`);

@@ -58,7 +58,8 @@ Deno.test(
       "a",
       "The quick brown fox jumps over the lazy dog near the river bank",
     );
-    const relay = await RelayProcess.start();
+    // --no-tls: the proxy counts voice frames, so it must see them as the relay does.
+    const relay = await RelayProcess.start(["--no-tls"]);
     const proxy = new RecordingProxy(relay.port);
     const out = `${dir}/out.wav`;
     const bob = ClientProcess.start(relay.port, { nick: "bob", args: ["--speaker", out] });
@@ -168,7 +169,8 @@ Deno.test(
     try {
       const speech = await speechFile(dir, "s", "Testing one two three through real sound devices");
       const env = { ...pulse.env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG };
-      const relay = await RelayProcess.start();
+      // --no-tls: the proxy measures voice bytes per frame, as the relay sees them.
+      const relay = await RelayProcess.start(["--no-tls"]);
       const proxy = new RecordingProxy(relay.port);
       const bob = ClientProcess.start(relay.port, {
         nick: "bob",

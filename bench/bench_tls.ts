@@ -1,0 +1,42 @@
+/**
+ * TLS for the benchmarks: a relay identity made once per run (so a relay
+ * process starts with `--tls-cert`/`--tls-key` and no data directory), and
+ * connections that verify the relay against it as a pinned client does. The
+ * benchmarks drive our relay with `--no-tls` unless they are given one of
+ * these, so their figures stay comparable with the plain IRC servers.
+ *
+ * @module
+ */
+
+import { makeRelayIdentity } from "../lib/tls/certificates.ts";
+import { chainCertificates, RELAY_CERT_NAME, toPem } from "../lib/tls/mod.ts";
+
+/** A relay certificate on disk and the anchor a client verifies it with. */
+export interface BenchTls {
+  /** Relay flags that serve it. */
+  flags: string[];
+  /** The certificate a client pins (PEM). */
+  anchorPem: string;
+}
+
+/** Makes a relay identity in `dir`. */
+export async function makeBenchTls(dir: string): Promise<BenchTls> {
+  const id = await makeRelayIdentity();
+  await Deno.writeTextFile(`${dir}/bench-cert.pem`, id.certPem);
+  await Deno.writeTextFile(`${dir}/bench-key.pem`, id.keyPem, { mode: 0o600 });
+  const chain = chainCertificates(id.certPem);
+  return {
+    flags: ["--tls-cert", `${dir}/bench-cert.pem`, "--tls-key", `${dir}/bench-key.pem`],
+    anchorPem: toPem("CERTIFICATE", chain[chain.length - 1]),
+  };
+}
+
+/** Connects to the relay on 127.0.0.1:`port`: TLS verified by `anchorPem`, or plain TCP for null. */
+export async function benchConnect(port: number, anchorPem: string | null): Promise<Deno.Conn> {
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+  tcp.setNoDelay(true);
+  if (anchorPem === null) return tcp;
+  const conn = await Deno.startTls(tcp, { hostname: RELAY_CERT_NAME, caCerts: [anchorPem] });
+  await conn.handshake();
+  return conn;
+}

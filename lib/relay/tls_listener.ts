@@ -1,0 +1,186 @@
+/**
+ * The relay's TLS 1.3 listener. It is built on `node:net` and `node:tls`
+ * rather than `Deno.listenTls` because a `Deno.TlsConn` offers no
+ * `setNoDelay`: without TCP_NODELAY, Nagle's algorithm held each small write
+ * (a voice frame, a text) until the client's delayed ACK, about 40 ms on
+ * Linux. Each TLS socket is wrapped as a {@linkcode RelaySocket} so the relay's
+ * connection code is the same with and without TLS: reads wait for the
+ * handshake, so the hello deadline also bounds a handshake that never ends.
+ *
+ * @module
+ */
+
+import net from "node:net";
+import tls from "node:tls";
+import type { RelayListener, RelaySocket } from "./socket.ts";
+
+// Reading stops (TCP backpressure) while this much decrypted input waits unread.
+const READ_HIGH = 256 * 1024;
+// A write completes only once the socket's own buffer is below this.
+const WRITE_HIGH = 64 * 1024;
+// After an orderly close (close_notify), a peer that does not finish is cut off.
+const CLOSE_GRACE_MS = 1000;
+
+/** A TLS connection seen through the relay's socket interface. */
+class TlsSocketConn implements RelaySocket {
+  readonly remoteAddr: Deno.NetAddr;
+  readonly #raw: net.Socket;
+  readonly #tls: tls.TLSSocket;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #ended = false;
+  #error: Error | null = null;
+  #closed = false;
+  #secure = false;
+  #wake: (() => void) | null = null;
+
+  constructor(raw: net.Socket, context: tls.SecureContext) {
+    this.#raw = raw;
+    raw.setNoDelay(true);
+    this.remoteAddr = {
+      transport: "tcp",
+      hostname: (raw.remoteAddress ?? "unknown").replace(/^::ffff:(?=\d+\.)/, ""),
+      port: raw.remotePort ?? 0,
+    };
+    const s = this.#tls = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+    s.on("data", (d: Uint8Array) => {
+      this.#chunks.push(d);
+      this.#buffered += d.length;
+      if (this.#buffered > READ_HIGH) s.pause();
+      this.#notify();
+    });
+    s.once("secure", () => this.#secure = true);
+    s.on("end", () => this.#end(null));
+    s.on("close", () => this.#end(null));
+    s.on("error", (err: Error) => this.#end(err));
+    raw.on("error", (err: Error) => this.#end(err));
+  }
+
+  get handshaking(): boolean {
+    return !this.#secure && !this.#closed;
+  }
+
+  async read(buf: Uint8Array): Promise<number | null> {
+    while (this.#chunks.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#ended || this.#closed) return null;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+    const c = this.#chunks[0];
+    const n = Math.min(c.length, buf.length);
+    buf.set(c.subarray(0, n));
+    if (n === c.length) this.#chunks.shift();
+    else this.#chunks[0] = c.subarray(n);
+    this.#buffered -= n;
+    if (this.#buffered <= READ_HIGH / 2 && this.#tls.isPaused()) this.#tls.resume();
+    return n;
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    if (this.#closed || this.#tls.destroyed) {
+      return Promise.reject(this.#error ?? new Deno.errors.BrokenPipe("connection closed"));
+    }
+    return new Promise((resolve, reject) => {
+      this.#tls.write(bytes, (err) => {
+        if (err) return reject(err);
+        // The callback comes once the record reached the TCP socket, which buffers
+        // without bound: wait for it to drain, so a slow reader fills the relay's queue.
+        if (this.#raw.writableLength <= WRITE_HIGH) return resolve(bytes.length);
+        const done = () => {
+          this.#raw.off("drain", done).off("close", done);
+          if (this.#raw.destroyed) reject(new Deno.errors.BrokenPipe("connection closed"));
+          else resolve(bytes.length);
+        };
+        this.#raw.on("drain", done).on("close", done);
+      });
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#notify();
+    if (!this.#secure) return this.#destroy();
+    // end() sends close_notify after what is already written, so the client
+    // reads an orderly end; a peer that does not take it is cut off.
+    this.#tls.end();
+    const timer = setTimeout(() => this.#destroy(), CLOSE_GRACE_MS);
+    this.#raw.once("close", () => clearTimeout(timer));
+  }
+
+  #destroy(): void {
+    this.#tls.destroy();
+    this.#raw.destroy();
+  }
+
+  #end(err: Error | null): void {
+    if (err && !this.#error) this.#error = err;
+    this.#ended = true;
+    this.#notify();
+    if (err) this.#destroy();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
+
+/** A listening TLS server; iterate it for connections. */
+export class TlsListener implements RelayListener {
+  readonly addr: Deno.NetAddr;
+  readonly #server: net.Server;
+  readonly #pending: RelaySocket[] = [];
+  #wake: (() => void) | null = null;
+  #closed = false;
+
+  private constructor(server: net.Server, context: tls.SecureContext) {
+    this.#server = server;
+    const a = server.address() as net.AddressInfo;
+    this.addr = { transport: "tcp", hostname: a.address, port: a.port };
+    server.on("connection", (raw: net.Socket) => {
+      this.#pending.push(new TlsSocketConn(raw, context));
+      this.#notify();
+    });
+  }
+
+  /** Listens on `hostname:port` serving `certPem`/`keyPem`; TLS 1.3 only. */
+  static async open(
+    hostname: string,
+    port: number,
+    certPem: string,
+    keyPem: string,
+  ): Promise<TlsListener> {
+    const context = tls.createSecureContext({ cert: certPem, key: keyPem, minVersion: "TLSv1.3" });
+    const server = net.createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: hostname, port }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    return new TlsListener(server, context);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RelaySocket> {
+    while (!this.#closed) {
+      const next = this.#pending.shift();
+      if (next) yield next;
+      else await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#server.close();
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
