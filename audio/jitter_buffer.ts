@@ -2,17 +2,26 @@
  * Adaptive playout buffer for one talker's voice packets. Packets arrive with a
  * uint32 sequence number (one per 20 ms frame), possibly late, reordered, duplicated
  * or not at all; the playout loop asks for exactly one frame per 20 ms tick. The
- * buffer holds back a target depth before a talk spurt starts (40–60 ms, chosen from
- * the measured inter-arrival jitter, RFC 3550 style), reports a gap as "lost" so the
- * caller runs Opus concealment, gives up after a bounded run of gaps (the talker went
- * quiet: back to prefill for the next spurt), and drops old frames when the queue
- * grows far past the target so latency stays bounded. Pure: no clock of its own,
- * arrival times are passed in.
+ * buffer holds back a target depth before a talk spurt starts, reports a gap as "lost"
+ * so the caller runs Opus concealment, and gives up after a bounded run of gaps (the
+ * talker went quiet: back to prefill for the next spurt).
+ *
+ * The target adapts. It covers twice the smoothed inter-arrival jitter (RFC 3550),
+ * which on a quiet path is one or two frames, and also the largest recent lateness
+ * spike: a stalled talker, network or listener delivers its backlog in a burst, and
+ * packets of such a burst are late by up to the stall. A spike raises the target at
+ * once (up to 200 ms); it decays by one frame every few seconds of talk without
+ * another, so latency comes back down when the path is calm. A queue deeper than the
+ * target is not thrown away: {@linkcode JitterBuffer.surplus} lets the player skip
+ * quiet frames to give the time back, and only a queue beyond the largest target plus
+ * a margin loses its oldest frames. Pure: no clock of its own, arrival times are
+ * passed in.
  *
  * @module
  */
 
 import { FRAME_MS } from "./audio_io.ts";
+import { StallDetector } from "./stall_detector.ts";
 
 /** What one playout tick gets from the buffer. */
 export type JitterPop =
@@ -25,13 +34,13 @@ export type JitterPop =
 
 /** Settings of a {@linkcode JitterBuffer}; all depths in milliseconds. */
 export interface JitterBufferOptions {
-  /** Smallest target depth (default 40 ms). */
+  /** Smallest target depth (default 20 ms). */
   minTargetMs?: number;
-  /** Largest target depth, also the depth used before jitter is known (default 60 ms). */
+  /** Largest target depth, reached after long stalls (default 200 ms). */
   maxTargetMs?: number;
   /** Missing frames in a row reported as lost before the talker is idle (default 5). */
   maxLostRun?: number;
-  /** Depth beyond the target that triggers dropping to catch up (default 80 ms). */
+  /** Depth beyond the largest target at which the oldest frames are dropped (default 200 ms). */
   maxExcessMs?: number;
 }
 
@@ -43,6 +52,8 @@ export interface JitterStats {
   targetFrames: number;
   /** Smoothed inter-arrival jitter estimate in ms. */
   jitterMs: number;
+  /** Largest recent lateness spike in ms (decaying), 0 when none. */
+  spikeMs: number;
   /** Packets accepted into the queue. */
   received: number;
   /** Frames handed out for playing. */
@@ -91,6 +102,9 @@ export class JitterBuffer {
   #startPending = false;
   #jitterMs: number;
   #lastArrival: { seq: number; ms: number } | undefined;
+  readonly #stalls = new StallDetector(MAX_JITTER_SAMPLE_MS);
+  /** Origin of the due times the stall detector sees. */
+  #refSeq = 0;
   readonly #recent: number[] = [];
   #stats = {
     received: 0,
@@ -104,27 +118,31 @@ export class JitterBuffer {
 
   /** Creates an empty buffer, waiting for the first spurt. */
   constructor(options: JitterBufferOptions = {}) {
-    const minMs = options.minTargetMs ?? 40;
-    const maxMs = options.maxTargetMs ?? 60;
+    const minMs = options.minTargetMs ?? FRAME_MS;
+    const maxMs = options.maxTargetMs ?? 200;
     if (!(minMs > 0 && maxMs >= minMs)) {
       throw new RangeError(`bad jitter target range ${minMs}..${maxMs} ms`);
     }
     this.#minTarget = Math.max(1, Math.round(minMs / FRAME_MS));
     this.#maxTarget = Math.max(this.#minTarget, Math.round(maxMs / FRAME_MS));
     this.#maxLostRun = Math.max(1, options.maxLostRun ?? 5);
-    this.#maxExcess = Math.max(1, Math.round((options.maxExcessMs ?? 80) / FRAME_MS));
-    // Until jitter is measured, assume enough of it to ask for the largest target.
+    this.#maxExcess = Math.max(1, Math.round((options.maxExcessMs ?? 200) / FRAME_MS));
+    // Until jitter is measured, assume a frame of it: a 60 ms target.
     this.#jitterMs = FRAME_MS;
   }
 
   /**
-   * Target depth in frames from the jitter estimate: one frame plus 2 × jitter. The
-   * estimate is a mean deviation (RFC 3550), so twice it covers nearly all arrivals;
-   * a sound server that hands over capture two frames at a time measures about 9 ms,
-   * which this keeps at 2 frames instead of 3 (20 ms less mouth to ear).
+   * Target depth in frames: one frame plus 2 × jitter, or plus the recent spike if
+   * that is more. The jitter estimate is a mean deviation (RFC 3550), so twice it
+   * covers nearly all ordinary arrivals; a sound server that hands over capture two
+   * frames at a time measures about 9 ms, which this keeps at 2 frames. A packet late
+   * by the spike still arrives before its slot when one frame plus the spike is queued.
    */
   get targetFrames(): number {
-    const frames = Math.ceil((FRAME_MS + 2 * this.#jitterMs) / FRAME_MS - 1e-9);
+    const coverMs = Math.max(2 * this.#jitterMs, this.#stalls.spikeMs);
+    // A fraction of a millisecond over a frame boundary is estimator noise, not a
+    // reason for 20 ms more latency.
+    const frames = Math.ceil((FRAME_MS + coverMs - 1) / FRAME_MS);
     return Math.min(this.#maxTarget, Math.max(this.#minTarget, frames));
   }
 
@@ -149,6 +167,7 @@ export class JitterBuffer {
       depth: this.#depth(),
       targetFrames: this.targetFrames,
       jitterMs: this.#jitterMs,
+      spikeMs: this.#stalls.spikeMs,
       ...this.#stats,
     };
   }
@@ -156,8 +175,11 @@ export class JitterBuffer {
   /**
    * Offers a packet that arrived at `arrivalMs` (any monotonic clock). Returns
    * whether it was queued; duplicates and packets past their playout time are not.
+   * `selfStalled` says the caller itself was stalled and is only now taking packets
+   * that arrived earlier: their timing says nothing about the path, and a deeper
+   * target would not help (the caller's own output ran dry meanwhile).
    */
-  push(seq: number, payload: Uint8Array, arrivalMs: number): boolean {
+  push(seq: number, payload: Uint8Array, arrivalMs: number, selfStalled = false): boolean {
     seq = seq >>> 0;
     const head = this.#playing ? this.#nextSeq : this.#watermark;
     if (head !== undefined) {
@@ -174,7 +196,8 @@ export class JitterBuffer {
       this.#stats.duplicates++;
       return false;
     }
-    this.#measureJitter(seq, arrivalMs);
+    if (selfStalled) this.#lastArrival = undefined;
+    else this.#measureJitter(seq, arrivalMs);
     if (this.#queue.size >= MAX_QUEUED) {
       this.#queue.delete(this.#oldestQueued());
       this.#stats.dropped++;
@@ -214,12 +237,13 @@ export class JitterBuffer {
     return this.#missing(seq);
   }
 
-  /** Forgets everything about the current stream except the jitter estimate. */
+  /** Forgets everything about the current stream except the jitter and spike estimates. */
   reset(): void {
     this.#queue.clear();
     this.#playing = false;
     this.#watermark = undefined;
     this.#lastArrival = undefined;
+    this.#stalls.restart();
     this.#recent.length = 0;
     this.#lostRun = 0;
     this.#waitTicks = 0;
@@ -253,17 +277,20 @@ export class JitterBuffer {
     this.#playing = false;
     this.#lostRun = 0;
     this.#waitTicks = 0;
-    // The next spurt's first arrival gap is a pause, not jitter.
-    this.#lastArrival = undefined;
+    // Arrival history is kept: a stall long enough to run the queue dry also sends us
+    // here, and its backlog must still count as late (a real pause is told apart by
+    // its length, in #measureJitter).
   }
 
   #catchUp(): void {
     const target = this.targetFrames;
     if (this.#depth() > target + 1) this.#excessTicks++;
     else this.#excessTicks = 0;
-    if (this.#depth() <= target + this.#maxExcess) return;
+    // Only a backlog beyond any target this buffer would choose is thrown away (its
+    // oldest part); a smaller one is given back by skipping quiet frames (`surplus`).
+    if (this.#depth() <= this.#maxTarget + this.#maxExcess) return;
     const newest = this.#newestQueued();
-    const keepFrom = (newest - target + 1) >>> 0;
+    const keepFrom = (newest - this.#maxTarget + 1) >>> 0;
     for (const seq of [...this.#queue.keys()]) {
       if (seqDiff(seq, keepFrom) < 0) {
         this.#queue.delete(seq);
@@ -278,7 +305,15 @@ export class JitterBuffer {
     if (last === undefined || seqDiff(seq, last.seq) > 0) {
       this.#lastArrival = { seq, ms: arrivalMs };
     }
-    if (last === undefined) return;
+    // Silence this long is a pause between spurts (the counter continues over it):
+    // neither jitter nor lateness, and later packets are timed against a new reference.
+    if (last === undefined || arrivalMs - last.ms > MAX_JITTER_SAMPLE_MS) {
+      this.#stalls.restart();
+      this.#refSeq = seq;
+      this.#stalls.observe(0, arrivalMs);
+      return;
+    }
+    this.#stalls.observe(seqDiff(seq, this.#refSeq) * FRAME_MS, arrivalMs);
     const transit = arrivalMs - last.ms - seqDiff(seq, last.seq) * FRAME_MS;
     const d = Math.abs(transit);
     if (d > MAX_JITTER_SAMPLE_MS) return;

@@ -3,7 +3,12 @@
  * on PortAudio devices at 48 kHz mono 16-bit, one 20 ms frame per buffer. Streams ask
  * for each device's low default latency. The speaker starts with silence queued
  * (60 ms by default) and queues it again after an idle gap, because starting with less
- * underran audibly in measurements. The microphone keeps one stream open and starts and
+ * underran audibly in measurements. When it runs dry while audio keeps coming (the
+ * process was stalled longer than its ~15 ms device buffer), it reopens the device
+ * with a larger buffer (40, 80, 100 ms): through ALSA's pulse plugin the buffer size is
+ * the playback latency (a 300 ms buffer paced to a 30 ms queue still measured 60–96 ms
+ * write to monitor, against 11–21 ms at the low latency), so it grows only for a
+ * process that could not keep up. The microphone keeps one stream open and starts and
  * stops it per talk: opening is the slow part, while a stop drops whatever was
  * captured, so a new talk begins with fresh audio and no open/connect delay.
  *
@@ -28,6 +33,10 @@ import { PaStream } from "./portaudio_stream.ts";
  * 5 ms buffers ~83–95 ms, with no underruns in the voice tests.
  */
 const HOST_BUFFER_FRAMES = 240;
+/** Largest speaker buffer that stalls may grow it to, in seconds. */
+const MAX_OUTPUT_LATENCY_S = 0.1;
+/** A writer silent this long paused on purpose: running dry then is no stall. */
+const PAUSE_MS = 1000;
 
 /** Options for opening a PortAudio device. */
 export interface PortAudioOptions {
@@ -134,6 +143,11 @@ export class PortAudioSink implements AudioSink {
   underflows = 0;
   /** Silent frames queued ahead of real audio at start and after idle gaps. */
   readonly prefillFrames: number;
+  /** Times the device ran dry while audio kept coming (each may grow its buffer). */
+  stalls = 0;
+  readonly #pa: PortAudio;
+  readonly #device: number;
+  #latencyS: number;
   #stream: PaStream;
   #pending: Promise<unknown> = Promise.resolve();
   #lastWriteEnd = -Infinity;
@@ -147,14 +161,45 @@ export class PortAudioSink implements AudioSink {
     const dev = pickDevice(options.device, "output", listDevices(pa));
     this.name = dev.name;
     this.prefillFrames = Math.max(0, Math.floor(options.prefillFrames ?? 3));
-    this.#stream = PaStream.open(
-      pa,
+    this.#pa = pa;
+    this.#device = dev.index;
+    this.#latencyS = options.latency ?? dev.lowOutputLatency;
+    this.#stream = this.#open();
+    this.#capacity = this.#stream.writeAvailable();
+  }
+
+  #open(): PaStream {
+    const stream = PaStream.open(
+      this.#pa,
       null,
-      { device: dev.index, channels: 1, suggestedLatency: options.latency ?? dev.lowOutputLatency },
+      { device: this.#device, channels: 1, suggestedLatency: this.#latencyS },
       SAMPLE_RATE,
       HOST_BUFFER_FRAMES,
     );
-    this.#stream.start();
+    stream.start();
+    return stream;
+  }
+
+  /**
+   * After the device ran dry under a writer that kept writing: reopen it with twice
+   * the buffer (what was queued is gone already), so the next stall as long is ridden
+   * out. Capped, and never done for a writer that paused on purpose.
+   */
+  #growAfterStall(idleMs: number): void {
+    if (idleMs > PAUSE_MS || !Number.isFinite(idleMs)) return;
+    let queued = 0;
+    try {
+      queued = this.#capacity - this.#stream.writeAvailable();
+    } catch {
+      // Just after an underrun the stream may report an error: it is dry.
+    }
+    if (queued > 0) return;
+    this.stalls++;
+    if (this.#latencyS >= MAX_OUTPUT_LATENCY_S) return;
+    this.#latencyS = Math.min(MAX_OUTPUT_LATENCY_S, Math.max(2 * this.#latencyS, 0.04));
+    this.#stream.stop();
+    this.#stream.close();
+    this.#stream = this.#open();
     this.#capacity = this.#stream.writeAvailable();
   }
 
@@ -176,16 +221,18 @@ export class PortAudioSink implements AudioSink {
     const copy = new Int16Array(frame);
     const next = this.#pending.then(async () => {
       const idleMs = performance.now() - this.#lastWriteEnd;
+      this.#growAfterStall(idleMs);
       if (idleMs > (this.prefillFrames + 1) * FRAME_MS) {
         const silence = new Int16Array(FRAME_SAMPLES);
         for (let i = 0; i < this.prefillFrames; i++) await this.#stream.write(silence);
       }
       if (await this.#stream.write(copy) === PA_OUTPUT_UNDERFLOWED) this.underflows++;
-      // A writer paced only by a blocking write keeps the whole host buffer full (about
-      // 100 ms through ALSA's pulse plugin, measured): wait instead until no more than
-      // the prefill plus this frame is queued, so a live stream stays that shallow.
+      // A writer paced only by a blocking write keeps the whole host buffer full: with a
+      // large `latency` option, wait instead until no more than the prefill plus this
+      // frame is queued. A buffer grown after stalls is meant to be kept full.
       const queued = this.#capacity - this.#stream.writeAvailable();
-      const excess = queued - (this.prefillFrames + 1) * FRAME_SAMPLES;
+      const keep = this.stalls ? this.#capacity : (this.prefillFrames + 1) * FRAME_SAMPLES;
+      const excess = queued - keep;
       if (excess > 0) await new Promise((r) => setTimeout(r, (excess * 1000) / SAMPLE_RATE));
       this.#lastWriteEnd = performance.now();
     });

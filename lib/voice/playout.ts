@@ -9,7 +9,7 @@
  */
 
 import type { AudioSink } from "../../audio/audio_io.ts";
-import { FRAME_SAMPLES } from "../../audio/audio_io.ts";
+import { FRAME_MS, FRAME_SAMPLES } from "../../audio/audio_io.ts";
 import { fadeInPlace, fadeOutPlace } from "../../audio/fade.ts";
 import { JitterBuffer } from "../../audio/jitter_buffer.ts";
 import { mixFrames } from "../../audio/mixer.ts";
@@ -24,6 +24,8 @@ interface Talker {
 
 /** A frame this quiet may be skipped without anyone hearing a jump. */
 const QUIET_PEAK = 600;
+/** A playout loop this late for its tick was stalled itself (not the network). */
+const SELF_STALL_MS = 3 * FRAME_MS;
 /** Talkers unheard for this long are forgotten (their decoder freed). */
 const FORGET_AFTER_MS = 30_000;
 
@@ -32,6 +34,7 @@ export class VoicePlayout {
   readonly #sink: AudioSink;
   readonly #talkers = new Map<string, Talker>();
   #running = true;
+  #lastTick = performance.now();
   readonly #loop: Promise<void>;
   /** Frames concealed because a packet was missing. */
   concealed = 0;
@@ -54,7 +57,8 @@ export class VoicePlayout {
       this.#talkers.set(talker, t);
     }
     t.lastHeard = performance.now();
-    t.buffer.push(counter, packet, t.lastHeard);
+    // Packets taken late because this process stalled are not network lateness.
+    t.buffer.push(counter, packet, t.lastHeard, t.lastHeard - this.#lastTick > SELF_STALL_MS);
   }
 
   /** One tick's frame: every talker's next frame, mixed. */
@@ -92,7 +96,10 @@ export class VoicePlayout {
 
   async #run(): Promise<void> {
     // The sink paces the loop: a device blocks, a file waits for the wall clock.
-    while (this.#running) await this.#sink.write(this.#tick());
+    while (this.#running) {
+      await this.#sink.write(this.#tick());
+      this.#lastTick = performance.now();
+    }
   }
 
   /** Stops playing and completes the sink (a WAV recording is valid afterwards). */

@@ -3,7 +3,9 @@
  * file stands in for a device when the name ends in `.wav`; otherwise
  * PortAudio opens a device by index or name (loaded only here, so text-only
  * use never touches the sound system). Anything missing becomes one notice and
- * text chat goes on.
+ * text chat goes on. With a microphone or speaker open (a WAV file is paced in real
+ * time like a device), the process asks for a higher scheduling priority (see
+ * audio/priority.ts), quietly keeping its own if refused.
  *
  * @module
  */
@@ -83,6 +85,10 @@ export async function openVoice(
     if (causes.length) notice(`voice is off: ${causes.join("; ")}`);
     if (!f.echo) return null;
   } else for (const p of problems) notice(p);
+  if (source || sink) {
+    const { raiseAudioPriority } = await import("../../audio/priority.ts");
+    raiseAudioPriority();
+  }
   return new VoiceController(client, {
     source,
     sink,

@@ -103,10 +103,12 @@ Deno.test("after a bounded run of losses the talker is idle; the next spurt pref
 
 Deno.test("a next spurt that continues the counter is not taken for late packets", () => {
   const jb = new JitterBuffer({ maxLostRun: 2 });
-  const out = run(jb, [[0, 0], [1, 0], [2, 0], [3, 8], [4, 8], [5, 8]], 12);
+  // A pause of 600 ms: longer than any stall the buffer adapts to.
+  const out = run(jb, [[0, 0], [1, 0], [2, 0], [3, 30], [4, 30], [5, 30]], 34);
   assert.deepEqual(out.slice(0, 6), ["f0*", "f1", "f2", "l3", "l3!", "w"]);
-  assert.deepEqual(out.slice(8), ["f3*", "f4", "f5", "l6"]);
+  assert.deepEqual(out.slice(30), ["f3*", "f4", "f5", "l6"]);
   assert.equal(jb.stats().late, 0);
+  assert.equal(jb.stats().spikeMs, 0, "a pause is not a stall");
 });
 
 Deno.test("a lone short spurt starts after waiting one prefill time", () => {
@@ -115,29 +117,99 @@ Deno.test("a lone short spurt starts after waiting one prefill time", () => {
   assert.deepEqual(out, ["w", "w", "f42*", "l43!", "w"]);
 });
 
-Deno.test("a burst far beyond the target is trimmed to bound latency", () => {
-  const jb = new JitterBuffer();
+Deno.test("a burst beyond the largest target plus its margin is trimmed to bound latency", () => {
+  const jb = new JitterBuffer({ maxTargetMs: 200, maxExcessMs: 200 });
   for (let s = 0; s < 3; s++) jb.push(s, pkt(s), s * 20);
   assert.equal(show(jb.pop()), "f0*");
-  // 30 frames arrive at once (a stalled link releasing its backlog).
-  for (let s = 3; s < 33; s++) jb.push(s, pkt(s), 60);
+  // 40 frames arrive at once, ahead of time (a sender replaying a backlog).
+  for (let s = 3; s < 43; s++) jb.push(s, pkt(s), 60);
   assert.ok(jb.stats().depth > 20);
   const next = jb.pop();
   assert.equal(next.kind, "frame");
   const st = jb.stats();
   assert.ok(st.dropped > 0);
-  assert.ok(st.depth <= st.targetFrames, `depth ${st.depth} target ${st.targetFrames}`);
-  // It keeps the newest audio.
-  assert.equal(show(next), `f${33 - st.targetFrames}`);
+  // It keeps the newest audio, as much of it as the largest target.
+  assert.equal(st.depth, 10 - 1);
+  assert.equal(show(next), `f${43 - 10}`);
 });
 
-Deno.test("target adapts: 40 ms on a steady link, 60 ms on a jittery one", () => {
+/**
+ * A talk of `frames` frames whose packets are due every 20 ms; `stall(seq)` gives
+ * extra delay of a packet. Plays one tick per 20 ms (skipping a frame on `surplus`,
+ * as the player does on a quiet frame) and returns the pops and the buffer.
+ */
+function talk(frames: number, stall: (seq: number) => number, jb = new JitterBuffer()) {
+  const due = new Map<number, number[]>();
+  for (let s = 0; s < frames; s++) {
+    const tick = Math.ceil((s * 20 + stall(s)) / 20);
+    due.set(tick, [...(due.get(tick) ?? []), s]);
+  }
+  const pops: JitterPop[] = [];
+  const targets: number[] = [];
+  for (let tick = 0; tick < frames + 40; tick++) {
+    for (const s of due.get(tick) ?? []) jb.push(s, pkt(s), tick * 20);
+    pops.push(jb.pop());
+    if (jb.surplus) pops.push(jb.pop());
+    targets.push(jb.targetFrames);
+  }
+  return { jb, pops, targets };
+}
+
+const playedSeqs = (pops: JitterPop[]) => pops.flatMap((p) => p.kind === "frame" ? [p.seq] : []);
+
+for (const stallMs of [100, 160, 200]) {
+  Deno.test(`a ${stallMs} ms stall then burst: no frame dropped, target covers the stall`, () => {
+    // Packets 100.. are held up by the stall and then delivered at once, twice
+    // (a second stall a few seconds later finds the buffer already deep enough).
+    const stalled = (s: number) =>
+      (s >= 100 && s < 100 + stallMs / 20) ||
+      (s >= 300 && s < 300 + stallMs / 20);
+    const { jb, pops, targets } = talk(500, (s) => {
+      if (!stalled(s)) return 0;
+      const end = s < 300 ? 100 : 300;
+      return end * 20 + stallMs - s * 20; // all arrive when the stall ends
+    });
+    const played = playedSeqs(pops);
+    assert.deepEqual(played, Array.from({ length: 500 }, (_, i) => i), "every frame, in order");
+    const st = jb.stats();
+    assert.equal(st.dropped, 0);
+    assert.equal(st.late, 0);
+    // The target rose to cover the stall: one frame plus the stall.
+    assert.equal(Math.max(...targets), Math.min(10, 1 + stallMs / 20));
+    // The second stall is absorbed without a single concealed frame.
+    const lostAfter = pops.slice(280).filter((p) => p.kind === "lost" && p.seq < 500).length;
+    assert.equal(lostAfter, 0, "second stall concealed nothing");
+  });
+}
+
+Deno.test("a stall longer than the largest target costs concealment, not dropped speech", () => {
+  // 300 ms of packets arrive at once: more than a 200 ms target can hide.
+  const { jb, pops } = talk(300, (s) => (s >= 100 && s < 115 ? (115 - s) * 20 : 0));
+  assert.deepEqual(playedSeqs(pops), Array.from({ length: 300 }, (_, i) => i));
+  assert.equal(jb.stats().dropped, 0);
+});
+
+Deno.test("a quiet path after a stall: the target shrinks back, quiet frames are skipped", () => {
+  const { jb, targets } = talk(
+    2500,
+    (s) => (s >= 50 && s < 60 ? (60 - s) * 20 : 0),
+  );
+  assert.equal(Math.max(...targets), 10);
+  // 3 s a frame: after ~30 s of calm talk it is back to the bottom.
+  assert.equal(targets.at(-1), 1);
+  const st = jb.stats();
+  assert.equal(st.spikeMs, 0);
+  assert.equal(st.dropped, 0);
+  assert.ok(st.depth <= st.targetFrames + 1, `depth ${st.depth}, target ${st.targetFrames}`);
+});
+
+Deno.test("target adapts: 20 ms on a steady link, 60 ms on a jittery one", () => {
   const steady = new JitterBuffer();
   for (let s = 0; s < 100; s++) {
     steady.push(s, pkt(s), s * 20);
     steady.pop();
   }
-  assert.equal(steady.targetFrames, 2);
+  assert.equal(steady.targetFrames, 1);
   assert.ok(steady.stats().jitterMs < 1);
   const jittery = new JitterBuffer();
   for (let s = 0; s < 100; s++) {
@@ -176,6 +248,7 @@ Deno.test("stats count everything and constructor checks its range", () => {
     "lost",
     "played",
     "received",
+    "spikeMs",
     "targetFrames",
     "underruns",
   ]);
@@ -233,4 +306,30 @@ Deno.test("a playout clock slower than the talker does not let latency creep up"
   const st = jb.stats();
   assert.ok(maxDepth <= st.targetFrames + 2, `depth ${maxDepth}, target ${st.targetFrames}`);
   assert.equal(st.lost, 0);
+});
+
+Deno.test("a burst the listener took late because it stalled itself does not raise the target", () => {
+  const jb = new JitterBuffer();
+  for (let s = 0; s < 50; s++) {
+    jb.push(s, pkt(s), s * 20);
+    jb.pop();
+  }
+  const before = jb.targetFrames;
+  // The listener's loop was stuck 200 ms: packets 50..59 are taken at once, flagged.
+  for (let s = 50; s < 60; s++) jb.push(s, pkt(s), 1200, true);
+  for (let s = 60; s < 100; s++) {
+    jb.push(s, pkt(s), s * 20);
+    jb.pop();
+  }
+  assert.equal(jb.stats().spikeMs, 0);
+  assert.ok(jb.targetFrames <= before, `target ${jb.targetFrames}, was ${before}`);
+  assert.equal(jb.stats().dropped, 0);
+});
+
+Deno.test("a lasting shift of the path's delay stops counting as lateness within a second", () => {
+  // From packet 50 on every packet is 80 ms later than before, for good: not a burst.
+  const { jb } = talk(450, (s) => (s >= 50 ? 80 : 0));
+  // Taken for a stall at first; calm from a second later: 80 → 60 → 0 ms by 8 s.
+  assert.equal(jb.stats().spikeMs, 0);
+  assert.equal(jb.stats().dropped, 0);
 });

@@ -79,7 +79,8 @@ Deno.test("a tone written by PortAudioSink to spk is recorded from spk.monitor",
   assert.ok(loud.length >= 98, `expected ~100 loud 10 ms blocks of tone, got ${loud.length}`);
   const gaps = loud.at(-1)! - loud[0] + 1 - loud.length;
   console.log(
-    `tone blocks ${loud.length}, silent gaps inside ${gaps}, underflows ${sink.underflows}`,
+    `tone blocks ${loud.length}, silent gaps inside ${gaps}, underflows ${sink.underflows}, ` +
+      `stalls ${sink.stalls} (buffer now ${sink.latency().reportedMs} ms)`,
   );
   const toneRegion = rec.subarray(loud[0] * block, (loud.at(-1)! + 1) * block);
   let crossings = 0;
