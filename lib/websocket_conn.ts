@@ -10,6 +10,7 @@
  * @module
  */
 
+import { ChunkQueue } from "./chunk_queue.ts";
 import { MalformedFrameError } from "./framing.ts";
 
 // A WebSocket cannot stop its peer from sending (no TCP backpressure reaches
@@ -36,12 +37,9 @@ export class WebSocketConn {
   readonly remoteAddr: PeerAddr;
   readonly #ws: WebSocket;
   readonly #readLimit: number;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #ended = false;
+  readonly #input = new ChunkQueue();
   #error: Error | null = null;
   #closed = false;
-  #wake: (() => void) | null = null;
 
   /**
    * Wraps `ws` (not necessarily open yet) to the peer at `remoteAddr`;
@@ -57,17 +55,14 @@ export class WebSocketConn {
     };
     ws.binaryType = "arraybuffer";
     ws.onmessage = (e: MessageEvent) => {
-      if (this.#ended) return;
+      if (this.#input.ended) return;
       if (typeof e.data === "string") {
         return this.#end(new MalformedFrameError("a text message where frames go; send binary"));
       }
-      const chunk = new Uint8Array(e.data as ArrayBuffer);
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered > this.#readLimit) {
+      this.#input.push(new Uint8Array(e.data as ArrayBuffer));
+      if (this.#input.buffered > this.#readLimit) {
         return this.#end(new RangeError("input flood: too much unread data"));
       }
-      this.#notify();
     };
     ws.onclose = () => this.#end(null);
     ws.onerror = () => this.#end(null);
@@ -79,19 +74,8 @@ export class WebSocketConn {
   }
 
   /** Reads into `buf`; null at the end of the stream. */
-  async read(buf: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#error) throw this.#error;
-      if (this.#ended || this.#closed) return null;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
-    const c = this.#chunks[0];
-    const n = Math.min(c.length, buf.length);
-    buf.set(c.subarray(0, n));
-    if (n === c.length) this.#chunks.shift();
-    else this.#chunks[0] = c.subarray(n);
-    this.#buffered -= n;
-    return n;
+  read(buf: Uint8Array): Promise<number | null> {
+    return this.#input.read(buf);
   }
 
   /** Sends `bytes` as one binary message; resolves once the socket's buffer has room again. */
@@ -116,7 +100,7 @@ export class WebSocketConn {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#notify();
+    this.#input.close();
     try {
       this.#ws.close(1000);
     } catch {
@@ -126,19 +110,8 @@ export class WebSocketConn {
 
   /** No more input: after an error, what is still unread is dropped and the error is read next. */
   #end(err: Error | null): void {
-    if (err && !this.#error) {
-      this.#error = err;
-      this.#chunks = [];
-      this.#buffered = 0;
-    }
-    this.#ended = true;
-    this.#notify();
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    if (err && !this.#error) this.#error = err;
+    this.#input.end(err, true);
   }
 }
 

@@ -12,6 +12,7 @@
 
 import net from "node:net";
 import tls from "node:tls";
+import { ChunkQueue } from "../chunk_queue.ts";
 import type { RelayListener, RelaySocket } from "./socket.ts";
 
 // Reading stops (TCP backpressure) while this much decrypted input waits unread.
@@ -26,13 +27,9 @@ class TlsSocketConn implements RelaySocket {
   readonly remoteAddr: Deno.NetAddr;
   readonly #raw: net.Socket;
   readonly #tls: tls.TLSSocket;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #ended = false;
-  #error: Error | null = null;
+  readonly #input = new ChunkQueue();
   #closed = false;
   #secure = false;
-  #wake: (() => void) | null = null;
 
   constructor(raw: net.Socket, context: tls.SecureContext) {
     this.#raw = raw;
@@ -44,10 +41,8 @@ class TlsSocketConn implements RelaySocket {
     };
     const s = this.#tls = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
     s.on("data", (d: Uint8Array) => {
-      this.#chunks.push(d);
-      this.#buffered += d.length;
-      if (this.#buffered > READ_HIGH) s.pause();
-      this.#notify();
+      this.#input.push(d);
+      if (this.#input.buffered > READ_HIGH) s.pause();
     });
     s.once("secure", () => this.#secure = true);
     s.on("end", () => this.#end(null));
@@ -61,24 +56,14 @@ class TlsSocketConn implements RelaySocket {
   }
 
   async read(buf: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#error) throw this.#error;
-      if (this.#ended || this.#closed) return null;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
-    const c = this.#chunks[0];
-    const n = Math.min(c.length, buf.length);
-    buf.set(c.subarray(0, n));
-    if (n === c.length) this.#chunks.shift();
-    else this.#chunks[0] = c.subarray(n);
-    this.#buffered -= n;
-    if (this.#buffered <= READ_HIGH / 2 && this.#tls.isPaused()) this.#tls.resume();
+    const n = await this.#input.read(buf);
+    if (this.#input.buffered <= READ_HIGH / 2 && this.#tls.isPaused()) this.#tls.resume();
     return n;
   }
 
   write(bytes: Uint8Array): Promise<number> {
     if (this.#closed || this.#tls.destroyed) {
-      return Promise.reject(this.#error ?? new Deno.errors.BrokenPipe("connection closed"));
+      return Promise.reject(new Deno.errors.BrokenPipe("connection closed"));
     }
     return new Promise((resolve, reject) => {
       this.#tls.write(bytes, (err) => {
@@ -99,7 +84,7 @@ class TlsSocketConn implements RelaySocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#notify();
+    this.#input.close();
     if (!this.#secure) return this.#destroy();
     // end() sends close_notify after what is already written, so the client
     // reads an orderly end; a peer that does not take it is cut off.
@@ -114,16 +99,8 @@ class TlsSocketConn implements RelaySocket {
   }
 
   #end(err: Error | null): void {
-    if (err && !this.#error) this.#error = err;
-    this.#ended = true;
-    this.#notify();
+    this.#input.end(err);
     if (err) this.#destroy();
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
   }
 }
 
