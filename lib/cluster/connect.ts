@@ -71,9 +71,9 @@ export async function connectParts(o: ClusterOptions): Promise<ClusterParts> {
   }
   try {
     const js = nc.jetstream();
-    const relays = await js.views.kv(RELAYS_BUCKET, { ttl: ttlMs, history: 1 });
-    const floors = await js.views.kv(FLOOR_BUCKET, { ttl: ttlMs, history: 1 });
-    const kv = await js.views.kv(PRESENCE_BUCKET, { history: 1 });
+    const relays = await openBucket(js, RELAYS_BUCKET, { ttl: ttlMs, history: 1 });
+    const floors = await openBucket(js, FLOOR_BUCKET, { ttl: ttlMs, history: 1 });
+    const kv = await openBucket(js, PRESENCE_BUCKET, { history: 1 });
     const peers = await Peers.start(relays, newRelayId(), { ttlMs, heartbeatMs }, o.log);
     const presence = await Presence.start(kv, (err) => {
       o.log("error", { code: "cluster-watch", message: errorMessage(err) });
@@ -97,6 +97,25 @@ export async function connectParts(o: ClusterOptions): Promise<ClusterParts> {
 function natsTls(o: ClusterOptions): { caFile?: string } | undefined {
   if (o.natsCaFile) return { caFile: o.natsCaFile };
   return o.servers.some((s) => /^tls:/i.test(s)) ? {} : undefined;
+}
+
+/**
+ * Opens a key-value bucket, making it if it does not exist. Two relays that
+ * start at once on a fresh NATS both try to make it; the one that loses that
+ * race is told the stream's subjects overlap, and then opens the bucket the
+ * other one made.
+ */
+async function openBucket(
+  js: ReturnType<NatsConnection["jetstream"]>,
+  name: string,
+  opts: { ttl?: number; history: number },
+): Promise<KV> {
+  try {
+    return await js.views.kv(name, opts);
+  } catch (err) {
+    if (!/subjects overlap|already in use|already exists/i.test(errorMessage(err))) throw err;
+    return await js.views.kv(name, opts);
+  }
 }
 
 /** The message of an error, or the thing thrown as text. */
