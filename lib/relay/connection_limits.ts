@@ -8,22 +8,13 @@
  */
 
 import { TokenBucket } from "../token_bucket.ts";
+import type { RelayOptions } from "./options.ts";
 
-/** The advertised rates a connection is held to. */
-export interface RateLimits {
-  /** Texts a second. */
-  textRate: number;
-  /** Texts at once. */
-  textBurst: number;
-  /** Voice frames a second. */
-  voiceRate: number;
-  /** Voice frames at once. */
-  voiceBurst: number;
-  /** Key shares a second. */
-  keyShareRate: number;
-  /** Key shares at once. */
-  keyShareBurst: number;
-}
+/** The advertised rates a connection is held to (the relay's options of the same names). */
+export type RateLimits = Pick<
+  RelayOptions,
+  "textRate" | "textBurst" | "voiceRate" | "voiceBurst" | "keyShareRate" | "keyShareBurst"
+>;
 
 // Text tokens the relay allows beyond the advertised burst, in seconds of rate.
 const JITTER_ALLOWANCE_S = 0.25;
