@@ -17,7 +17,7 @@ import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
-import { ctr, gcm } from "@noble/ciphers/aes.js";
+import { ctr, ecb, gcm } from "@noble/ciphers/aes.js";
 import { equalBytes } from "@noble/ciphers/utils.js";
 
 type Bytes = Uint8Array;
@@ -186,16 +186,44 @@ function gcmIv(iv: Bytes): Bytes {
   return iv;
 }
 
+/** AES-256 on whole blocks, for the voice tags' CBC-MAC (no padding, no state). */
+function ecbCipher(key: Bytes) {
+  return {
+    setAutoPadding(on: boolean) {
+      if (on) throw new Error("only unpadded AES-256-ECB is available in the browser");
+    },
+    // noble's cipher objects are single use.
+    update: (blocks: Bytes): Bytes => ecb(key, { disablePadding: true }).encrypt(blocks),
+  };
+}
+
+/** AES-256-ECB on whole blocks (`setAutoPadding(false)`). */
+export function createCipheriv(
+  alg: "aes-256-ecb",
+  key: Bytes,
+  iv: null,
+): ReturnType<typeof ecbCipher>;
 /**
  * AES-256-GCM with a tag of `authTagLength` bytes (GCM's truncated tag: the
  * first bytes of the full one). Whole messages only: `update` once, then `final`.
  */
 export function createCipheriv(
-  _alg: "aes-256-gcm",
+  alg: "aes-256-gcm",
   key: Bytes,
   iv: Bytes,
+  o?: { authTagLength: number },
+): ReturnType<typeof gcmCipher>;
+export function createCipheriv(
+  alg: "aes-256-gcm" | "aes-256-ecb",
+  key: Bytes,
+  iv: Bytes | null,
   o: { authTagLength: number } = { authTagLength: 16 },
 ) {
+  if (alg === "aes-256-ecb") return ecbCipher(key);
+  return gcmCipher(key, iv ?? new Uint8Array(0), o);
+}
+
+function gcmCipher(key: Bytes, iv: Bytes, o: { authTagLength: number }) {
   let aad: Bytes = new Uint8Array(0);
   let tag: Bytes = new Uint8Array(0);
   return {

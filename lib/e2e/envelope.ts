@@ -10,10 +10,9 @@
  * sender's identity key can only produce a `forged` text.
  *
  * Voice: `epoch(u16) | index(u32)`, ciphertext, 8-byte GCM tag; the sender's session and
- * nick come from the member list and are bound as associated data. For each
- * listener a 4-byte HMAC-SHA256 tag under the pair's key (as SRTP's 32-bit
- * tags for voice) proves the frame came from the sender and not from another
- * member who also holds the sender key.
+ * nick come from the member list and are bound as associated data. Each
+ * listener's 4-byte tag of the sealed frame (voice_tag.ts) proves the frame came
+ * from the sender and not from another member who also holds the sender key.
  *
  * Key share: `seq(u32)`, then AES-256-GCM under the pair's share key of a
  * flags byte (bit 0: "send me your keys again") and the sender's text and
@@ -23,7 +22,7 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv, createHmac, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { CipherError } from "../cipher.ts";
 import { concatBytes } from "../framing.ts";
 import type { ChainState } from "./ratchet.ts";
@@ -41,8 +40,6 @@ export const TEXT_TAG_BYTES = 16;
 export const VOICE_HEADER_BYTES = 6;
 /** GCM tag of a voice frame. */
 export const VOICE_TAG_BYTES = 8;
-/** Bytes of one listener's voice tag. */
-export const PAIR_TAG_BYTES = 4;
 
 const KIND = { text: 1, voice: 2, share: 3 } as const;
 const encoder = new TextEncoder();
@@ -224,22 +221,6 @@ export function openVoice(
     VOICE_TAG_BYTES,
     sealed.subarray(VOICE_HEADER_BYTES),
   );
-}
-
-/** One listener's tag of a sealed voice frame. */
-export function pairTag(key: KeyObject, sealed: Uint8Array): Uint8Array {
-  return new Uint8Array(
-    createHmac("sha256", key).update(sealed).digest().subarray(0, PAIR_TAG_BYTES),
-  );
-}
-
-/** Whether `tag` is the listener's tag of `sealed` (compared in constant time). */
-export function pairTagValid(key: KeyObject, sealed: Uint8Array, tag: Uint8Array): boolean {
-  const want = pairTag(key, sealed);
-  if (tag.length !== want.length) return false;
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) diff |= want[i] ^ tag[i];
-  return diff === 0;
 }
 
 /** What a key share carries: the sender's chain states. */

@@ -20,8 +20,6 @@ import {
   openShare,
   openText,
   openVoice,
-  pairTag,
-  pairTagValid,
   sealShare,
   sealText,
   sealVoice,
@@ -31,6 +29,7 @@ import {
 import { type Identity, verifySignature } from "./identity.ts";
 import { derivePairKeys, Ephemeral, memberEntryBytes, type PairKeys } from "./pairwise.ts";
 import { type ChainState, type FoundKey, ReceivingChain, SendingChain } from "./ratchet.ts";
+import { voiceDigest } from "./voice_tag.ts";
 
 /** A member of the room as this client knows it. */
 export interface Peer {
@@ -311,9 +310,10 @@ export class GroupSession {
     const { mk, ...at } = this.#voice.next();
     const sealed = sealVoice(mk, this.session, at, this.room, this.nick, packet);
     const tags: [number, Uint8Array][] = [];
+    const digest = voiceDigest(sealed);
     for (const p of this.#bySession.values()) {
       if (p.pair && tags.length < MAX_VOICE_TAGS) {
-        tags.push([p.member.id, pairTag(p.pair.tagOut, sealed)]);
+        tags.push([p.member.id, p.pair.tagOut.tag(digest)]);
       }
     }
     return encodeTaggedVoice(tags, sealed);
@@ -338,7 +338,7 @@ export class GroupSession {
     const found = findKey(peer.voice, at, nick);
     if (typeof found === "string") return null;
     const plain = openVoice(found.mk, peer.session, at, this.room, nick, sealed);
-    if (!pairTagValid(peer.pair.tagIn, sealed, tag)) {
+    if (!peer.pair.tagIn.valid(voiceDigest(sealed), tag)) {
       throw new CipherError("forged", `a voice frame said to be from ${nick} is not`);
     }
     found.commit();

@@ -16,13 +16,13 @@
 
 import {
   createPublicKey,
-  createSecretKey,
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
   type KeyObject,
 } from "node:crypto";
 import { concatBytes } from "../framing.ts";
+import { VoiceTagKey } from "./voice_tag.ts";
 
 /** Bytes of a raw X25519 public key. */
 export const EPHEMERAL_BYTES = 32;
@@ -78,9 +78,9 @@ export interface PairKeys {
   /** Opens key shares from the peer. */
   shareIn: Uint8Array;
   /** Tags voice frames for the peer. */
-  tagOut: KeyObject;
+  tagOut: VoiceTagKey;
   /** Checks the peer's voice tags. */
-  tagIn: KeyObject;
+  tagIn: VoiceTagKey;
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {
@@ -142,13 +142,13 @@ export function derivePairKeys(
     ? {
       shareOut: shareLo,
       shareIn: shareHi,
-      tagOut: createSecretKey(tagLo),
-      tagIn: createSecretKey(tagHi),
+      tagOut: new VoiceTagKey(tagLo),
+      tagIn: new VoiceTagKey(tagHi),
     }
     : {
       shareOut: shareHi,
       shareIn: shareLo,
-      tagOut: createSecretKey(tagHi),
-      tagIn: createSecretKey(tagLo),
+      tagOut: new VoiceTagKey(tagHi),
+      tagIn: new VoiceTagKey(tagLo),
     };
 }

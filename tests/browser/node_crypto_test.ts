@@ -69,6 +69,19 @@ for (const tagLen of [16, 8]) {
   });
 }
 
+Deno.test("AES-256-ECB on whole blocks gives node's bytes", () => {
+  const key = rand(32), blocks = rand(48);
+  const c = node.createCipheriv("aes-256-ecb", key, null);
+  c.setAutoPadding(false);
+  const w = web.createCipheriv("aes-256-ecb", key, null);
+  w.setAutoPadding(false);
+  assert.deepEqual(w.update(blocks), new Uint8Array(c.update(blocks)));
+  assert.deepEqual(
+    w.update(blocks.subarray(0, 16)),
+    new Uint8Array(c.update(blocks.subarray(0, 16))),
+  );
+});
+
 Deno.test("Ed25519 and X25519 keys interoperate with node's", () => {
   const mine = web.generateKeyPairSync("ed25519");
   const theirs = node.generateKeyPairSync("ed25519");

@@ -15,11 +15,12 @@ import {
   safetyNumber,
   verifySignature,
 } from "../../lib/e2e/identity.ts";
-import { pairTag } from "../../lib/e2e/envelope.ts";
+import { voiceDigest } from "../../lib/e2e/voice_tag.ts";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const tagOf = (k: PairKeys) => hex(pairTag(k.tagOut, new Uint8Array([1, 2, 3])));
-const tagIn = (k: PairKeys) => hex(pairTag(k.tagIn, new Uint8Array([1, 2, 3])));
+const frame = voiceDigest(new Uint8Array([1, 2, 3]));
+const tagOf = (k: PairKeys) => hex(k.tagOut.tag(frame));
+const tagIn = (k: PairKeys) => hex(k.tagIn.tag(frame));
 
 function party(): { eph: Ephemeral; p: PairParty } {
   const eph = new Ephemeral();
