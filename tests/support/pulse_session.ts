@@ -71,8 +71,16 @@ export async function usePulse(): Promise<PulseSession> {
   };
 }
 
+/** A parec recording in progress. */
+export interface Recording {
+  /** Waits until `done(samples so far)` holds, checked as each chunk arrives. */
+  until(done: (samples: Int16Array) => boolean): Promise<void>;
+  /** Ends the recording and returns every sample. */
+  stop(): Promise<Int16Array>;
+}
+
 /** Records `device` (e.g. `spk.monitor`) with parec until `stop()`; 48 kHz mono s16le. */
-export async function startRecording(device: string): Promise<{ stop(): Promise<Int16Array> }> {
+export async function startRecording(device: string): Promise<Recording> {
   const child = new Deno.Command("parec", {
     args: [
       `--device=${device}`,
@@ -86,26 +94,41 @@ export async function startRecording(device: string): Promise<{ stop(): Promise<
     stderr: "null",
   }).spawn();
   const chunks: Uint8Array[] = [];
+  let arrived = () => {};
+  const samples = () => {
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+    return new Int16Array(bytes.buffer, 0, bytes.length >> 1);
+  };
   const reader = child.stdout.getReader();
   // The first chunk proves parec is capturing, so nothing played after this is missed.
   const first = await reader.read();
   if (first.value) chunks.push(first.value);
+  let ended = false;
   const rest = (async () => {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       chunks.push(value);
+      arrived();
     }
+    ended = true;
+    arrived();
   })();
   return {
+    until: async (done) => {
+      // A monitor source streams silence too, so chunks keep coming while we wait.
+      while (!done(samples())) {
+        if (ended) throw new Error(`parec on ${device} ended before the awaited sound`);
+        await new Promise<void>((r) => arrived = r);
+      }
+    },
     stop: async () => {
       child.kill("SIGTERM");
       await rest;
       await child.status;
-      const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-      let at = 0;
-      for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
-      return new Int16Array(bytes.buffer, 0, bytes.length >> 1);
+      return samples();
     },
   };
 }
