@@ -10,9 +10,11 @@ import { helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-// Small enough to trip soon, roomy enough that a busy honest reader on a loaded
-// 2-core machine is not mistaken for a stalled one.
-const QUEUE = 512 * 1024;
+// The queue is how long a reader may fall behind: at the bulk rate below (3 MB/s)
+// 4 MiB is about 1.4 s, past the 100-900 ms a loaded 2-core machine was measured to
+// starve a process (audio/priority.ts), so an honest reader in this busy test
+// process is not mistaken for a stalled one (512 KiB, 170 ms, was: it flaked).
+const QUEUE = 4 * 1024 * 1024;
 const BULK = encodeFrame(FrameType.Text, new Uint8Array(60 * 1024));
 // Rate limits are not under test here; let the honest pair and the bulk sender go fast.
 const ARGS = ["--text-rate", "400", "--text-burst", "400", "--send-queue-bytes", String(QUEUE)];

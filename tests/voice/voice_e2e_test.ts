@@ -1,7 +1,7 @@
 // Voice end to end through the real relay and real client processes: WAV files
 // standing in for devices, then real PortAudio through a real PulseAudio daemon.
 import assert from "node:assert/strict";
-import { findOnsets, windowedCorrelation } from "../../audio/analysis.ts";
+import { findOnsets, rms, windowedCorrelation } from "../../audio/analysis.ts";
 import { readWav } from "../../audio/wav.ts";
 import { FrameDecoder } from "../../lib/framing.ts";
 import { FrameType } from "../../lib/protocol.ts";
@@ -196,7 +196,9 @@ Deno.test(
         "silence ends the talk",
         20000,
       );
-      await new Promise((r) => setTimeout(r, 300));
+      // Bob's jitter buffer and device still hold the talk's tail: record until
+      // 300 ms of quiet follow it.
+      await heard.until((rec) => rec.length > 14400 && rms(rec.subarray(rec.length - 14400)) < 100);
       const spkRec = await heard.stop();
       await Promise.all([alice.finish(), bob.finish()]);
       await relay.stop();
@@ -220,6 +222,21 @@ Deno.test(
     }
   },
 );
+
+/**
+ * Onsets grouped by burst. The bursts are a second apart and each speaker copy must
+ * follow its microphone copy within 900 ms, so the onsets of one burst are those
+ * within 900 ms of its first (the microphone copy).
+ */
+function burstCopies(onsets: number[]): number[][] {
+  const heard: number[][] = [];
+  for (const at of onsets) {
+    const last = heard.at(-1);
+    if (last && at - last[0] < 0.9 * RATE) last.push(at);
+    else heard.push([at]);
+  }
+  return heard;
+}
 
 Deno.test("mouth-to-ear latency through real devices (printed)", opts, async () => {
   const pulse = await usePulse();
@@ -252,21 +269,25 @@ Deno.test("mouth-to-ear latency through real devices (printed)", opts, async () 
       env: pulse.env,
     }).output();
     assert.ok(play.success);
-    await new Promise((r) => setTimeout(r, 600));
+    // Until both copies of every burst are in, or three seconds of audio after the
+    // last one was played: counted in samples, so a busy machine only takes longer.
+    let playedEnd = 0;
+    let checked = 0;
+    await both.until((rec) => {
+      playedEnd ||= rec.length;
+      if (rec.length < checked + 12000) return false; // look every 250 ms of audio
+      checked = rec.length;
+      const copies = burstCopies(findOnsets(rec, 8000, { minGapSamples: 480 }));
+      return (copies.length === 5 && copies.every((b) => b.length >= 2)) ||
+        rec.length > playedEnd + 3 * 48000;
+    });
     const rec = await both.stop();
     await Promise.all([alice.kill("SIGTERM"), bob.kill("SIGTERM")]);
     await relay.stop();
     const onsets = findOnsets(rec, 8000, { minGapSamples: 480 });
-    // The bursts are a second apart and each speaker copy must follow its microphone
-    // copy within 900 ms, so the onsets of one burst are those within 900 ms of its
-    // first (the microphone copy). A scheduling stall of the listener on a busy machine
-    // can split the speaker copy by a moment of silence: a second onset within the copy.
-    const heard: number[][] = [];
-    for (const at of onsets) {
-      const last = heard.at(-1);
-      if (last && at - last[0] < 0.9 * RATE) last.push(at);
-      else heard.push([at]);
-    }
+    // A scheduling stall of the listener on a busy machine can split the speaker copy
+    // by a moment of silence: a second onset within the copy.
+    const heard = burstCopies(onsets);
     const latencies = heard.flatMap((b) => b.length > 1 ? [((b[1] - b[0]) / RATE) * 1000] : [])
       .sort((a, b) => a - b);
     const split = heard.filter((b) => b.length > 2).length;
