@@ -55,14 +55,20 @@ export async function loadOrCreateIdentity(path: string): Promise<Identity> {
   }
   const id = Identity.generate();
   await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // Written whole under a private name, then linked into place: a client starting
+  // at the same moment sees either no file or the complete one, never a part.
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeTextFile(path, id.toPem(), { mode: 0o600, createNew: true });
+    await Deno.writeTextFile(tmp, id.toPem(), { mode: 0o600, createNew: true });
+    await Deno.link(tmp, path);
   } catch (err) {
     // Another client made it at the same moment: use that one.
     if (err instanceof Deno.errors.AlreadyExists) return await loadOrCreateIdentity(path);
     throw new IdentityError(`cannot write the identity file ${path}: ${(err as Error).message}`, {
       cause: err,
     });
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
   }
   return id;
 }
