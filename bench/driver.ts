@@ -9,8 +9,12 @@
 
 import type { Recorder } from "./recorder.ts";
 
-/** Bytes a delivered message should take on the receiver's socket, in every protocol. */
-export const DELIVERED_BYTES = 100;
+/**
+ * Bytes a delivered message should take on the receiver's socket, in every
+ * protocol: 100, or `AM_BENCH_DELIVERED_BYTES` (bench/text_size_cost.ts sets it to
+ * the size of a text sealed with member identities).
+ */
+export const DELIVERED_BYTES = Number(Deno.env.get("AM_BENCH_DELIVERED_BYTES") ?? 100);
 
 /** One connected, joined client of the generator. */
 export interface BenchPeer {
