@@ -35,7 +35,11 @@ export interface RelayOptions {
   textBurst: number;
   /** Voice frames a second per connection, sustained (50 is one 20 ms stream). */
   voiceRate: number;
-  /** Voice frames a connection may send in a burst. */
+  /**
+   * Voice frames a connection may send in a burst. Half a second: a talker, or the
+   * relay itself, stalled by a busy machine hands over its backlog at once, and the
+   * listeners' jitter buffers can still use it; a flood is still held to the rate.
+   */
   voiceBurst: number;
   /** Key shares a second per connection, sustained (each goes to one member). */
   keyShareRate: number;
@@ -89,7 +93,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   textRate: 10,
   textBurst: 20,
   voiceRate: 50,
-  voiceBurst: 10,
+  voiceBurst: 25,
   keyShareRate: 200,
   keyShareBurst: 600,
   maxNick: MAX_NICK_BYTES,
