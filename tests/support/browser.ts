@@ -32,6 +32,27 @@ export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   });
 }
 
+/** Where Debian installs Firefox ESR (scripts/setup.sh). */
+export const FIREFOX = "/usr/bin/firefox-esr";
+
+/** Launches a headless Firefox (WebDriver BiDi) with its own profile directory. */
+export function launchFirefox(): Promise<Browser> {
+  return puppeteer.launch({
+    browser: "firefox",
+    executablePath: FIREFOX,
+    userDataDir: testDir("firefox-"),
+    headless: true,
+    // No updates, telemetry or first-run pages: the test talks only to its relay.
+    extraPrefsFirefox: {
+      "app.update.enabled": false,
+      "browser.shell.checkDefaultBrowser": false,
+      "datareporting.policy.dataSubmissionEnabled": false,
+      "toolkit.telemetry.enabled": false,
+      "network.captive-portal-service.enabled": false,
+    },
+  });
+}
+
 /** Fills the join form (found by its labels) and presses Join. */
 export async function joinAs(page: Page, nick: string, passphrase: string): Promise<void> {
   await (await page.waitForSelector("::-p-aria(Nick)"))!.type(nick);
