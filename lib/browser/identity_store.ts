@@ -46,8 +46,6 @@ export interface StoredIdentity {
   identity: Identity;
   /** Members seen before, per room; changes are written back. */
   known: KnownMembers;
-  /** Whether the identity was made now (first visit, or storage cleared). */
-  created: boolean;
   /** Why nothing will be remembered, when the browser keeps no site data; else null. */
   warning: string | null;
 }
@@ -67,7 +65,6 @@ export async function loadStoredIdentity(): Promise<StoredIdentity> {
     return {
       identity: Identity.generate(),
       known: KnownMembers.inMemory({}, () => {}),
-      created: true,
       warning: "this browser keeps no site data for this page, so it has a new identity " +
         "each visit and others are warned that it changed; allow site data to keep one",
     };
@@ -81,14 +78,12 @@ export async function loadStoredIdentity(): Promise<StoredIdentity> {
     done(known.getAll()) as Promise<RoomMembers[]>,
   ]);
   let identity: Identity;
-  let created = false;
   try {
     if (typeof pem !== "string") throw new Error("no identity yet");
     identity = Identity.fromPem(pem);
   } catch {
     // None yet (or unreadable): make one, in the same transaction.
     identity = Identity.generate();
-    created = true;
     await done(ids.put(identity.toPem(), SELF));
   }
   const byRoom: Record<string, RoomMembers> = {};
@@ -101,5 +96,5 @@ export async function loadStoredIdentity(): Promise<StoredIdentity> {
       // The database was closed or the quota is gone.
     }
   });
-  return { identity, known: members, created, warning: null };
+  return { identity, known: members, warning: null };
 }
