@@ -144,6 +144,8 @@ function respond(
   io.write(text);
   if (head) io.end();
   else io.end(bytes);
+  // Read (and drop) whatever else comes, so the peer's close is seen and the socket freed.
+  io.resume();
   const timer = setTimeout(() => raw.destroy(), LINGER_MS);
   raw.once("close", () => clearTimeout(timer));
 }
