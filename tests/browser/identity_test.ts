@@ -5,7 +5,8 @@
 // the terminal's `/verify` shows, `/trust` marks the member in the list and the
 // mark survives a reload, and when the terminal member comes back with another
 // identity the page warns before showing its text, even after a reload (trust
-// on first use kept in IndexedDB), until `/accept`.
+// on first use kept in IndexedDB), until `/accept`; and IndexedDB holds
+// nothing of the room (no passphrase, no text).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "puppeteer-core";
@@ -128,6 +129,29 @@ Deno.test("the page keeps its identity and its known members in the browser", op
       await bob.send("accepted now");
       await inTranscript(page, "<bob> accepted now");
     });
+    await t.step(
+      "IndexedDB holds the identity and known members, nothing of the room",
+      async () => {
+        const stored = await page.evaluate(async () => {
+          const db = await new Promise<IDBDatabase>((resolve, reject) => {
+            const req = indexedDB.open("am");
+            req.onsuccess = () => resolve(req.result);
+            req.onerror = () => reject(req.error);
+          });
+          const all = (name: string) =>
+            new Promise<unknown>((resolve) => {
+              const req = db.transaction(name).objectStore(name).getAll();
+              req.onsuccess = () => resolve(req.result);
+            });
+          return JSON.stringify([await all("identity"), await all("known_members")]);
+        });
+        assert.match(stored, /BEGIN PRIVATE KEY/);
+        assert.match(stored, /"bob":\{"identity":"[0-9a-f]{64}","verified":false\}/);
+        for (const secret of [PASS, "hello from the new bob", "accepted now"]) {
+          assert.ok(!stored.includes(secret), `IndexedDB holds ${secret}`);
+        }
+      },
+    );
   } finally {
     await browser.close();
     await bob.finish().catch(() => {});
