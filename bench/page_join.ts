@@ -7,7 +7,10 @@
  * and "keys exchanged" (it holds the keys of the terminal member already in
  * the room). Each run is a first visit (a fresh browser context: empty
  * IndexedDB, so the identity is made) followed by a return visit in the same
- * context (identity read from IndexedDB). Prints a Markdown section.
+ * context (identity read from IndexedDB). For scale it also times the room
+ * key alone (scrypt, N=2^15) in this process with the page's library
+ * (@noble/hashes) and with `node:crypto` (the terminal client's). Prints a
+ * Markdown section.
  *
  *   deno run -A bench/page_join.ts [--runs 7] [--browsers chromium,firefox] [--out FILE]
  *
@@ -15,6 +18,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { scryptSync } from "node:crypto";
+import { scryptAsync } from "@noble/hashes/scrypt.js";
 import type { Browser, Page } from "puppeteer-core";
 import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
 import { launchBrowser, launchFirefox } from "../tests/support/browser.ts";
@@ -72,6 +77,21 @@ async function measure(browser: Browser, url: string, runs: number, tag: string)
   return { first, again };
 }
 
+/** ms of one room-key derivation each way, `runs` times (the page's parameters, lib/cipher.ts). */
+async function scryptTimes(runs: number): Promise<{ noble: number[]; node: number[] }> {
+  const noble: number[] = [];
+  const node: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    await scryptAsync(PASS, ROOM, { N: 2 ** 15, r: 8, p: 1, dkLen: 32 });
+    noble.push(performance.now() - t0);
+    t0 = performance.now();
+    scryptSync(PASS, ROOM, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    node.push(performance.now() - t0);
+  }
+  return { noble, node };
+}
+
 const f0 = (n: number) => n.toFixed(0);
 const row = (name: string, what: string, vs: Visit[]) => {
   const total = vs.map((v) => v.load + v.joined);
@@ -112,6 +132,7 @@ if (import.meta.main) {
     await member.finish().catch(() => {});
     await relay.stop();
   }
+  const scrypt = await scryptTimes(runs);
   const md = [
     "## Browser page: load to joined",
     "",
@@ -123,6 +144,10 @@ if (import.meta.main) {
     "| browser | visit | load event | submit → joined | **load to joined** | load to keys exchanged | load to joined, each run |",
     "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ...rows,
+    "",
+    `The room key alone (scrypt N=2^15, r=8, p=1), median of ${runs} in this Deno process: ` +
+    `${f0(median(scrypt.noble))} ms with @noble/hashes (the page's library, pure JavaScript), ` +
+    `${f0(median(scrypt.node))} ms with \`node:crypto\` (the terminal client's).`,
     "",
   ].join("\n");
   if (values.out) Deno.writeTextFileSync(values.out, md);
