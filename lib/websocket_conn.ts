@@ -1,11 +1,10 @@
 /**
  * A WebSocket seen as a byte stream with `read`, `write` and `close`, like a
  * `Deno.Conn`: binary messages carry the same stream of frames as a TCP
- * connection (a message may hold several frames, or part of one). The relay
- * wraps each browser connection in it, so one connection code
- * (lib/relay/connection.ts) serves TCP, TLS and WebSocket members with the
- * same limits, rates and deadlines; the browser client wraps its own end in
- * it, so the client's link code (lib/client/link.ts) runs unchanged.
+ * connection (a message may hold several frames, or part of one). The browser
+ * client wraps its end in it, so the client's link code (lib/client/link.ts)
+ * runs unchanged; tests use it as a well-behaved WebSocket member. (The
+ * relay's end is lib/relay/ws_socket.ts, which reads frames as they arrive.)
  *
  * @module
  */

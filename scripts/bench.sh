@@ -72,6 +72,7 @@ step cluster 240 bash -c "{ printf '## Relays clustered over NATS\n\n\`deno run 
   $DENO run -A bench/cluster.ts; printf '\nHow the design grows to many machines, and where it stops: docs/CLUSTER.md.\n'; } >'$results/cluster.md'"
 
 step "tls cost" 400 "${pin_gen[@]}" $DENO run -A bench/tls_cost.ts --out "$results/tls_cost.md"
+step "page join" 240 $DENO run -A bench/page_join.ts --out "$results/page_join.md"
 
 $DENO run -A bench/report.ts "$results" >BENCHMARKS.md && $DENO fmt -q BENCHMARKS.md &&
   echo "bench: wrote BENCHMARKS.md" >&2

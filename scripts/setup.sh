@@ -31,3 +31,5 @@ bash scripts/apt_install.sh setup procps
 bash scripts/apt_install.sh setup tmux
 # Debian's Chromium for the browser client's tests (driven by npm puppeteer-core).
 bash scripts/apt_install.sh setup chromium
+# Debian's Firefox ESR for the browser client's Firefox test (puppeteer-core over WebDriver BiDi).
+bash scripts/apt_install.sh setup firefox-esr

@@ -38,7 +38,13 @@ export function lineOf(e: ClientEvent): Line | null {
     case "left":
       return { kind: "system", text: `${e.nick} left` };
     case "text":
-      return { kind: "text", text: e.action ? `* ${e.from} ${e.text}` : `<${e.from}> ${e.text}` };
+      // Like the terminal: texts of a changed identity stay marked until /accept.
+      return {
+        kind: e.identityChanged ? "error" : "text",
+        text: e.action
+          ? `* ${e.from} ${e.text}`
+          : `<${e.from}>${e.identityChanged ? " (NEW IDENTITY)" : ""} ${e.text}`,
+      };
     case "talk-start":
       return { kind: "system", text: `${e.nick} started talking` };
     case "talk-end":
@@ -50,10 +56,15 @@ export function lineOf(e: ClientEvent): Line | null {
     case "identity-changed":
       return {
         kind: "error",
-        text: `${e.nick}'s identity changed: compare safety numbers before trusting them`,
+        text: `${e.nick}'s identity CHANGED (was ${e.old}, now ${e.new}): ` +
+          `/verify ${e.nick}, then /accept ${e.nick} if it is really them`,
       };
     case "safety-number":
-      return { kind: "system", text: `safety number with ${e.nick}: ${e.number}` };
+      return {
+        kind: "system",
+        text: `safety number with ${e.nick}${e.verified ? " (verified)" : ""}: ${e.number}` +
+          ` — compare it with theirs, then /trust ${e.nick}`,
+      };
     case "reconnecting":
       return {
         kind: "error",

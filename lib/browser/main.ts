@@ -12,9 +12,10 @@
 
 import { ChatClient } from "../client/chat_client.ts";
 import type { ClientEvent } from "../client/events.ts";
-import { Identity } from "../e2e/identity.ts";
 import { openWebSocket } from "../websocket_conn.ts";
 import { clock, type LineKind, lineOf } from "./event_lines.ts";
+import { loadStoredIdentity } from "./identity_store.ts";
+import { MemberMarks, runLine } from "./safety.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -35,6 +36,7 @@ roomField.value = new URLSearchParams(location.search).get("room") ?? "";
 
 /** Own messages by number, to mark them sent when the relay acknowledges them. */
 const pending = new Map<number, HTMLElement>();
+const marks = new MemberMarks(members);
 
 function addLine(ts: number, text: string, kind: LineKind): HTMLElement {
   const li = document.createElement("li");
@@ -56,6 +58,7 @@ function setMembers(nicks: string[]): void {
     li.textContent = nick;
     return li;
   }));
+  marks.refresh();
 }
 
 function member(nick: string): HTMLElement | undefined {
@@ -65,6 +68,8 @@ function member(nick: string): HTMLElement | undefined {
 }
 
 function onEvent(e: ClientEvent): void {
+  const extra = marks.onEvent(e);
+  if (extra) addLine(Date.now(), extra, "system");
   switch (e.event) {
     case "ready":
       setMembers(e.members);
@@ -106,20 +111,23 @@ function onEvent(e: ClientEvent): void {
 
 async function join(nick: string, room: string, passphrase: string): Promise<void> {
   const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  const stored = await loadStoredIdentity();
+  if (stored.warning) addLine(Date.now(), stored.warning, "error");
   const client = await ChatClient.create({
     addresses: [{ hostname: location.hostname, port: Number(location.port) }],
     nick,
     room,
     passphrase,
-    identity: Identity.generate(),
+    identity: stored.identity,
+    knownMembers: stored.known,
     onEvent,
     connect: async () => (await openWebSocket(wsUrl)) as unknown as Deno.Conn,
   });
   await client.start();
+  client.who(); // brings the members' trust marks
   sayForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const text = message.value.trim();
-    if (text) client.sendText(text);
+    runLine(client, marks, message.value.trim(), (text, kind) => addLine(Date.now(), text, kind));
     message.value = "";
   });
   globalThis.addEventListener("pagehide", () => void client.close());

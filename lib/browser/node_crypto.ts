@@ -57,9 +57,19 @@ export class KeyObject {
     this.asymmetricKeyType = asymmetricKeyType;
   }
 
-  /** The JWK form (`x` is the public key), the only export the shared modules use. */
-  export(_o: { format: "jwk" }): { kty: string; crv: string; x: string } {
+  /** The JWK form (`x` is the public key), or an Ed25519 private key's PKCS#8 PEM form. */
+  export(o: { format: "jwk" }): { kty: string; crv: string; x: string };
+  export(o: { format: "pem"; type: "pkcs8" }): string;
+  export(
+    o: { format: "jwk" } | { format: "pem"; type: "pkcs8" },
+  ): { kty: string; crv: string; x: string } | string {
     if (!this.asymmetricKeyType) throw new Error("a secret key has no JWK form here");
+    if (o.format === "pem") {
+      if (this.type !== "private" || this.asymmetricKeyType !== "ed25519") {
+        throw new Error("only Ed25519 private keys have a PEM form here");
+      }
+      return ed25519Pem(this.raw);
+    }
     const pub = this.type === "public"
       ? this.raw
       : this.asymmetricKeyType === "ed25519"
@@ -107,9 +117,49 @@ export function createPublicKey(
   return new KeyObject("public", raw, crv);
 }
 
-/** Not available in the browser: the page keeps no identity file. */
-export function createPrivateKey(_pem: string): KeyObject {
-  throw new Error("PEM keys are not read in the browser");
+// PKCS#8 (RFC 8410) of an Ed25519 key: this fixed DER header, then the 32-byte seed.
+const ED25519_PKCS8 = Uint8Array.from([
+  0x30,
+  0x2e,
+  0x02,
+  0x01,
+  0x00,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x04,
+  0x22,
+  0x04,
+  0x20,
+]);
+
+function ed25519Pem(seed: Bytes): string {
+  const der = new Uint8Array(ED25519_PKCS8.length + seed.length);
+  der.set(ED25519_PKCS8);
+  der.set(seed, ED25519_PKCS8.length);
+  const b64 = btoa(String.fromCharCode(...der));
+  return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
+}
+
+/** An Ed25519 private key from its PKCS#8 PEM form (the identity the page keeps). */
+export function createPrivateKey(pem: string): KeyObject {
+  const m = /^-----BEGIN PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PRIVATE KEY-----\s*$/
+    .exec(pem);
+  let der: Bytes;
+  try {
+    der = Uint8Array.from(atob((m?.[1] ?? "").replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+  } catch {
+    throw new TypeError("invalid PEM");
+  }
+  const head = der.subarray(0, ED25519_PKCS8.length);
+  if (!m || der.length !== ED25519_PKCS8.length + 32 || !equalBytes(head, ED25519_PKCS8)) {
+    throw new TypeError("not an Ed25519 PKCS#8 private key");
+  }
+  return new KeyObject("private", der.slice(ED25519_PKCS8.length), "ed25519");
 }
 
 /** Ed25519 signature of `data`. */

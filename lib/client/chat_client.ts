@@ -110,7 +110,7 @@ export class ChatClient {
   static async create(o: ChatClientOptions): Promise<ChatClient> {
     if (o.identity) {
       const [known, key] = await Promise.all([
-        KnownMembers.load(null),
+        o.knownMembers ?? KnownMembers.load(null),
         deriveRoomKey(o.passphrase, o.room),
       ]);
       return new ChatClient(o, key, o.identity, known);

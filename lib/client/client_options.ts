@@ -10,6 +10,7 @@ import type { ClientEvent } from "./events.ts";
 import type { ClientFatalError } from "./errors.ts";
 import type { RelayConnector } from "./relay_trust.ts";
 import type { Identity as MemberIdentity } from "../e2e/identity.ts";
+import type { KnownMembers } from "../e2e/known_members.ts";
 import type { Member } from "../protocol.ts";
 
 /** Settings of one client. */
@@ -32,6 +33,8 @@ export interface ChatClientOptions {
   identityPath?: string;
   /** An identity held in memory (the browser's): no identity or known-members file is used. */
   identity?: MemberIdentity;
+  /** With `identity`: the members seen before (the browser's, from IndexedDB); else none. */
+  knownMembers?: KnownMembers;
   /** Opens (and verifies) the connection to one relay. */
   connect: RelayConnector;
   /** Called when a reconnect meets an error no retry can fix (a relay that failed verification). */

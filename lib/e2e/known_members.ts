@@ -1,8 +1,10 @@
 /**
  * Trust on first use, per room: the first identity seen for a nick in a room
  * is remembered; a later, different one is reported until the user accepts
- * it. Also remembers which identities the user verified. The store is one
- * JSON file, rewritten whole (atomically, owner-only) on each change.
+ * it. Also remembers which identities the user verified. The terminal's store
+ * is one JSON file, rewritten whole (atomically, owner-only) on each change;
+ * the browser keeps each room's entry in IndexedDB through
+ * {@linkcode KnownMembers.inMemory}'s change callback.
  *
  * @module
  */
@@ -23,30 +25,45 @@ export type TofuVerdict =
   | { kind: "same"; verified: boolean }
   | { kind: "changed"; old: string };
 
-type Store = Record<string, Record<string, KnownMember>>;
+/** The members known in one room, by nick. */
+export type RoomMembers = Record<string, KnownMember>;
 
-/** The known-members file of one client. */
+type Store = Record<string, RoomMembers>;
+
+/** The known members of one client. */
 export class KnownMembers {
-  readonly #path: string | null;
+  readonly #save: (store: Store, room: string) => void;
   #store: Store;
 
-  private constructor(path: string | null, store: Store) {
-    this.#path = path;
+  private constructor(store: Store, save: (store: Store, room: string) => void) {
     this.#store = store;
+    this.#save = save;
   }
 
   /** Loads the file at `path` (none yet is an empty store); null keeps it in memory only. */
   static async load(path: string | null): Promise<KnownMembers> {
-    if (path === null) return new KnownMembers(null, {});
+    if (path === null) return new KnownMembers({}, () => {});
+    const save = (store: Store) => saveFile(path, store);
     try {
       const parsed = JSON.parse(await Deno.readTextFile(path));
       if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
-        return new KnownMembers(path, parsed as Store);
+        return new KnownMembers(parsed as Store, save);
       }
     } catch {
       // Missing or unreadable: start afresh (the next change rewrites it).
     }
-    return new KnownMembers(path, {});
+    return new KnownMembers({}, save);
+  }
+
+  /**
+   * A store that starts with `rooms` and reports each change as the room's
+   * whole new entry, for a caller that keeps it elsewhere (the page's IndexedDB).
+   */
+  static inMemory(
+    rooms: Record<string, RoomMembers>,
+    onChange: (room: string, members: RoomMembers) => void,
+  ): KnownMembers {
+    return new KnownMembers({ ...rooms }, (store, room) => onChange(room, { ...store[room] }));
   }
 
   /** Checks `identity` for `nick` in `room`, remembering it when it is the first one. */
@@ -78,18 +95,17 @@ export class KnownMembers {
 
   #set(room: string, nick: string, m: KnownMember): void {
     (this.#store[room] ??= {})[nick] = m;
-    this.#save();
+    this.#save(this.#store, room);
   }
+}
 
-  #save(): void {
-    if (this.#path === null) return;
-    const tmp = `${this.#path}.${Deno.pid}.tmp`;
-    try {
-      Deno.mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
-      Deno.writeTextFileSync(tmp, JSON.stringify(this.#store), { mode: 0o600 });
-      Deno.renameSync(tmp, this.#path);
-    } catch {
-      // A read-only home loses only the memory of this change, not the session.
-    }
+function saveFile(path: string, store: Store): void {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  try {
+    Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    Deno.writeTextFileSync(tmp, JSON.stringify(store), { mode: 0o600 });
+    Deno.renameSync(tmp, path);
+  } catch {
+    // A read-only home loses only the memory of this change, not the session.
   }
 }

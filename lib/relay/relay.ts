@@ -112,6 +112,8 @@ export class Relay implements RelayContext {
         hostname: host,
         port: web.port,
         tls,
+        // The hello deadline also bounds a TLS handshake and request head on the web port.
+        headTimeoutMs: this.options.helloTimeoutMs,
         accept: (socket) => this.#stopping ? socket.close() : this.#accept(socket),
       });
     } catch (cause) {

@@ -120,3 +120,28 @@ Deno.test("Ed25519 and X25519 keys interoperate with node's", () => {
   });
   assert.throws(() => web.diffieHellman({ privateKey: a.privateKey, publicKey: zero }));
 });
+
+Deno.test("an identity's PKCS#8 PEM form is node's, both ways", () => {
+  const theirs = node.generateKeyPairSync("ed25519");
+  const pem = String(theirs.privateKey.export({ format: "pem", type: "pkcs8" }));
+  const key = web.createPrivateKey(pem);
+  assert.equal(key.asymmetricKeyType, "ed25519");
+  assert.equal(key.export({ format: "pem", type: "pkcs8" }), pem);
+  // Ed25519 is deterministic: the same key signs the same bytes alike on both sides.
+  const msg = enc.encode("text envelope");
+  assert.deepEqual(
+    web.sign(null, msg, key),
+    new Uint8Array(node.sign(null, msg, theirs.privateKey)),
+  );
+  const mine = web.generateKeyPairSync("ed25519").privateKey;
+  const back = node.createPrivateKey(mine.export({ format: "pem", type: "pkcs8" }));
+  assert.deepEqual(new Uint8Array(node.sign(null, msg, back)), web.sign(null, msg, mine));
+  const x = String(
+    node.generateKeyPairSync("x25519").privateKey.export({
+      format: "pem",
+      type: "pkcs8",
+    }),
+  );
+  assert.throws(() => web.createPrivateKey(x), /not an Ed25519/);
+  assert.throws(() => web.createPrivateKey("junk"), TypeError);
+});

@@ -27,6 +27,29 @@ Deno.test("known members: first identity remembered, a change reported, trust an
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("known members kept elsewhere (the page's IndexedDB): each change is the room's whole entry", () => {
+  const saved: [string, unknown][] = [];
+  const k = KnownMembers.inMemory(
+    { lobby: { ann: { identity: "aa", verified: true } } },
+    (room, members) => saved.push([room, members]),
+  );
+  assert.deepEqual(k.check("lobby", "ann", "aa"), { kind: "same", verified: true });
+  assert.deepEqual(saved, [], "a check of a known member changes nothing");
+  assert.deepEqual(k.check("lobby", "bob", "bb"), { kind: "new" });
+  assert.deepEqual(k.check("lobby", "ann", "cc"), { kind: "changed", old: "aa" });
+  k.accept("lobby", "ann", "cc");
+  assert.deepEqual(saved, [
+    ["lobby", {
+      ann: { identity: "aa", verified: true },
+      bob: { identity: "bb", verified: false },
+    }],
+    ["lobby", {
+      ann: { identity: "cc", verified: false },
+      bob: { identity: "bb", verified: false },
+    }],
+  ]);
+});
+
 Deno.test("known members: a corrupt file starts afresh instead of failing", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "known_members");

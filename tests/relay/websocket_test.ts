@@ -30,6 +30,21 @@ Deno.test("web port: page files only, WebSocket members meet TCP members", opts,
       const plain = await fetch(`http://127.0.0.1:${web}/ws`);
       assert.equal(plain.status, 426);
       await plain.body?.cancel();
+      const post = await fetch(`http://127.0.0.1:${web}/`, { method: "POST", body: "x" });
+      assert.equal(post.status, 405);
+      await post.body?.cancel();
+      const head = await fetch(`http://127.0.0.1:${web}/app.js`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.ok(Number(head.headers.get("content-length")) > 1000);
+      const huge = await fetch(`http://127.0.0.1:${web}/`, {
+        headers: { "x-big": "y".repeat(20000) },
+      })
+        .catch((err) => err as Error);
+      // Refused with 431, or cut off while still sending: either way no page.
+      if (huge instanceof Response) {
+        assert.equal(huge.status, 431);
+        await huge.body?.cancel();
+      }
     });
 
     await t.step("a WebSocket member and a TCP member exchange frames in one room", async () => {
