@@ -15,6 +15,7 @@ import type { ClientEvent } from "../client/events.ts";
 import { Identity } from "../e2e/identity.ts";
 import { openWebSocket } from "../websocket_conn.ts";
 import { clock, type LineKind, lineOf } from "./event_lines.ts";
+import { PageVoice } from "./voice.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -32,6 +33,8 @@ const passField = $<HTMLInputElement>("passphrase");
 
 roomField.value = new URLSearchParams(location.search).get("room") ?? "";
 (roomField.value ? nickField : roomField).focus();
+
+const voice = new PageVoice();
 
 /** Own messages by number, to mark them sent when the relay acknowledges them. */
 const pending = new Map<number, HTMLElement>();
@@ -65,6 +68,7 @@ function member(nick: string): HTMLElement | undefined {
 }
 
 function onEvent(e: ClientEvent): void {
+  voice.onEvent(e);
   switch (e.event) {
     case "ready":
       setMembers(e.members);
@@ -113,16 +117,21 @@ async function join(nick: string, room: string, passphrase: string): Promise<voi
     passphrase,
     identity: Identity.generate(),
     onEvent,
+    onVoice: voice.receive,
     connect: async () => (await openWebSocket(wsUrl)) as unknown as Deno.Conn,
   });
   await client.start();
+  await voice.attach(client);
   sayForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = message.value.trim();
     if (text) client.sendText(text);
     message.value = "";
   });
-  globalThis.addEventListener("pagehide", () => void client.close());
+  globalThis.addEventListener("pagehide", () => {
+    void voice.close();
+    void client.close();
+  });
 }
 
 joinForm.addEventListener("submit", async (ev) => {

@@ -6,32 +6,14 @@
 // proxy's recording holds the passphrase or a text. A screenshot of the joined
 // page is saved for a person to look at.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import type { Page } from "puppeteer-core";
 import { ClientProcess, containsBytes, RecordingProxy, RelayProcess } from "../support/harness.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { inTranscript, joinAs, launchBrowser, saveScreenshot } from "../support/browser.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
 const PASS = "correct horse browser staple";
 const TO_BROWSER = "marker-terminal-to-browser-5d1e";
 const TO_TERMINAL = "marker-browser-to-terminal-9c7a";
-
-/** Fills the join form (found by its labels) and presses Join. */
-async function joinAs(page: Page, nick: string, passphrase: string): Promise<void> {
-  await (await page.waitForSelector("::-p-aria(Nick)"))!.type(nick);
-  await (await page.waitForSelector("::-p-aria(Passphrase)"))!.type(passphrase);
-  await (await page.waitForSelector("::-p-aria(Join)"))!.click();
-}
-
-/** Waits until the transcript (role log) shows `text`. */
-async function inTranscript(page: Page, text: string): Promise<void> {
-  await page.waitForFunction(
-    (t) => document.querySelector("[role=log]")?.textContent?.includes(t),
-    { timeout: 30000 },
-    text,
-  );
-}
 
 Deno.test("browser and terminal members text each other end to end", opts, async (t) => {
   await new Deno.Command("bash", { args: ["scripts/build_web.sh"] }).output();
@@ -81,11 +63,8 @@ Deno.test("browser and terminal members text each other end to end", opts, async
     });
 
     await t.step("a screenshot of the joined page", async () => {
-      const dir = Deno.env.get("AM_TEST_OUTPUT") ?? Deno.makeTempDirSync({ prefix: "am-shots-" });
-      const path = join(dir, "browser-joined.png");
-      await page.screenshot({ path });
+      const path = await saveScreenshot(page, "browser-joined.png");
       assert.ok(Deno.statSync(path).size > 1000);
-      console.log(`screenshot of the joined page: ${path}`);
     });
 
     await t.step("a wrong passphrase in the browser is reported as such", async () => {

@@ -6,7 +6,9 @@
  * @module
  */
 
-import puppeteer, { type Browser } from "puppeteer-core";
+/// <reference lib="dom" />
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { join } from "node:path";
 import { testDir } from "./harness.ts";
 
 /** Where Debian installs Chromium (scripts/setup.sh). */
@@ -29,4 +31,32 @@ export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
       ...extraArgs,
     ],
   });
+}
+
+/** Fills the join form (found by its labels) and presses Join. */
+export async function joinAs(page: Page, nick: string, passphrase: string): Promise<void> {
+  await (await page.waitForSelector("::-p-aria(Nick)"))!.type(nick);
+  await (await page.waitForSelector("::-p-aria(Passphrase)"))!.type(passphrase);
+  await (await page.waitForSelector("::-p-aria(Join)"))!.click();
+}
+
+/** Waits until the transcript (role log) shows `text`. */
+export async function inTranscript(page: Page, text: string, timeout = 30000): Promise<void> {
+  await page.waitForFunction(
+    (t) => document.querySelector("[role=log]")?.textContent?.includes(t),
+    { timeout },
+    text,
+  );
+}
+
+/**
+ * Saves a screenshot of `page` as `name` in $AM_TEST_OUTPUT (or a kept
+ * temporary directory) for a person to look at; returns its path.
+ */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  const dir = Deno.env.get("AM_TEST_OUTPUT") ?? Deno.makeTempDirSync({ prefix: "am-shots-" });
+  const path = join(dir, name);
+  await page.screenshot({ path });
+  console.log(`screenshot: ${path}`);
+  return path;
 }
