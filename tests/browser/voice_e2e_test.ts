@@ -5,7 +5,7 @@
 // through its playout tap (a test hook of lib/browser/voice.ts). Terminal
 // clients use WAV files for their microphone and speaker. Speech: espeak-ng.
 import assert from "node:assert/strict";
-import type { Browser, Page } from "puppeteer-core";
+import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { windowedCorrelation } from "../../audio/analysis.ts";
 import { readWav } from "../../audio/wav.ts";
 import { ClientProcess, RelayProcess, testDir } from "../support/harness.ts";
@@ -29,8 +29,13 @@ function browserWithMic(wav: string): Promise<Browser> {
 }
 
 /** Opens the room's page, joins as `nick` and waits until voice is ready. */
-async function joinPage(browser: Browser, webPort: number, room: string, nick: string) {
-  const page = await browser.newPage();
+async function joinPage(
+  owner: Browser | BrowserContext,
+  webPort: number,
+  room: string,
+  nick: string,
+): Promise<Page> {
+  const page = await owner.newPage();
   page.on("pageerror", (err) => console.error(`page ${nick}: ${err}`));
   await page.setViewport({ width: 900, height: 640 });
   await page.goto(`http://127.0.0.1:${webPort}/?room=${room}`);
@@ -137,6 +142,88 @@ Deno.test("browser and terminal members hear each other", opts, async (t) => {
     await browser.close();
     await alice.finish().catch(() => {});
     await bob.kill("SIGTERM").catch(() => {});
+    await relay.stop();
+  }
+});
+
+/** Waits until the page's voice status shows `text` as an alert. */
+async function voiceAlert(page: Page, text: string): Promise<void> {
+  await page.waitForFunction(
+    (t) => {
+      const status = document.querySelector("#voice-status");
+      return status?.classList.contains("alert") && status.textContent?.includes(t);
+    },
+    { timeout: TALK_MS },
+    text,
+  );
+}
+
+Deno.test("half duplex across browsers and terminals: denied, then freed", opts, async (t) => {
+  const long = await speech(
+    "long",
+    "This is a long sentence that keeps the floor busy for a few seconds at least",
+  );
+  const relay = await RelayProcess.start(["--no-tls", "--web-port", "0"]);
+  const terminal = (nick: string) =>
+    ClientProcess.start(relay.port, {
+      nick,
+      room: "floor",
+      passphrase: PASS,
+      args: ["--mic", long.path],
+    });
+  const alice = terminal("alice");
+  const bob = terminal("bob");
+  await Promise.all([alice.ready(), bob.ready()]);
+  const browser = await browserWithMic(long.path);
+  try {
+    // Two browser members, each in its own browser context (no shared state).
+    const carol = await joinPage(browser, relay.webPort!, "floor", "carol");
+    const dave = await joinPage(
+      await browser.createBrowserContext(),
+      relay.webPort!,
+      "floor",
+      "dave",
+    );
+    await alice.waitFor((e) => e.event === "joined" && e.nick === "dave", "dave joins");
+
+    await t.step("a terminal holds the floor: a browser's Talk is denied", async () => {
+      await alice.send("[audio]");
+      await memberTalking(carol, "alice", true);
+      await (await carol.$("::-p-aria(Talk)"))!.click();
+      await voiceAlert(carol, "alice is talking");
+      await saveScreenshot(carol, "browser-floor-denied.png");
+      await inTranscript(carol, "alice is talking; wait for them to finish");
+      await carol.waitForFunction(() =>
+        document.querySelector("#talk")?.getAttribute("aria-pressed") === "false"
+      );
+    });
+
+    await t.step("freed: a browser takes it with the space bar; a terminal is denied", async () => {
+      await inTranscript(dave, "alice stopped talking", TALK_MS);
+      // Space in the message field types a space; anywhere else it is push-to-talk.
+      await dave.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await dave.keyboard.down("Space");
+      await bob.waitFor((e) => e.event === "talk-start" && e.nick === "dave", "dave talks");
+      await memberTalking(carol, "dave", true);
+      assert.ok(await pressed(dave));
+      await bob.send("/talk");
+      const denied = await bob.waitFor((e) => e.event === "floor-denied", "bob is denied");
+      assert.equal(denied.event === "floor-denied" && denied.holder, "dave");
+      await (await carol.$("::-p-aria(Talk)"))!.click();
+      await voiceAlert(carol, "dave is talking");
+    });
+
+    await t.step("released with the space bar: a terminal gets the floor", async () => {
+      await dave.keyboard.up("Space");
+      await alice.waitFor((e) => e.event === "talk-end" && e.nick === "dave", "dave is done");
+      await memberTalking(carol, "dave", false);
+      await bob.send("/talk");
+      await memberTalking(carol, "bob", true);
+      await alice.waitFor((e) => e.event === "talk-start" && e.nick === "bob", "bob talks");
+    });
+  } finally {
+    await browser.close();
+    await Promise.all([alice.kill("SIGTERM"), bob.kill("SIGTERM")]).catch(() => {});
     await relay.stop();
   }
 });
