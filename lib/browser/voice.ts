@@ -125,7 +125,8 @@ export class PageVoice {
     } else if (e.event === "talk-start" && e.nick === this.#nick) {
       this.#say("you are talking");
     } else if (e.event === "talk-end" && e.nick === this.#nick) {
-      this.#say("");
+      // A notice (say, the microphone refused) stays; "you are talking" goes.
+      if (!this.#status.classList.contains("alert")) this.#say("");
     } else if (e.event === "ready") {
       this.#nick = e.nick;
     }

@@ -14,11 +14,18 @@ import { testDir } from "./harness.ts";
 /** Where Debian installs Chromium (scripts/setup.sh). */
 export const CHROMIUM = "/usr/bin/chromium";
 
-/** Launches a headless Chromium with its own profile directory. */
-export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+/**
+ * Launches a headless Chromium with its own profile directory; `env` is added
+ * to its environment (say, a PulseAudio daemon to capture from).
+ */
+export function launchBrowser(
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Browser> {
   return puppeteer.launch({
     executablePath: CHROMIUM,
     userDataDir: testDir("chromium-"),
+    env: { ...Deno.env.toObject(), ...env },
     args: [
       "--headless=new",
       "--no-sandbox",
