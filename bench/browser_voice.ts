@@ -7,10 +7,14 @@
  * as a microphone), the relay forwards, and `am-client --speaker am_spk` plays to the
  * "spk" sink. Tone bursts go into "mic"; one recording of both sinks
  * (void.monitor) holds each burst twice, and the gap is mouth to ear, as in
- * bench/voice_latency.ts. CPU: every process of the browser, from /proc, over
- * the talk and over as long a time joined and silent.
+ * bench/voice_latency.ts, whose terminal-to-terminal path is measured in the
+ * same run for comparison. Bursts are 1 s apart (a gap longer than the
+ * browser path's latency pairs each copy with its burst), so the page talks
+ * with the space bar held (push-to-talk: silence does not end it) and the
+ * terminal talker with a long silence hangover. CPU: every process of the
+ * browser, from /proc, over the talk and over as long a time joined and silent.
  *
- *   deno run -A bench/browser_voice.ts [--bursts 60]
+ *   deno run -A bench/browser_voice.ts [--bursts 20]
  *   (needs Chromium, PulseAudio, sox; runs its own PulseAudio daemon unless
  *   PULSE_SERVER names one)
  *
@@ -24,7 +28,7 @@ import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
 import { FIXTURE_ALSA_CONFIG, toneBursts, usePulse } from "../tests/support/pulse_session.ts";
 import { median } from "./fanout.ts";
 import { cpuSeconds, sleep } from "./proc.ts";
-import { pairOnsets, percentile, playAndRecord, SPACING_MS } from "./voice_latency.ts";
+import { pairOnsets, percentile, playAndRecord } from "./voice_latency.ts";
 
 /** Process ids of `root` and all its descendants, from /proc. */
 function processTree(root: number): number[] {
@@ -57,9 +61,12 @@ function treeCpu(root: number): number {
   return sum;
 }
 
+/** Time between two bursts: longer than either path's latency. */
+const SPACING_MS = 1000;
+
 const { values } = parseArgs({
   args: Deno.args,
-  options: { bursts: { type: "string", default: "60" } },
+  options: { bursts: { type: "string", default: "20" } },
 });
 const n = Number(values.bursts);
 const pulse = await usePulse();
@@ -80,29 +87,34 @@ const remap = await pactl(
 await pactl("set-default-source", "browser_mic");
 const dir = await Deno.makeTempDir({ prefix: "am-bench-browser-" });
 const relay = await RelayProcess.start(["--no-tls", "--web-port", "0"]);
+const devices = { ...pulse.env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG };
+const room = { room: "bench", passphrase: "browser bench", env: devices };
 const bob = ClientProcess.start(relay.port, {
   nick: "bob",
-  room: "bench",
-  passphrase: "browser bench",
-  env: { ...pulse.env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG },
+  ...room,
   args: ["--speaker", "am_spk"],
 });
-await bob.ready();
-const browser = await launchBrowser(["--use-fake-ui-for-media-stream"], {
-  ...pulse.env,
-  PULSE_SOURCE: "browser_mic",
-  PULSE_SINK: "void",
+const alice = ClientProcess.start(relay.port, {
+  nick: "alice",
+  ...room,
+  args: ["--mic", "am_mic", "--vad-hangover-ms", "5000"],
 });
+await Promise.all([bob.ready(), alice.ready()]);
+const browser = await launchBrowser(["--use-fake-ui-for-media-stream"], pulse.env);
+const bursts = await toneBursts(`${dir}/bursts.wav`, n, SPACING_MS);
+const latencies = async () =>
+  pairOnsets(
+    findOnsets(await playAndRecord(pulse.env, bursts), 8000, { minGapSamples: 480 }),
+    SPACING_MS,
+  );
 try {
-  const bursts = await toneBursts(`${dir}/bursts.wav`, n, SPACING_MS);
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${relay.webPort}/?room=bench`);
   await (await page.waitForSelector("::-p-aria(Nick)"))!.type("carol");
   await (await page.waitForSelector("::-p-aria(Passphrase)"))!.type("browser bench");
   await (await page.waitForSelector("::-p-aria(Join)"))!.click();
-  const talk = (await page.waitForSelector("::-p-aria(Talk):not([disabled])", {
-    timeout: 30000,
-  }))!;
+  await page.waitForSelector("::-p-aria(Talk):not([disabled])", { timeout: 30000 });
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await bob.waitFor((e) => e.event === "joined" && e.nick === "carol", "carol joins");
   const pid = browser.process()!.pid!;
   const seconds = (n * SPACING_MS) / 1000;
@@ -113,35 +125,44 @@ try {
   await sleep(seconds * 1000);
   const idle = (treeCpu(pid) - idleCpu0) / ((performance.now() - idleT0) / 1000);
 
-  await talk.click();
+  await page.keyboard.down("Space");
   await bob.waitFor((e) => e.event === "talk-start" && e.nick === "carol", "carol talks");
   await sleep(300);
   const talkCpu0 = treeCpu(pid);
   const talkT0 = performance.now();
-  const recording = await playAndRecord(pulse.env, bursts);
+  const fromBrowser = await latencies();
   const talking = (treeCpu(pid) - talkCpu0) / ((performance.now() - talkT0) / 1000);
-  await talk.click();
-  const gaps = pairOnsets(findOnsets(recording, 8000, { minGapSamples: 480 }));
+  await page.keyboard.up("Space");
+  await bob.waitFor((e) => e.event === "talk-end" && e.nick === "carol", "carol done");
+
+  await alice.send("[audio]");
+  await bob.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "alice talks");
+  await sleep(300);
+  const fromTerminal = await latencies();
+
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const row = (name: string, xs: number[]) =>
+    `| ${name} | ${xs.length}/${n} | ${median(xs).toFixed(1)} | ${
+      percentile(xs, 99).toFixed(1)
+    } | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} |`;
   console.log([
     "## Browser voice (Chromium page → relay → terminal client, real capture through PulseAudio)",
     "",
-    `${n} tone bursts (10 ms, 1 kHz) ${SPACING_MS} ms apart into the "mic" sink, captured by`,
-    "the page (getUserMedia, AudioWorklet, Opus), played by am-client --speaker am_spk.",
+    `${n} tone bursts (10 ms, 1 kHz) ${SPACING_MS} ms apart into the "mic" sink; each burst's`,
+    'copy on the "spk" sink (am-client --speaker am_spk) found in one recording of both.',
     "",
-    "| measure | value |",
-    "| --- | ---: |",
-    `| bursts heard | ${gaps.length}/${n} |`,
-    `| mouth-to-ear p50 | ${median(gaps).toFixed(1)} ms |`,
-    `| mouth-to-ear p99 | ${percentile(gaps, 99).toFixed(1)} ms |`,
-    `| mouth-to-ear range | ${Math.min(...gaps).toFixed(1)}–${Math.max(...gaps).toFixed(1)} ms |`,
-    `| browser CPU, joined and silent | ${pct(idle)} of a core |`,
-    `| browser CPU, talking | ${pct(talking)} of a core |`,
+    "| talker | bursts heard | p50 ms | p99 ms | range ms |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    row("page in Chromium (getUserMedia, AudioWorklet, Opus wasm)", fromBrowser),
+    row("am-client --mic am_mic, same run", fromTerminal),
+    "",
+    `Browser CPU (all its processes): ${pct(idle)} of a core joined and silent, ` +
+    `${pct(talking)} while talking.`,
     "",
   ].join("\n"));
 } finally {
   await browser.close();
-  await bob.kill("SIGTERM");
+  await Promise.all([alice.kill("SIGTERM"), bob.kill("SIGTERM")]);
   await relay.stop();
   await pactl("unload-module", remap);
   pulse.stop();
