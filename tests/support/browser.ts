@@ -40,6 +40,29 @@ export function launchBrowser(
   });
 }
 
+/** Where Debian installs Firefox ESR (scripts/setup.sh). */
+export const FIREFOX = "/usr/bin/firefox-esr";
+
+/**
+ * Launches a headless Firefox (WebDriver BiDi) with its own profile; its
+ * microphone is Firefox's fake one (a 1 kHz tone), granted without a prompt.
+ * `env` is added to its environment: Firefox runs Web Audio only with a sound
+ * server to play to.
+ */
+export function launchFirefox(env: Record<string, string> = {}): Promise<Browser> {
+  return puppeteer.launch({
+    browser: "firefox",
+    executablePath: FIREFOX,
+    headless: true,
+    userDataDir: testDir("firefox-"),
+    env: { ...Deno.env.toObject(), ...env },
+    extraPrefsFirefox: {
+      "media.navigator.streams.fake": true,
+      "media.navigator.permission.disabled": true,
+    },
+  });
+}
+
 /** Fills the join form (found by its labels) and presses Join. */
 export async function joinAs(page: Page, nick: string, passphrase: string): Promise<void> {
   await (await page.waitForSelector("::-p-aria(Nick)"))!.type(nick);
