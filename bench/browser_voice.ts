@@ -23,30 +23,12 @@
 
 import { parseArgs } from "node:util";
 import { findOnsets } from "../audio/analysis.ts";
-import { launchBrowser } from "../tests/support/browser.ts";
+import { launchBrowser, processTree } from "../tests/support/browser.ts";
 import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
 import { FIXTURE_ALSA_CONFIG, toneBursts, usePulse } from "../tests/support/pulse_session.ts";
 import { median } from "./fanout.ts";
 import { cpuSeconds, sleep } from "./proc.ts";
 import { pairOnsets, percentile, playAndRecord } from "./voice_latency.ts";
-
-/** Process ids of `root` and all its descendants, from /proc. */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...children.get(ppid) ?? [], Number(e.name)]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...children.get(out[i]) ?? []);
-  return out;
-}
 
 /** CPU seconds used so far by `root` and its descendants. */
 function treeCpu(root: number): number {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { rms, windowedCorrelation } from "../../audio/analysis.ts";
 import { readWav } from "../../audio/wav.ts";
 import { ClientProcess, RelayProcess, testDir } from "../support/harness.ts";
-import { inTranscript, joinAs, launchFirefox } from "../support/browser.ts";
+import { inTranscript, joinAs, launchFirefox, raiseBrowserPriority } from "../support/browser.ts";
 import { makeSpeech, usePulse } from "../support/pulse_session.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -44,6 +44,7 @@ Deno.test("Firefox: browser and terminal members hear each other", opts, async (
     await page.goto(`http://127.0.0.1:${relay.webPort}/?room=fox`);
     await joinAs(page, "carol", PASS);
     await page.waitForSelector("::-p-aria(Talk):not([disabled])", { timeout: 30000 });
+    await raiseBrowserPriority(browser);
 
     await t.step("Firefox voice → terminal", async () => {
       await page.click("#talk");

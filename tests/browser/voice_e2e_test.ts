@@ -7,9 +7,16 @@
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { windowedCorrelation } from "../../audio/analysis.ts";
-import { readWav } from "../../audio/wav.ts";
+import { encodeWav, readWav } from "../../audio/wav.ts";
 import { ClientProcess, RelayProcess, testDir } from "../support/harness.ts";
-import { inTranscript, joinAs, launchBrowser, saveScreenshot } from "../support/browser.ts";
+import {
+  inTranscript,
+  joinAs,
+  launchBrowser,
+  raiseBrowserPriority,
+  saveOutput,
+  saveScreenshot,
+} from "../support/browser.ts";
 import { makeSpeech } from "../support/pulse_session.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -91,6 +98,7 @@ Deno.test("browser and terminal members hear each other", opts, async (t) => {
   const browser = await browserWithMic(toTerminal.path);
   try {
     const page = await joinPage(browser, relay.webPort!, "voice", "carol");
+    await raiseBrowserPriority(browser);
 
     await t.step("browser voice → terminal: the Talk button, meter and member list", async () => {
       await (await page.$("::-p-aria(Talk)"))!.click();
@@ -110,6 +118,9 @@ Deno.test("browser and terminal members hear each other", opts, async (t) => {
       const recording = readWav(await Deno.readFile(heard)).samples;
       const { correlation, lag } = windowedCorrelation(toTerminal.samples, recording);
       console.log(`browser → terminal: correlation ${correlation.toFixed(3)} at ${lag} samples`);
+      if (correlation < SAME_SPEECH) {
+        await saveOutput("browser-to-terminal-heard.wav", await Deno.readFile(heard));
+      }
       assert.ok(correlation >= SAME_SPEECH, `correlation ${correlation} too low`);
     });
 
@@ -124,11 +135,6 @@ Deno.test("browser and terminal members hear each other", opts, async (t) => {
         (globalThis as unknown as { amPlayoutTap: { stop(): Promise<string> } }).amPlayoutTap
           .stop()
       );
-      const underruns = await page.evaluate(() =>
-        (globalThis as unknown as { amPlayoutTap: { underruns(): number } }).amPlayoutTap
-          .underruns()
-      );
-      console.log(`underruns ${underruns}`);
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const played = new Int16Array(bytes.buffer, 0, bytes.length >> 1);
       const { correlation, lag } = windowedCorrelation(toBrowser.samples, played);
@@ -136,6 +142,9 @@ Deno.test("browser and terminal members hear each other", opts, async (t) => {
         `terminal → browser: correlation ${correlation.toFixed(3)} at ${lag} samples ` +
           `of ${played.length} played`,
       );
+      if (correlation < SAME_SPEECH) {
+        await saveOutput("terminal-to-browser-played.wav", encodeWav(played));
+      }
       assert.ok(correlation >= SAME_SPEECH, `correlation ${correlation} too low`);
     });
   } finally {
@@ -185,6 +194,7 @@ Deno.test("half duplex across browsers and terminals: denied, then freed", opts,
       "dave",
     );
     await alice.waitFor((e) => e.event === "joined" && e.nick === "dave", "dave joins");
+    await raiseBrowserPriority(browser);
 
     await t.step("a terminal holds the floor: a browser's Talk is denied", async () => {
       await alice.send("[audio]");
