@@ -30,17 +30,38 @@ import { median } from "./fanout.ts";
 import { cpuSeconds, sleep } from "./proc.ts";
 import { pairOnsets, percentile, playAndRecord } from "./voice_latency.ts";
 
-/** CPU seconds used so far by `root` and its descendants. */
-function treeCpu(root: number): number {
-  let sum = 0;
+/** Chromium's kind of process (renderer, utility, gpu-process, …; "browser" for the main one). */
+function kindOf(pid: number): string {
+  try {
+    // Chromium rewrites its children's command lines into one space-separated string.
+    const args = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split(/[\0 ]/);
+    const type = args.find((a) => a.startsWith("--type="))?.slice(7) ?? "browser";
+    const sub = args.find((a) => a.startsWith("--utility-sub-type="))?.slice(19);
+    return sub ? `${type} (${sub})` : type;
+  } catch {
+    return "gone";
+  }
+}
+
+/** CPU seconds used so far by `root` and its descendants, in all and by kind of process. */
+function treeCpu(root: number): Map<string, number> {
+  const by = new Map<string, number>([["all", 0]]);
   for (const pid of processTree(root)) {
     try {
-      sum += cpuSeconds(pid);
+      const s = cpuSeconds(pid);
+      const kind = kindOf(pid);
+      by.set("all", by.get("all")! + s);
+      by.set(kind, (by.get(kind) ?? 0) + s);
     } catch {
       // Gone meanwhile.
     }
   }
-  return sum;
+  return by;
+}
+
+/** Share of a core each kind of process used between two {@linkcode treeCpu} readings. */
+function cpuShare(a: Map<string, number>, b: Map<string, number>, seconds: number) {
+  return new Map([...b].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / seconds]));
 }
 
 /** Time between two bursts: longer than either path's latency. */
@@ -105,7 +126,7 @@ try {
   const idleCpu0 = treeCpu(pid);
   const idleT0 = performance.now();
   await sleep(seconds * 1000);
-  const idle = (treeCpu(pid) - idleCpu0) / ((performance.now() - idleT0) / 1000);
+  const idle = cpuShare(idleCpu0, treeCpu(pid), (performance.now() - idleT0) / 1000);
 
   await page.keyboard.down("Space");
   await bob.waitFor((e) => e.event === "talk-start" && e.nick === "carol", "carol talks");
@@ -113,7 +134,7 @@ try {
   const talkCpu0 = treeCpu(pid);
   const talkT0 = performance.now();
   const fromBrowser = await latencies();
-  const talking = (treeCpu(pid) - talkCpu0) / ((performance.now() - talkT0) / 1000);
+  const talking = cpuShare(talkCpu0, treeCpu(pid), (performance.now() - talkT0) / 1000);
   await page.keyboard.up("Space");
   await bob.waitFor((e) => e.event === "talk-end" && e.nick === "carol", "carol done");
 
@@ -138,8 +159,13 @@ try {
     row("page in Chromium (getUserMedia, AudioWorklet, Opus wasm)", fromBrowser),
     row("am-client --mic am_mic, same run", fromTerminal),
     "",
-    `Browser CPU (all its processes): ${pct(idle)} of a core joined and silent, ` +
-    `${pct(talking)} while talking.`,
+    "Browser CPU, one core = 100 % (the page's own code runs in the renderer):",
+    "",
+    "| process | joined, silent | talking |",
+    "| --- | ---: | ---: |",
+    ...[...talking.keys()].sort().map((k) =>
+      `| ${k} | ${pct(idle.get(k) ?? 0)} | ${pct(talking.get(k)!)} |`
+    ),
     "",
   ].join("\n"));
 } finally {
