@@ -151,6 +151,8 @@ try {
   console.log([
     "## Browser voice (Chromium page → relay → terminal client, real capture through PulseAudio)",
     "",
+    `\`deno run -A bench/browser_voice.ts --bursts ${n}\``,
+    "",
     `${n} tone bursts (10 ms, 1 kHz) ${SPACING_MS} ms apart into the "mic" sink; each burst's`,
     'copy on the "spk" sink (am-client --speaker am_spk) found in one recording of both.',
     "",
