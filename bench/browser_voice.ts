@@ -14,7 +14,10 @@
  * terminal talker with a long silence hangover. CPU: every process of the
  * browser, from /proc, over the talk and over as long a time joined and silent.
  *
- *   deno run -A bench/browser_voice.ts [--bursts 20]
+ *   deno run -A bench/browser_voice.ts [--bursts 20] [--priority]
+ *
+ * `--priority` gives the browser the priority the terminal client takes for
+ * audio (nice −10), which a page cannot ask for itself.
  *   (needs Chromium, PulseAudio, sox; runs its own PulseAudio daemon unless
  *   PULSE_SERVER names one)
  *
@@ -23,7 +26,7 @@
 
 import { parseArgs } from "node:util";
 import { findOnsets } from "../audio/analysis.ts";
-import { launchBrowser, processTree } from "../tests/support/browser.ts";
+import { launchBrowser, processTree, raiseBrowserPriority } from "../tests/support/browser.ts";
 import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
 import { FIXTURE_ALSA_CONFIG, toneBursts, usePulse } from "../tests/support/pulse_session.ts";
 import { median } from "./fanout.ts";
@@ -69,7 +72,7 @@ const SPACING_MS = 1000;
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { bursts: { type: "string", default: "20" } },
+  options: { bursts: { type: "string", default: "20" }, priority: { type: "boolean" } },
 });
 const n = Number(values.bursts);
 const pulse = await usePulse();
@@ -119,6 +122,7 @@ try {
   await page.waitForSelector("::-p-aria(Talk):not([disabled])", { timeout: 30000 });
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await bob.waitFor((e) => e.event === "joined" && e.nick === "carol", "carol joins");
+  if (values.priority) await raiseBrowserPriority(browser);
   const pid = browser.process()!.pid!;
   const seconds = (n * SPACING_MS) / 1000;
 
@@ -151,7 +155,8 @@ try {
   console.log([
     "## Browser voice (Chromium page → relay → terminal client, real capture through PulseAudio)",
     "",
-    `\`deno run -A bench/browser_voice.ts --bursts ${n}\``,
+    `\`deno run -A bench/browser_voice.ts --bursts ${n}${values.priority ? " --priority" : ""}\`` +
+    (values.priority ? " (the browser at the terminal client's audio priority, nice −10)" : ""),
     "",
     `${n} tone bursts (10 ms, 1 kHz) ${SPACING_MS} ms apart into the "mic" sink; each burst's`,
     'copy on the "spk" sink (am-client --speaker am_spk) found in one recording of both.',
