@@ -120,7 +120,12 @@ export function alignedCorrelation(
   fft(cr, ci, true);
   let best = 0;
   let bestScore = -Infinity;
-  for (let lag = -maxLag; lag <= maxLag; lag++) {
+  // Only lags where the two overlap: beyond them a negative lag's bin is a positive
+  // lag's (the transform is circular), and a recording much longer than the reference
+  // then matched at a lag where nothing overlaps (correlation 0).
+  const from = Math.max(-maxLag, 1 - reference.length);
+  const to = Math.min(maxLag, recording.length - 1);
+  for (let lag = from; lag <= to; lag++) {
     const score = cr[(lag + size) & (size - 1)];
     if (score > bestScore) {
       bestScore = score;

@@ -71,6 +71,16 @@ function getNative(): Native {
   return native;
 }
 
+/**
+ * Instantiates the codec from the bytes of opusscript's .wasm file, for a page:
+ * there the emscripten loader cannot read the file itself (it only can in
+ * Node-like runtimes and workers), so the page fetches it and hands it here
+ * before making any codec. Does nothing once the codec is loaded.
+ */
+export function loadOpusWasm(wasmBinary: Uint8Array): void {
+  native ??= createNative({ wasmBinary }) as Native;
+}
+
 function check(code: number, what: string): number {
   if (code < 0) {
     throw new OpusCodecError(`opus ${what} failed: ${OPUS_ERRORS[code] ?? code}`, {

@@ -26,6 +26,15 @@ export function peakLevel(frame: Int16Array): number {
   return peak;
 }
 
+/**
+ * A peak sample value (0..32767) on a level meter's dB scale, 0..1: -48 dBFS
+ * and below is 0, full scale 1, so quiet speech still moves the meter.
+ */
+export function levelFraction(peak: number): number {
+  const db = 20 * Math.log10(Math.max(1, peak) / 32767);
+  return Math.max(0, Math.min(1, (db + 48) / 48));
+}
+
 /** Settings of a {@linkcode VoiceActivityDetector}. */
 export interface VadOptions {
   /** A frame whose peak is below this is silent (0..32768). */

@@ -240,7 +240,14 @@ say();
 const vl = read<{ p50: number; p99: number }>("voice_latency.json");
 if (vl) summary.voiceLatency = { p50: vl.p50, p99: vl.p99 };
 for (
-  const extra of ["voice_latency.md", "voice_cpu.md", "cluster.md", "tls_cost.md", "page_join.md"]
+  const extra of [
+    "voice_latency.md",
+    "voice_cpu.md",
+    "browser_voice.md",
+    "cluster.md",
+    "tls_cost.md",
+    "page_join.md",
+  ]
 ) {
   try {
     say(Deno.readTextFileSync(`${dir}/${extra}`));

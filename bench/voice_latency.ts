@@ -28,7 +28,8 @@ import { median } from "./fanout.ts";
 import { sleep } from "./proc.ts";
 
 const RATE = 48000;
-const SPACING_MS = 400;
+/** Time between two tone bursts. */
+export const SPACING_MS = 400;
 
 /** Latencies (ms) of each burst heard on both sinks, paired by the burst schedule. */
 export function pairOnsets(onsets: number[], spacingMs = SPACING_MS): number[] {
@@ -55,12 +56,17 @@ export function pairOnsets(onsets: number[], spacingMs = SPACING_MS): number[] {
   return out;
 }
 
-function percentile(xs: number[], p: number): number {
+/** The `p`th percentile of `xs` (nearest rank). */
+export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
 }
 
-async function playAndRecord(env: Record<string, string>, bursts: string): Promise<Int16Array> {
+/** Plays `bursts` into the "mic" sink while recording void.monitor (both sinks). */
+export async function playAndRecord(
+  env: Record<string, string>,
+  bursts: string,
+): Promise<Int16Array> {
   const rec = await startRecording("void.monitor");
   await new Deno.Command("paplay", { args: ["--device=mic", bursts], env }).output();
   await sleep(600);

@@ -58,7 +58,8 @@ export class SendQueue {
     limits: QueueLimits,
     onOverflow: () => void,
     onError: (err: unknown) => void,
-    schedule: (flush: () => void) => void = queueMicrotask,
+    // Wrapped: a browser refuses queueMicrotask called as a method of this queue.
+    schedule: (flush: () => void) => void = (flush) => queueMicrotask(flush),
   ) {
     this.#schedule = schedule;
     this.#writer = writer;

@@ -68,6 +68,8 @@ fi
 
 step "voice CPU" 90 bash -c "{ printf '## Voice CPU per talker and listener\n\n\`deno run -A bench/voice_cpu.ts\`\n\n\`\`\`\n'; \
   $DENO run -A bench/voice_cpu.ts --seconds 20; printf '\`\`\`\n'; } >'$results/voice_cpu.md'"
+# Browser voice: Chromium captures through its own PulseAudio daemon (the bench starts one).
+step "browser voice" 240 bash -c "$DENO run -A bench/browser_voice.ts >'$results/browser_voice.md'"
 step cluster 240 bash -c "{ printf '## Relays clustered over NATS\n\n\`deno run -A bench/cluster.ts\` (relays, nats-server and the driver share both cores)\n\n'; \
   $DENO run -A bench/cluster.ts; printf '\nHow the design grows to many machines, and where it stops: docs/CLUSTER.md.\n'; } >'$results/cluster.md'"
 

@@ -29,7 +29,5 @@ bash scripts/install_nats.sh
 bash scripts/apt_install.sh setup procps
 # `tmux` for the tests that drive the terminal UI on a real terminal.
 bash scripts/apt_install.sh setup tmux
-# Debian's Chromium for the browser client's tests (driven by npm puppeteer-core).
-bash scripts/apt_install.sh setup chromium
-# Debian's Firefox ESR for the browser client's Firefox test (puppeteer-core over WebDriver BiDi).
-bash scripts/apt_install.sh setup firefox-esr
+# Debian's Chromium and Firefox ESR for the browser client's tests (driven by npm puppeteer-core).
+bash scripts/apt_install.sh setup chromium firefox-esr

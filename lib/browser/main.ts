@@ -16,6 +16,7 @@ import { openWebSocket } from "../websocket_conn.ts";
 import { clock, type LineKind, lineOf } from "./event_lines.ts";
 import { loadStoredIdentity } from "./identity_store.ts";
 import { MemberMarks, runLine } from "./safety.ts";
+import { PageVoice } from "./voice.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -33,6 +34,8 @@ const passField = $<HTMLInputElement>("passphrase");
 
 roomField.value = new URLSearchParams(location.search).get("room") ?? "";
 (roomField.value ? nickField : roomField).focus();
+
+const voice = new PageVoice();
 
 /** Own messages by number, to mark them sent when the relay acknowledges them. */
 const pending = new Map<number, HTMLElement>();
@@ -70,6 +73,7 @@ function member(nick: string): HTMLElement | undefined {
 function onEvent(e: ClientEvent): void {
   const extra = marks.onEvent(e);
   if (extra) addLine(Date.now(), extra, "system");
+  voice.onEvent(e);
   switch (e.event) {
     case "ready":
       setMembers(e.members);
@@ -121,16 +125,21 @@ async function join(nick: string, room: string, passphrase: string): Promise<voi
     identity: stored.identity,
     knownMembers: stored.known,
     onEvent,
+    onVoice: voice.receive,
     connect: async () => (await openWebSocket(wsUrl)) as unknown as Deno.Conn,
   });
   await client.start();
   client.who(); // brings the members' trust marks
+  await voice.attach(client);
   sayForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     runLine(client, marks, message.value.trim(), (text, kind) => addLine(Date.now(), text, kind));
     message.value = "";
   });
-  globalThis.addEventListener("pagehide", () => void client.close());
+  globalThis.addEventListener("pagehide", () => {
+    void voice.close();
+    void client.close();
+  });
 }
 
 joinForm.addEventListener("submit", async (ev) => {

@@ -20,8 +20,8 @@ import { MAX_NICK_BYTES, MAX_ROOM_BYTES, type Member, nameProblem } from "../pro
 
 /** The voice side of the client, present when audio could be set up. */
 export interface VoiceControl {
-  /** Starts talking (asks the relay for the floor). */
-  startTalking(): void;
+  /** Starts talking (asks the relay for the floor); `held`: until stopped, not until silence. */
+  startTalking(held?: boolean): void;
   /** Stops talking. */
   stopTalking(): void;
   /** Whether this client is talking now. */

@@ -33,11 +33,16 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
   "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+  "/voice_worklet.js": { file: "voice_worklet.js", type: "text/javascript; charset=utf-8" },
+  // opusscript's libopus build (copied by scripts/build_web.sh): the page's voice codec.
+  "/opus.wasm": { file: "opus.wasm", type: "application/wasm" },
 };
 
 // The page loads only its own files and talks only to its own origin; it is never framed.
+// 'wasm-unsafe-eval' lets it compile its own Opus wasm (it allows no JavaScript eval).
 const HEADERS = {
-  "content-security-policy": "default-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "content-security-policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
+    "connect-src 'self'; img-src 'self' data:; " +
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",

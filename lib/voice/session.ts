@@ -16,7 +16,6 @@ import { VoiceActivityDetector } from "../../audio/vad.ts";
 import type { ChatClient } from "../client/chat_client.ts";
 import type { VoiceControl } from "../client/app.ts";
 import type { ClientEvent } from "../client/events.ts";
-import { levelBar } from "../terminal/level_meter.ts";
 import type { Member } from "../protocol.ts";
 import { VoicePlayout } from "./playout.ts";
 
@@ -32,8 +31,8 @@ export interface VoiceOptions {
   vadHangoverMs: number;
   /** Play each talker's words back once they are done (the echo bot). */
   echo: boolean;
-  /** Shows the microphone level bar while talking; null when the talk ends. */
-  setStatus: (status: string | null) => void;
+  /** Peak (0..32767) of each microphone frame while talking; null when the talk ends. */
+  onLevel: (peak: number | null) => void;
   /** Tells the user something. */
   notice: (message: string) => void;
 }
@@ -50,6 +49,10 @@ export class VoiceController implements VoiceControl {
   readonly #playout: VoicePlayout | null;
   readonly #echoTakes = new Map<string, Uint8Array[]>();
   #talking = false;
+  /** Push-to-talk: silence does not end the current talk, only {@linkcode stopTalking}. */
+  #held = false;
+  /** Number of the latest talk: a capture loop of an earlier one ends at its next frame. */
+  #talkNo = 0;
   #capture: Promise<void> = Promise.resolve();
   #echoing: Promise<void> = Promise.resolve();
 
@@ -65,17 +68,20 @@ export class VoiceController implements VoiceControl {
     return this.#talking;
   }
 
-  /** Starts talking: asks for the floor and streams the microphone until silence or stop. */
-  startTalking(): void {
-    if (!this.#o.source) {
-      return this.#o.notice("no microphone: this client can listen but not talk");
-    }
+  /**
+   * Starts talking: asks for the floor and streams the microphone until
+   * silence or stop; `held` (push-to-talk) streams until stop only.
+   */
+  startTalking(held = false): void {
+    const source = this.#o.source;
+    if (!source) return this.#o.notice("no microphone: this client can listen but not talk");
     if (this.#talking) return;
     this.#talking = true;
-    this.#client.talk(true);
-    this.#capture = this.#captureLoop(this.#o.source).catch((err) => {
-      this.#talking = false;
-      this.#o.setStatus(null);
+    this.#held = held;
+    const talk = ++this.#talkNo;
+    // After the previous talk's loop has let go of the microphone and the floor.
+    this.#capture = this.#capture.then(() => this.#captureLoop(source, talk)).catch((err) => {
+      if (talk === this.#talkNo) this.#talking = false;
       this.#o.notice(`microphone failed: ${err instanceof Error ? err.message : err}`);
     });
   }
@@ -117,14 +123,17 @@ export class VoiceController implements VoiceControl {
     await this.#playout?.close();
   }
 
-  async #captureLoop(source: AudioSource): Promise<void> {
+  async #captureLoop(source: AudioSource, talk: number): Promise<void> {
     const vad = new VoiceActivityDetector({
       threshold: this.#o.vadThreshold,
       hangoverMs: this.#o.vadHangoverMs,
     });
     const encoder = new OpusEncoder();
-    await source.start();
+    this.#client.talk(true);
+    let started = false;
     try {
+      await source.start();
+      started = true;
       let first = true;
       let heard = false;
       let elapsed = 0;
@@ -133,9 +142,10 @@ export class VoiceController implements VoiceControl {
         elapsed += FRAME_MS;
         const d = vad.push(frame);
         if (!d.silent) heard = true;
-        this.#o.setStatus(levelBar(d.peak));
+        this.#o.onLevel(d.peak);
         const quiet = vad.silentMs >= this.#o.vadHangoverMs;
-        const last = !this.#talking || (quiet && (heard || elapsed >= START_GRACE_MS));
+        const stopped = !this.#talking || talk !== this.#talkNo;
+        const last = stopped || (!this.#held && quiet && (heard || elapsed >= START_GRACE_MS));
         if (first) fadeInPlace(frame);
         if (last) fadeOutPlace(frame);
         first = false;
@@ -143,11 +153,11 @@ export class VoiceController implements VoiceControl {
         if (last) break;
       }
     } finally {
-      this.#talking = false;
+      if (talk === this.#talkNo) this.#talking = false;
       encoder.delete();
-      await source.stop();
+      if (started) await source.stop();
       this.#client.talk(false);
-      this.#o.setStatus(null);
+      this.#o.onLevel(null);
     }
   }
 

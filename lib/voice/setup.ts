@@ -14,6 +14,7 @@ import type { AudioSink, AudioSource } from "../../audio/audio_io.ts";
 import type { ChatClient } from "../client/chat_client.ts";
 import type { VoiceControl } from "../client/app.ts";
 import { VoiceController } from "./session.ts";
+import { levelBar } from "../terminal/level_meter.ts";
 
 /** Voice flags of the client. */
 export interface VoiceFlags {
@@ -95,7 +96,7 @@ export async function openVoice(
     vadThreshold: f.vadThreshold,
     vadHangoverMs: f.vadHangoverMs,
     echo: f.echo,
-    setStatus,
+    onLevel: (peak) => setStatus(peak === null ? null : levelBar(peak)),
     notice,
   });
 }

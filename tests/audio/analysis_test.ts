@@ -92,3 +92,18 @@ Deno.test("windowedCorrelation follows a timeline that shifts, and still rejects
   const other = Int16Array.from({ length: recording.length }, () => Math.round(rand() * 20000));
   assert.ok(windowedCorrelation(source, other).correlation < 0.2);
 });
+
+Deno.test("alignedCorrelation finds a short reference late in a long recording", () => {
+  // 3 s of reference at 11 s into a 15 s recording (a listener that started recording
+  // long before the talk): a lag this large once aliased to a negative one in the
+  // circular cross-correlation, where nothing overlaps, and scored 0.
+  const rate = 48000;
+  const ref = noise(3 * rate, 7);
+  const rec = new Float32Array(15 * rate);
+  const at = 11 * rate + 123;
+  rec.set(ref, at);
+  const { correlation, lag } = alignedCorrelation(ref, rec, rec.length);
+  assert.equal(lag, at);
+  assert.ok(correlation > 0.99, `correlation ${correlation}`);
+  assert.ok(windowedCorrelation(ref, rec).correlation > 0.99);
+});

@@ -6,9 +6,8 @@
 // proxy's recording holds the passphrase or a text. A screenshot of the joined
 // page is saved for a person to look at.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { ClientProcess, containsBytes, RecordingProxy, RelayProcess } from "../support/harness.ts";
-import { inTranscript, joinAs, launchBrowser } from "../support/browser.ts";
+import { inTranscript, joinAs, launchBrowser, saveScreenshot } from "../support/browser.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
@@ -64,11 +63,8 @@ Deno.test("browser and terminal members text each other end to end", opts, async
     });
 
     await t.step("a screenshot of the joined page", async () => {
-      const dir = Deno.env.get("AM_TEST_OUTPUT") ?? Deno.makeTempDirSync({ prefix: "am-shots-" });
-      const path = join(dir, "browser-joined.png");
-      await page.screenshot({ path });
+      const path = await saveScreenshot(page, "browser-joined.png");
       assert.ok(Deno.statSync(path).size > 1000);
-      console.log(`screenshot of the joined page: ${path}`);
     });
 
     await t.step("a wrong passphrase in the browser is reported as such", async () => {
