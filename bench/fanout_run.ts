@@ -16,6 +16,7 @@ import {
   coreBusy,
   coreTimes,
   cpuSeconds,
+  cpuSplit,
   freePort,
   ServerProcess,
   type ServerSpec,
@@ -73,6 +74,8 @@ export interface FanoutResult {
   /** Server CPU seconds inside the window, and as a share of one core. */
   serverCpuSec: number;
   serverCpuShare: number;
+  /** The part of {@linkcode serverCpuShare} spent in the kernel (system time). */
+  serverSysShare: number;
   /** Generator CPU share of its core inside the window. */
   generatorCpuShare: number;
   /** Busy share of each core in the window, irq and softirq included. */
@@ -172,19 +175,19 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     rec.windowEnd = t0 + totalMs;
     const next = Array.from({ length: p.senders }, (_, k) => t0 + (k * 1000) / p.rate);
     const seqs = new Array(p.senders).fill(0);
-    let cpu0: [number, number] | null = null;
-    let cpu1: [number, number] | null = null;
+    let cpu0: [number, number, number] | null = null;
+    let cpu1: [number, number, number] | null = null;
     let cores0 = coreTimes();
     let cores1 = cores0;
     const senders = peers.slice(0, p.senders);
     for (;;) {
       const now = performance.now();
       if (!cpu0 && now >= rec.windowStart) {
-        cpu0 = [server.cpu(), cpuSeconds(Deno.pid)];
+        cpu0 = [server.cpu(), cpuSeconds(Deno.pid), cpuSplit(server.pid).system];
         cores0 = coreTimes();
       }
       if (now >= rec.windowEnd) {
-        cpu1 = [server.cpu(), cpuSeconds(Deno.pid)];
+        cpu1 = [server.cpu(), cpuSeconds(Deno.pid), cpuSplit(server.pid).system];
         cores1 = coreTimes();
         break;
       }
@@ -206,8 +209,8 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     const lat = rec.latency;
     const fraction = expected() > 0 ? rec.delivered / expected() : 0;
     const p99 = lat.percentile(99);
-    const [s0, g0] = cpu0 ?? cpu1!;
-    const [s1, g1] = cpu1!;
+    const [s0, g0, k0] = cpu0 ?? cpu1!;
+    const [s1, g1, k1] = cpu1!;
     if (DEBUG) console.error(rec.timeline.map((x) => x.toFixed(0)).join(" "));
     return {
       server: p.server,
@@ -222,6 +225,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
       bytesPerDelivery: rec.delivered ? rec.deliveredBytes / rec.delivered : 0,
       serverCpuSec: s1 - s0,
       serverCpuShare: (s1 - s0) / seconds,
+      serverSysShare: (k1 - k0) / seconds,
       generatorCpuShare: (g1 - g0) / seconds,
       coreBusy: coreBusy(cores0, cores1),
       verified: peers.reduce((n, x) => n + x.verified, 0),

@@ -1,7 +1,8 @@
 /**
  * Memory per idle connection: the server's resident memory with 10,000 clients
  * connected, registered and sitting in rooms of 100 (IRC: channels), minus its
- * memory before the first client, divided by the clients. Our relay against
+ * memory before the first client, divided by the clients; and the CPU the
+ * server uses while they all sit idle (timers, sweeps). Our relay against
  * ngircd and InspIRCd, each a fresh process on its own core. Prints figures and
  * writes them as JSON.
  *
@@ -34,7 +35,12 @@ export interface MemoryResult {
   bytesPerConnection: number;
   /** Seconds it took to connect and join them all. */
   joinSeconds: number;
+  /** Share of one core the server used while every client sat idle. */
+  idleCpuShare: number;
 }
+
+/** How long the idle CPU is measured, ms. */
+const IDLE_WINDOW_MS = 10_000;
 
 /** Connects `clients` idle clients to a fresh `server` and measures its RSS. */
 export async function measureMemory(
@@ -76,6 +82,10 @@ export async function measureMemory(
     const joinSeconds = (performance.now() - t0) / 1000;
     await sleep(2000); // idle: let the server settle (and a GC run)
     const loadedRss = proc.rss();
+    const cpu0 = proc.cpu();
+    const t1 = performance.now();
+    await sleep(IDLE_WINDOW_MS);
+    const idleCpuShare = (proc.cpu() - cpu0) / ((performance.now() - t1) / 1000);
     return {
       server,
       clients,
@@ -84,6 +94,7 @@ export async function measureMemory(
       loadedRss,
       bytesPerConnection: (loadedRss - baseRss) / clients,
       joinSeconds,
+      idleCpuShare,
     };
   } finally {
     for (const p of peers) p.close();
@@ -111,7 +122,9 @@ if (import.meta.main) {
         `per connection (RSS ${(r.baseRss / 2 ** 20).toFixed(1)} → ${
           (r.loadedRss / 2 ** 20).toFixed(1)
         } MiB, ` +
-        `joined in ${r.joinSeconds.toFixed(1)} s)`,
+        `joined in ${r.joinSeconds.toFixed(1)} s; idle CPU ${
+          (r.idleCpuShare * 100).toFixed(2)
+        } % of a core)`,
     );
     results.push(r);
   }

@@ -205,9 +205,9 @@ const mem = read<MemoryResult[]>("memory.json") ?? [];
 say("## Memory per idle connection");
 say();
 say(
-  "| server | clients (rooms of 100) | RSS before | RSS with clients | per connection | ratio to ours | time to join all |",
+  "| server | clients (rooms of 100) | RSS before | RSS with clients | per connection | ratio to ours | time to join all | CPU while all idle |",
 );
-say("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 const amMem = mem.find((m) => m.server === "am");
 for (const m of mem) {
   say(
@@ -215,7 +215,9 @@ for (const m of mem) {
       f1(m.loadedRss / 2 ** 20)
     } MiB | **${(m.bytesPerConnection / 1024).toFixed(2)} KiB** | ${
       ratio(m.bytesPerConnection, amMem?.bytesPerConnection ?? NaN)
-    } | ${f1(m.joinSeconds)} s |`,
+    } | ${f1(m.joinSeconds)} s | ${
+      m.idleCpuShare === undefined ? "—" : `${(m.idleCpuShare * 100).toFixed(2)} % of a core`
+    } |`,
   );
 }
 if (amMem) summary.kibPerConn = amMem.bytesPerConnection / 1024;
