@@ -133,6 +133,14 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
         } ms.`,
     );
     say(`Verifying receivers opened and checked ${f0(ok)} sealed messages (${bad} failures).`);
+    if (fixed.am && fixed.ngircd && fixed.inspircd) {
+      (summary.cpuPerDelivery ??= {})[clients] = {
+        ours: cpuPer(fixed.am),
+        ngircd: cpuPer(fixed.ngircd),
+        inspircd: cpuPer(fixed.inspircd),
+        rate: fixed.am.rate,
+      };
+    }
     const faster = Math.max(
       knees.ngircd?.deliveriesPerSec ?? 0,
       knees.inspircd?.deliveriesPerSec ?? 0,
@@ -226,7 +234,11 @@ for (const m of mem) {
     } |`,
   );
 }
-if (amMem) summary.kibPerConn = amMem.bytesPerConnection / 1024;
+if (amMem) {
+  summary.kibPerConn = amMem.bytesPerConnection / 1024;
+  summary.memClients = amMem.clients;
+  summary.idleCpuShare = amMem.idleCpuShare;
+}
 say();
 
 const st = read<StartupResult>("startup.json");
