@@ -53,6 +53,8 @@ export interface FanoutParams {
   spec?: (port: number) => ServerSpec;
   /** Our relay serves TLS with this identity (default: plain TCP). */
   tls?: BenchTls;
+  /** Called with the server's pid when the measured window opens and when it closes (profilers). */
+  onWindow?: (pid: number, edge: "start" | "end") => void | Promise<void>;
 }
 
 /** What one run measured. */
@@ -183,12 +185,14 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     for (;;) {
       const now = performance.now();
       if (!cpu0 && now >= rec.windowStart) {
+        await p.onWindow?.(server.pid, "start");
         cpu0 = [server.cpu(), cpuSeconds(Deno.pid), cpuSplit(server.pid).system];
         cores0 = coreTimes();
       }
       if (now >= rec.windowEnd) {
         cpu1 = [server.cpu(), cpuSeconds(Deno.pid), cpuSplit(server.pid).system];
         cores1 = coreTimes();
+        await p.onWindow?.(server.pid, "end");
         break;
       }
       for (let k = 0; k < senders.length; k++) {
