@@ -29,8 +29,10 @@ export interface MemoryResult {
   roomSize: number;
   /** RSS before any client, bytes. */
   baseRss: number;
-  /** RSS with every client idle in its room, bytes. */
+  /** RSS with every client idle in its room (2 s after the last joined), bytes. */
   loadedRss: number;
+  /** RSS at the end of the idle-CPU window, 12 s after the last joined, bytes. */
+  settledRss: number;
   /** (loaded − base) / clients, bytes. */
   bytesPerConnection: number;
   /** Seconds it took to connect and join them all. */
@@ -86,12 +88,14 @@ export async function measureMemory(
     const t1 = performance.now();
     await sleep(IDLE_WINDOW_MS);
     const idleCpuShare = (proc.cpu() - cpu0) / ((performance.now() - t1) / 1000);
+    const settledRss = proc.rss();
     return {
       server,
       clients,
       roomSize,
       baseRss,
       loadedRss,
+      settledRss,
       bytesPerConnection: (loadedRss - baseRss) / clients,
       joinSeconds,
       idleCpuShare,
@@ -122,9 +126,9 @@ if (import.meta.main) {
         `per connection (RSS ${(r.baseRss / 2 ** 20).toFixed(1)} → ${
           (r.loadedRss / 2 ** 20).toFixed(1)
         } MiB, ` +
-        `joined in ${r.joinSeconds.toFixed(1)} s; idle CPU ${
-          (r.idleCpuShare * 100).toFixed(2)
-        } % of a core)`,
+        `joined in ${r.joinSeconds.toFixed(1)} s; ${
+          ((r.settledRss - r.baseRss) / r.clients / 1024).toFixed(2)
+        } KiB 10 s later; idle CPU ${(r.idleCpuShare * 100).toFixed(2)} % of a core)`,
     );
     results.push(r);
   }
