@@ -1,26 +1,28 @@
 /**
  * Where an idle connection's memory goes: the same 10,000 idle clients held
- * five ways in this process, each measured as RSS and V8 heap growth per
+ * six ways in this process, each measured as RSS and V8 heap growth per
  * connection after a forced GC. `held`: Deno connections accepted and kept,
  * nothing read. `read`: plus one pending `conn.read` of 128 bytes each (the least
- * a server on `Deno.Conn` keeps per connection). `op`: the same read through
+ * a server on `Deno.Conn` keeps per connection). `slots`: the same with the
+ * buffers carved from shared slabs (lib/relay/read_slots.ts). `op`: the same read through
  * Deno's internal op, without its async wrapper (internal, for comparison only).
  * `fd`: the socket kept only as a descriptor (dup'ed through FFI, Deno's
  * resource closed), as a readiness-based (epoll) server would hold it. `relay`:
  * our relay, with clients that joined rooms of 100 as in bench/memory.ts.
  *
- *   deno run -A bench/memory_floor.ts [--clients 10000] [--ways held,read,op,fd,relay]
+ *   deno run -A bench/memory_floor.ts [--clients 10000] [--ways held,read,slots,op,fd,relay]
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { ReadSlots } from "../lib/relay/read_slots.ts";
 import { Relay } from "../lib/relay/relay.ts";
 import { AmDriver } from "./am_driver.ts";
 import { Recorder } from "./recorder.ts";
 import { sleep } from "./proc.ts";
 
-type Way = "held" | "read" | "op" | "fd" | "relay";
+type Way = "held" | "read" | "slots" | "op" | "fd" | "relay";
 const READ_BYTES = 128;
 
 /** Child mode: opens `n` connections (joined to rooms of 100 for `relay`) and holds them. */
@@ -66,6 +68,8 @@ function internal(conn: Deno.Conn, name: string): number {
   return (conn as unknown as Record<symbol, number>)[sym!];
 }
 
+const slots = new ReadSlots(READ_BYTES);
+
 /** Holds connections one way; returns what they cost. */
 async function measure(way: Way, n: number): Promise<{ rss: number; heap: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -95,8 +99,8 @@ async function measure(way: Way, n: number): Promise<{ rss: number; heap: number
     (async () => {
       for await (const c of listener!) {
         if (way === "held") keep.push(c);
-        else if (way === "read") {
-          const buf = new Uint8Array(READ_BYTES);
+        else if (way === "read" || way === "slots") {
+          const buf = way === "read" ? new Uint8Array(READ_BYTES) : slots.take();
           const next = (n: number | null) => void (n !== null && c.read(buf).then(next));
           c.read(buf).then(next);
         } else if (way === "op") {
@@ -137,7 +141,7 @@ if (import.meta.main) {
       child: { type: "boolean", default: false },
       way: { type: "string" },
       clients: { type: "string", default: "10000" },
-      ways: { type: "string", default: "held,read,op,fd,relay" },
+      ways: { type: "string", default: "held,read,slots,op,fd,relay" },
     },
   });
   const n = Number(values.clients);

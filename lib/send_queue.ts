@@ -42,7 +42,7 @@ export class SendQueue {
   #closed = false;
   #drained: (() => void)[] | null = null;
   readonly #schedule: (flush: () => void) => void;
-  readonly #flushNow = () => this.#flush();
+  readonly #flushNow = () => void this.#flush();
   #patient = false;
   /** Voice frames dropped because the reader was behind. */
   droppedVoice = 0;
@@ -111,38 +111,24 @@ export class SendQueue {
     this.#settle();
   }
 
-  // No async function here: an await per write cost a generator and two promise
-  // turns, about three times the write itself (bench/analysis.md). A socket write
-  // usually completes within the call, so a callback per batch is all it needs.
-  #flush(): void {
-    if (this.#closed || this.#chunks.length === 0) return this.#idle();
-    this.#write(this.#takeBatch(), 0);
-  }
-
-  #write(batch: Uint8Array, off: number): void {
-    let written: Promise<number>;
+  async #flush(): Promise<void> {
     try {
-      written = this.#writer.write(off === 0 ? batch : batch.subarray(off));
+      while (this.#chunks.length > 0 && !this.#closed) {
+        const batch = this.#takeBatch();
+        let off = 0;
+        while (off < batch.length && !this.#closed) {
+          off += await this.#writer.write(batch.subarray(off));
+        }
+        // close() or an overflow during the write has already zeroed the count.
+        if (!this.#closed) this.#bytes -= batch.length;
+      }
     } catch (err) {
-      return this.#failed(err);
+      this.close();
+      this.#onError(err);
+    } finally {
+      this.#flushing = false;
+      if (this.#bytes === 0 || this.#closed) this.#settle();
     }
-    written.then((n) => {
-      if (this.#closed) return this.#idle();
-      if (off + n < batch.length) return this.#write(batch, off + n);
-      this.#bytes -= batch.length;
-      this.#flush();
-    }, (err) => this.#failed(err));
-  }
-
-  #failed(err: unknown): void {
-    this.close();
-    this.#onError(err);
-    this.#idle();
-  }
-
-  #idle(): void {
-    this.#flushing = false;
-    if (this.#bytes === 0 || this.#closed) this.#settle();
   }
 
   #takeBatch(): Uint8Array {

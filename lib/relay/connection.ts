@@ -36,15 +36,24 @@ import { recentTextsOf } from "./room_history.ts";
 import type { RelayContext } from "./context.ts";
 import { HeldTexts } from "./held_texts.ts";
 import type { RelaySocket } from "./socket.ts";
+import { ReadSlots, SLOT_BYTES } from "./read_slots.ts";
 
-// An idle connection keeps its read buffer for as long as it is idle: start small
-// (a text or a voice frame fits; a hello takes two reads) and let busy ones grow
-// it. 2048 cost 1.8 KiB more per idle connection, 256 another 0.1 (bench/memory.ts).
-const READ_MIN = 128;
+// An idle connection keeps its read buffer for as long as it is idle: a small slot
+// of a shared slab (lib/relay/read_slots.ts), which busy connections trade for a
+// buffer of their own that grows. 2048 bytes each cost 1.8 KiB more per idle
+// connection (bench/memory.ts).
+const READ_MIN = SLOT_BYTES;
 const READ_MAX = 64 * 1024;
+/** The small read buffers of every connection of the relay. */
+const readSlots = new ReadSlots();
 const PONG = encodeFrame(FrameType.Pong);
 /** One flush turn for every connection of the relay (see batchedScheduler). */
 const flushAll = batchedScheduler();
+/** Gives a read buffer back to the slots if it is one (only slots have the smallest size). */
+function releaseReadBuffer(buf: Uint8Array): void {
+  if (buf.length === READ_MIN) readSlots.give(buf);
+}
+
 /** Relay side of one client connection. */
 export class RelayConnection implements Delivery {
   /** Peer IP address, for the per-address limit. */
@@ -122,7 +131,7 @@ export class RelayConnection implements Delivery {
       this.#ctx.log("error", { peer: this.peer, code: "hello-timeout", fatal: true });
       this.close(`${why} (TLS handshake unfinished)`);
     }, this.#ctx.options.helloTimeoutMs);
-    this.#read(new Uint8Array(READ_MIN));
+    this.#read(readSlots.take());
   }
 
   // A callback per read rather than an async loop: a suspended async function
@@ -132,11 +141,16 @@ export class RelayConnection implements Delivery {
     try {
       reading = this.#conn.read(buf);
     } catch (err) {
+      releaseReadBuffer(buf);
       return this.#readFailed(err);
     }
     reading.then((n) => {
-      if (this.#closed) return;
-      if (n === null) return this.close("closed by peer");
+      if (this.#closed || n === null) {
+        // The read has settled, so nothing writes into the buffer any more.
+        releaseReadBuffer(buf);
+        if (!this.#closed) this.close("closed by peer");
+        return;
+      }
       this.lastHeard = Date.now();
       try {
         for (const frame of this.#decoder.push(buf.subarray(0, n))) {
@@ -144,16 +158,24 @@ export class RelayConnection implements Delivery {
           this.#handleSafely(frame.type, frame.payload);
         }
       } catch (err) {
+        releaseReadBuffer(buf);
         return this.#readFailed(err);
       }
-      if (this.#closed) return;
-      // Grow the read buffer for connections that fill it; go back to the small one
+      if (this.#closed) return releaseReadBuffer(buf);
+      // Grow the read buffer for connections that fill it; go back to a small slot
       // after a small read, so that an idle connection (its last frame a ping) keeps
       // only that.
-      if (n === buf.length && buf.length < READ_MAX) buf = new Uint8Array(buf.length * 2);
-      else if (buf.length > READ_MIN && n <= READ_MIN / 2) buf = new Uint8Array(READ_MIN);
+      if (n === buf.length && buf.length < READ_MAX) {
+        releaseReadBuffer(buf);
+        buf = new Uint8Array(buf.length * 2);
+      } else if (buf.length > READ_MIN && n <= READ_MIN / 2) {
+        buf = readSlots.take();
+      }
       this.#read(buf);
-    }, (err) => this.#readFailed(err));
+    }, (err) => {
+      releaseReadBuffer(buf);
+      this.#readFailed(err);
+    });
   }
 
   #readFailed(err: unknown): void {
