@@ -61,7 +61,9 @@ function line(r: FanoutResult): string {
     `(${f(r.deliveredFraction * 100, 2)} %) p50=${f(r.p50Ms)} p99=${f(r.p99Ms)} max=${
       f(r.maxMs)
     } ms ` +
-    `server cpu=${f(r.serverCpuShare * 100, 0)} % gen cpu=${f(r.generatorCpuShare * 100, 0)} % ` +
+    `server cpu=${f(r.serverCpuShare * 100, 0)} % (kernel ${
+      f(r.serverSysShare * 100, 0)
+    } %) gen cpu=${f(r.generatorCpuShare * 100, 0)} % ` +
     `cores=${r.coreBusy.map((x) => f(x * 100, 0)).join("/")} % ${r.bytesPerDelivery.toFixed(0)} B` +
     `${r.verified ? ` verified=${r.verified}/${r.verified + r.verifyFailed}` : ""}` +
     `${r.lostClients ? ` lost=${r.lostClients}` : ""}${r.sustained ? " ok" : " MISS"}`;

@@ -16,6 +16,7 @@ import {
   coreBusy,
   coreTimes,
   cpuSeconds,
+  cpuSplit,
   freePort,
   ServerProcess,
   type ServerSpec,
@@ -52,6 +53,8 @@ export interface FanoutParams {
   spec?: (port: number) => ServerSpec;
   /** Our relay serves TLS with this identity (default: plain TCP). */
   tls?: BenchTls;
+  /** Called with the server's pid when the measured window opens and when it closes (profilers). */
+  onWindow?: (pid: number, edge: "start" | "end") => void | Promise<void>;
 }
 
 /** What one run measured. */
@@ -73,6 +76,8 @@ export interface FanoutResult {
   /** Server CPU seconds inside the window, and as a share of one core. */
   serverCpuSec: number;
   serverCpuShare: number;
+  /** The part of {@linkcode serverCpuShare} spent in the kernel (system time). */
+  serverSysShare: number;
   /** Generator CPU share of its core inside the window. */
   generatorCpuShare: number;
   /** Busy share of each core in the window, irq and softirq included. */
@@ -172,20 +177,22 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     rec.windowEnd = t0 + totalMs;
     const next = Array.from({ length: p.senders }, (_, k) => t0 + (k * 1000) / p.rate);
     const seqs = new Array(p.senders).fill(0);
-    let cpu0: [number, number] | null = null;
-    let cpu1: [number, number] | null = null;
+    let cpu0: [number, number, number] | null = null;
+    let cpu1: [number, number, number] | null = null;
     let cores0 = coreTimes();
     let cores1 = cores0;
     const senders = peers.slice(0, p.senders);
     for (;;) {
       const now = performance.now();
       if (!cpu0 && now >= rec.windowStart) {
-        cpu0 = [server.cpu(), cpuSeconds(Deno.pid)];
+        await p.onWindow?.(server.pid, "start");
+        cpu0 = [server.cpu(), cpuSeconds(Deno.pid), cpuSplit(server.pid).system];
         cores0 = coreTimes();
       }
       if (now >= rec.windowEnd) {
-        cpu1 = [server.cpu(), cpuSeconds(Deno.pid)];
+        cpu1 = [server.cpu(), cpuSeconds(Deno.pid), cpuSplit(server.pid).system];
         cores1 = coreTimes();
+        await p.onWindow?.(server.pid, "end");
         break;
       }
       for (let k = 0; k < senders.length; k++) {
@@ -206,8 +213,8 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     const lat = rec.latency;
     const fraction = expected() > 0 ? rec.delivered / expected() : 0;
     const p99 = lat.percentile(99);
-    const [s0, g0] = cpu0 ?? cpu1!;
-    const [s1, g1] = cpu1!;
+    const [s0, g0, k0] = cpu0 ?? cpu1!;
+    const [s1, g1, k1] = cpu1!;
     if (DEBUG) console.error(rec.timeline.map((x) => x.toFixed(0)).join(" "));
     return {
       server: p.server,
@@ -222,6 +229,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
       bytesPerDelivery: rec.delivered ? rec.deliveredBytes / rec.delivered : 0,
       serverCpuSec: s1 - s0,
       serverCpuShare: (s1 - s0) / seconds,
+      serverSysShare: (k1 - k0) / seconds,
       generatorCpuShare: (g1 - g0) / seconds,
       coreBusy: coreBusy(cores0, cores1),
       verified: peers.reduce((n, x) => n + x.verified, 0),

@@ -1,7 +1,8 @@
 /**
  * Memory per idle connection: the server's resident memory with 10,000 clients
  * connected, registered and sitting in rooms of 100 (IRC: channels), minus its
- * memory before the first client, divided by the clients. Our relay against
+ * memory before the first client, divided by the clients; and the CPU the
+ * server uses while they all sit idle (timers, sweeps). Our relay against
  * ngircd and InspIRCd, each a fresh process on its own core. Prints figures and
  * writes them as JSON.
  *
@@ -28,13 +29,20 @@ export interface MemoryResult {
   roomSize: number;
   /** RSS before any client, bytes. */
   baseRss: number;
-  /** RSS with every client idle in its room, bytes. */
+  /** RSS with every client idle in its room (2 s after the last joined), bytes. */
   loadedRss: number;
+  /** RSS at the end of the idle-CPU window, bytes. */
+  settledRss: number;
   /** (loaded − base) / clients, bytes. */
   bytesPerConnection: number;
   /** Seconds it took to connect and join them all. */
   joinSeconds: number;
+  /** Share of one core the server used while every client sat idle. */
+  idleCpuShare: number;
 }
+
+/** How long the idle CPU is measured, ms (AM_BENCH_IDLE_MS: longer, to see memory settle). */
+const IDLE_WINDOW_MS = Number(Deno.env.get("AM_BENCH_IDLE_MS") ?? 10_000);
 
 /** Connects `clients` idle clients to a fresh `server` and measures its RSS. */
 export async function measureMemory(
@@ -76,14 +84,21 @@ export async function measureMemory(
     const joinSeconds = (performance.now() - t0) / 1000;
     await sleep(2000); // idle: let the server settle (and a GC run)
     const loadedRss = proc.rss();
+    const cpu0 = proc.cpu();
+    const t1 = performance.now();
+    await sleep(IDLE_WINDOW_MS);
+    const idleCpuShare = (proc.cpu() - cpu0) / ((performance.now() - t1) / 1000);
+    const settledRss = proc.rss();
     return {
       server,
       clients,
       roomSize,
       baseRss,
       loadedRss,
+      settledRss,
       bytesPerConnection: (loadedRss - baseRss) / clients,
       joinSeconds,
+      idleCpuShare,
     };
   } finally {
     for (const p of peers) p.close();
@@ -111,7 +126,11 @@ if (import.meta.main) {
         `per connection (RSS ${(r.baseRss / 2 ** 20).toFixed(1)} → ${
           (r.loadedRss / 2 ** 20).toFixed(1)
         } MiB, ` +
-        `joined in ${r.joinSeconds.toFixed(1)} s)`,
+        `joined in ${r.joinSeconds.toFixed(1)} s; ${
+          ((r.settledRss - r.baseRss) / r.clients / 1024).toFixed(2)
+        } KiB ${IDLE_WINDOW_MS / 1000} s later; idle CPU ${
+          (r.idleCpuShare * 100).toFixed(2)
+        } % of a core)`,
     );
     results.push(r);
   }

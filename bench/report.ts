@@ -40,6 +40,12 @@ function machine(): string {
     `${(Number(mem) / 2 ** 20).toFixed(1)} GiB RAM, ${Deno.build.os} ${Deno.osRelease()}`;
 }
 
+/** Server CPU share of a run, with its kernel part where the run recorded it. */
+const serverCpu = (r: TaggedRun) =>
+  r.serverSysShare === undefined
+    ? pct(r.serverCpuShare)
+    : `${pct(r.serverCpuShare)} (${pct(r.serverSysShare)})`;
+
 /** Median run of a set, by deliveries/s; with the median p99 across them. */
 function mid(runs: TaggedRun[]) {
   const sorted = [...runs].sort((a, b) => a.deliveriesPerSec - b.deliveriesPerSec);
@@ -69,7 +75,7 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
   say(`### ${clients} clients in one room, ${fan[0]?.senders ?? "?"} senders`);
   say();
   say(
-    "| server | phase | offered msg/s | deliveries/s | delivered | p50 ms | p99 ms | max ms | server CPU | generator CPU | core 0 / core 1 busy | B/delivery |",
+    "| server | phase | offered msg/s | deliveries/s | delivered | p50 ms | p99 ms | max ms | server CPU (of it kernel) | generator CPU | core 0 / core 1 busy | B/delivery |",
   );
   say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   const knees: Record<string, ReturnType<typeof mid>> = {};
@@ -80,7 +86,7 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
       say(
         `| ${server} | ${r.phase} | ${f0(r.rate)} | ${f0(r.deliveriesPerSec)} | ${
           (r.deliveredFraction * 100).toFixed(2)
-        } % | ${f1(r.p50Ms)} | ${f1(r.p99Ms)} | ${f1(r.maxMs)} | ${pct(r.serverCpuShare)} | ${
+        } % | ${f1(r.p50Ms)} | ${f1(r.p99Ms)} | ${f1(r.maxMs)} | ${serverCpu(r)} | ${
           pct(r.generatorCpuShare)
         } | ${r.coreBusy.map(pct).join(" / ")} | ${r.bytesPerDelivery.toFixed(0)} |`,
       );
@@ -94,7 +100,7 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
       say(
         `| **${server}** | **${label}** | ${f0(m.rate)} | **${f0(m.deliveriesPerSec)}** | ${
           (m.deliveredFraction * 100).toFixed(2)
-        } % | ${f1(m.p50Ms)} | **${f1(m.p99Ms)}** | ${f1(m.maxMs)} | ${pct(m.serverCpuShare)} | ${
+        } % | ${f1(m.p50Ms)} | **${f1(m.p99Ms)}** | ${f1(m.maxMs)} | ${serverCpu(m)} | ${
           pct(m.generatorCpuShare)
         } | ${m.coreBusy.map(pct).join(" / ")} | ${m.bytesPerDelivery.toFixed(0)} |`,
       );
@@ -127,6 +133,14 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
         } ms.`,
     );
     say(`Verifying receivers opened and checked ${f0(ok)} sealed messages (${bad} failures).`);
+    if (fixed.am && fixed.ngircd && fixed.inspircd) {
+      (summary.cpuPerDelivery ??= {})[clients] = {
+        ours: cpuPer(fixed.am),
+        ngircd: cpuPer(fixed.ngircd),
+        inspircd: cpuPer(fixed.inspircd),
+        rate: fixed.am.rate,
+      };
+    }
     const faster = Math.max(
       knees.ngircd?.deliveriesPerSec ?? 0,
       knees.inspircd?.deliveriesPerSec ?? 0,
@@ -205,9 +219,9 @@ const mem = read<MemoryResult[]>("memory.json") ?? [];
 say("## Memory per idle connection");
 say();
 say(
-  "| server | clients (rooms of 100) | RSS before | RSS with clients | per connection | ratio to ours | time to join all |",
+  "| server | clients (rooms of 100) | RSS before | RSS with clients | per connection | ratio to ours | time to join all | CPU while all idle |",
 );
-say("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 const amMem = mem.find((m) => m.server === "am");
 for (const m of mem) {
   say(
@@ -215,10 +229,16 @@ for (const m of mem) {
       f1(m.loadedRss / 2 ** 20)
     } MiB | **${(m.bytesPerConnection / 1024).toFixed(2)} KiB** | ${
       ratio(m.bytesPerConnection, amMem?.bytesPerConnection ?? NaN)
-    } | ${f1(m.joinSeconds)} s |`,
+    } | ${f1(m.joinSeconds)} s | ${
+      m.idleCpuShare === undefined ? "—" : `${(m.idleCpuShare * 100).toFixed(2)} % of a core`
+    } |`,
   );
 }
-if (amMem) summary.kibPerConn = amMem.bytesPerConnection / 1024;
+if (amMem) {
+  summary.kibPerConn = amMem.bytesPerConnection / 1024;
+  summary.memClients = amMem.clients;
+  summary.idleCpuShare = amMem.idleCpuShare;
+}
 say();
 
 const st = read<StartupResult>("startup.json");

@@ -40,7 +40,7 @@ export class SendQueue {
   #bytes = 0;
   #flushing = false;
   #closed = false;
-  #drained: (() => void)[] = [];
+  #drained: (() => void)[] | null = null;
   readonly #schedule: (flush: () => void) => void;
   readonly #flushNow = () => void this.#flush();
   #patient = false;
@@ -101,7 +101,7 @@ export class SendQueue {
   /** Resolves once everything queued so far is written (or the queue is closed). */
   drain(): Promise<void> {
     if (this.#bytes === 0 || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#drained.push(resolve));
+    return new Promise((resolve) => (this.#drained ??= []).push(resolve));
   }
 
   /** Stops writing; queued frames are discarded. */
@@ -156,7 +156,8 @@ export class SendQueue {
 
   #settle(): void {
     const waiting = this.#drained;
-    this.#drained = [];
+    if (waiting === null) return;
+    this.#drained = null;
     for (const resolve of waiting) resolve();
   }
 }

@@ -3,7 +3,7 @@
 # InspIRCd), runs every benchmark on loopback with the generator on core 1 and each
 # server on core 0, and writes BENCHMARKS.md at the repository root. Bounded: each
 # benchmark has a time limit; about 15 minutes in all on a 2-core machine
-# (BENCH_QUICK=1: one room size, fewer steps, about 6 minutes).
+# (BENCH_QUICK=1: one room size, fewer steps, about 7 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -32,7 +32,7 @@ step() { # name, time limit in s, command...
 }
 
 if [[ "${BENCH_QUICK:-}" == 1 ]]; then
-  clients=500 steps=250,1000 mem_clients=5000 repeats=3
+  clients=500 steps=250,1000 mem_clients=10000 repeats=3
 else
   clients=500,2000 steps=250,500,1000,1500,2000 mem_clients=10000 repeats=3
 fi
@@ -41,7 +41,7 @@ step startup 60 $DENO run -A bench/startup.ts --out "$results/startup.json"
 step "voice bandwidth" 60 $DENO run -A bench/voice_bandwidth.ts --out "$results/voice_bandwidth.json"
 step "voice fan-out" 150 "${pin_gen[@]}" $DENO run -A bench/voice_fanout.ts \
   --out "$results/voice_fanout.json" --steps "$steps"
-step memory 150 "${pin_gen[@]}" $DENO run -A bench/memory.ts \
+step memory 240 "${pin_gen[@]}" $DENO run -A bench/memory.ts \
   --out "$results/memory.json" --clients "$mem_clients"
 step "text fan-out" 720 "${pin_gen[@]}" $DENO run -A bench/fanout.ts \
   --out "$results/fanout.json" --clients "$clients" --repeats "$repeats"

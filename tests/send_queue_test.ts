@@ -172,6 +172,25 @@ Deno.test("a failed write closes the queue and reports the error once", async ()
   assert.equal(events.overflow, 0);
 });
 
+Deno.test("a write that throws at once (a closed socket) is a failed write, not an uncaught error", async () => {
+  const boom = new Error("bad resource");
+  const thrower: ByteWriter = {
+    write(): Promise<number> {
+      throw boom;
+    },
+  };
+  const errors: unknown[] = [];
+  const queue = new SendQueue(thrower, { voiceBytes: 100, maxBytes: 1000 }, () => {}, (err) => {
+    errors.push(err);
+  });
+  queue.send(frame(5, 1), "text");
+  await queue.drain();
+  await settle();
+  assert.deepEqual(errors, [boom]);
+  assert.equal(queue.queuedBytes, 0);
+  assert.equal(queue.send(frame(5, 2), "text"), false);
+});
+
 Deno.test("close discards queued frames; the counters stay consistent", async () => {
   const { socket, queue } = setup();
   socket.blocked = true;

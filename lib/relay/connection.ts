@@ -36,19 +36,26 @@ import { recentTextsOf } from "./room_history.ts";
 import type { RelayContext } from "./context.ts";
 import { HeldTexts } from "./held_texts.ts";
 import type { RelaySocket } from "./socket.ts";
+import { ReadSlots, SLOT_BYTES } from "./read_slots.ts";
 
-// Idle connections keep their read buffer for life: start small (a hello, a text
-// or a voice frame fits) and let busy ones grow it. 2048 cost 1.8 KiB more per
-// idle connection (bench/memory.ts).
-const READ_MIN = 256;
+// An idle connection keeps its read buffer for as long as it is idle: a small slot
+// of a shared slab (lib/relay/read_slots.ts), which busy connections trade for a
+// buffer of their own that grows. 2048 bytes each cost 1.8 KiB more per idle
+// connection (bench/memory.ts).
+const READ_MIN = SLOT_BYTES;
 const READ_MAX = 64 * 1024;
+/** The small read buffers of every connection of the relay. */
+const readSlots = new ReadSlots();
 const PONG = encodeFrame(FrameType.Pong);
 /** One flush turn for every connection of the relay (see batchedScheduler). */
 const flushAll = batchedScheduler();
+/** Gives a read buffer back to the slots if it is one (only slots have the smallest size). */
+function releaseReadBuffer(buf: Uint8Array): void {
+  if (buf.length === READ_MIN) readSlots.give(buf);
+}
+
 /** Relay side of one client connection. */
 export class RelayConnection implements Delivery {
-  /** Peer address as host:port, for logs. */
-  readonly peer: string;
   /** Peer IP address, for the per-address limit. */
   readonly ip: string;
   /** The member entry, once the hello is accepted. */
@@ -65,16 +72,17 @@ export class RelayConnection implements Delivery {
   readonly #decoder: FrameDecoder;
   readonly #limits: ConnectionLimits;
   #textSeq = 0;
-  #nickStamp: Uint8Array = new Uint8Array(0);
+  /** The sender stamp on this member's texts, made at its first text. */
+  #nickStamp: Uint8Array | null = null;
   #closed = false;
   /** Texts held back while a resuming member's history is being gathered. */
   #held: HeldTexts | null = null;
   /** Set by {@linkcode fail}: nothing more from this peer is handled. */
   #failing = false;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
-  #resolveDone!: () => void;
-  /** Settles when the connection has closed. */
-  readonly done: Promise<void> = new Promise((resolve) => this.#resolveDone = resolve);
+  // Made when someone waits for the close (a shutdown): an idle connection holds no promise.
+  #done: Promise<void> | null = null;
+  #resolveDone: (() => void) | null = null;
 
   /** Wraps an accepted connection. */
   constructor(ctx: RelayContext, conn: RelaySocket) {
@@ -83,11 +91,7 @@ export class RelayConnection implements Delivery {
     // Without TCP_NODELAY, Nagle may hold a small write (a voice frame, a text)
     // until the client's delayed ACK arrives (40–200 ms on Linux). TLS sockets set it themselves.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    this.ip = addr.hostname;
-    this.peer = addr.hostname.includes(":")
-      ? `[${addr.hostname}]:${addr.port}`
-      : `${addr.hostname}:${addr.port}`;
+    this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     const o = ctx.options;
     this.#decoder = new FrameDecoder(o.maxFrame);
     this.#queue = new SendQueue(
@@ -97,7 +101,20 @@ export class RelayConnection implements Delivery {
       () => this.close("write failed"),
       flushAll,
     );
-    this.#limits = new ConnectionLimits(o, Date.now());
+    this.#limits = new ConnectionLimits(o);
+  }
+
+  /** Peer address as host:port, for logs (made when a log line needs it). */
+  get peer(): string {
+    const { hostname, port } = this.#conn.remoteAddr as Deno.NetAddr;
+    return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  }
+
+  /** Settles when the connection has closed. */
+  get done(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#done ??= new Promise((resolve) => this.#resolveDone = resolve);
+    return this.#done;
   }
 
   /** Whether the connection has ended. */
@@ -105,8 +122,8 @@ export class RelayConnection implements Delivery {
     return this.#closed;
   }
 
-  /** Reads and handles frames until the peer goes away. */
-  async run(): Promise<void> {
+  /** Starts the hello deadline, then reads and handles frames until the peer goes away. */
+  run(): void {
     this.#helloTimer = setTimeout(() => {
       const why = `no hello within ${this.#ctx.options.helloTimeoutMs} ms`;
       if (!this.#conn.handshaking) return this.fail("hello-timeout", why);
@@ -114,32 +131,64 @@ export class RelayConnection implements Delivery {
       this.#ctx.log("error", { peer: this.peer, code: "hello-timeout", fatal: true });
       this.close(`${why} (TLS handshake unfinished)`);
     }, this.#ctx.options.helloTimeoutMs);
-    let buf = new Uint8Array(READ_MIN);
+    this.#read(readSlots.take());
+  }
+
+  // A callback per read rather than an async loop: a suspended async function
+  // kept a generator and two promises alive per idle connection (bench/analysis.md).
+  #read(buf: Uint8Array): void {
+    let reading: Promise<number | null>;
     try {
-      while (!this.#closed) {
-        const n = await this.#conn.read(buf);
-        if (n === null) break;
-        this.lastHeard = Date.now();
+      reading = this.#conn.read(buf);
+    } catch (err) {
+      releaseReadBuffer(buf);
+      return this.#readFailed(err);
+    }
+    reading.then((n) => {
+      if (this.#closed || n === null) {
+        // The read has settled, so nothing writes into the buffer any more.
+        releaseReadBuffer(buf);
+        if (!this.#closed) this.close("closed by peer");
+        return;
+      }
+      this.lastHeard = Date.now();
+      try {
         for (const frame of this.#decoder.push(buf.subarray(0, n))) {
           if (this.#closed || this.#failing) break;
           this.#handleSafely(frame.type, frame.payload);
         }
-        // Grow the read buffer only for connections that fill it.
-        if (n === buf.length && buf.length < READ_MAX) buf = new Uint8Array(buf.length * 2);
+      } catch (err) {
+        releaseReadBuffer(buf);
+        return this.#readFailed(err);
       }
-      this.close("closed by peer");
-    } catch (err) {
-      if (err instanceof FrameTooLargeError) {
-        this.fail("frame-too-large", `${err.message}; connection closed`);
-      } else if (err instanceof ProtocolError) {
-        this.fail(err.code, err.message);
-      } else if (this.#closed) {
-        // Read failed because we closed the socket ourselves.
-      } else if (err instanceof MalformedFrameError) {
-        this.fail("bad-frame", err.message);
-      } else {
-        this.close(err instanceof Error ? err.message : String(err));
+      if (this.#closed) return releaseReadBuffer(buf);
+      // Grow the read buffer for connections that fill it; go back to a small slot
+      // after a small read, so that an idle connection (its last frame a ping) keeps
+      // only that.
+      if (n === buf.length && buf.length < READ_MAX) {
+        releaseReadBuffer(buf);
+        buf = new Uint8Array(buf.length * 2);
+      } else if (buf.length > READ_MIN && n <= READ_MIN / 2) {
+        buf = readSlots.take();
       }
+      this.#read(buf);
+    }, (err) => {
+      releaseReadBuffer(buf);
+      this.#readFailed(err);
+    });
+  }
+
+  #readFailed(err: unknown): void {
+    if (err instanceof FrameTooLargeError) {
+      this.fail("frame-too-large", `${err.message}; connection closed`);
+    } else if (err instanceof ProtocolError) {
+      this.fail(err.code, err.message);
+    } else if (this.#closed) {
+      // Read failed because we closed the socket ourselves.
+    } else if (err instanceof MalformedFrameError) {
+      this.fail("bad-frame", err.message);
+    } else {
+      this.close(err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -174,7 +223,7 @@ export class RelayConnection implements Delivery {
   fail(code: ErrorCode, message: string): void {
     if (this.#closed || this.#failing) return;
     this.#failing = true;
-    clearTimeout(this.#helloTimer);
+    this.#stopHelloTimer();
     this.#ctx.log("error", { peer: this.peer, nick: this.member?.nick, code, fatal: true });
     this.sendControl(FrameType.Error, { code, message, fatal: true } satisfies ErrorBody);
     this.closeAfterFlush(code);
@@ -193,7 +242,7 @@ export class RelayConnection implements Delivery {
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#helloTimer);
+    this.#stopHelloTimer();
     this.#queue.close();
     try {
       this.#conn.close();
@@ -207,7 +256,7 @@ export class RelayConnection implements Delivery {
       reason,
     });
     this.#ctx.leave(this);
-    this.#resolveDone();
+    this.#resolveDone?.();
   }
 
   /**
@@ -216,6 +265,12 @@ export class RelayConnection implements Delivery {
    * answered with a non-fatal error and the connection goes on, unless the
    * peer keeps sending them.
    */
+  /** Clears the hello deadline and lets its timer go (an idle member keeps none). */
+  #stopHelloTimer(): void {
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+  }
+
   #handleSafely(type: number, payload: Uint8Array): void {
     try {
       this.#handle(type, payload);
@@ -235,11 +290,10 @@ export class RelayConnection implements Delivery {
       if (type !== FrameType.Hello) {
         return this.fail("bad-hello", "the first frame must be a hello");
       }
-      clearTimeout(this.#helloTimer);
+      this.#stopHelloTimer();
       const hello = parseHello(payload, this.#ctx.options);
       const refusal = this.#ctx.join(this, hello);
       if (refusal) return this.fail(refusal.code, refusal.message);
-      this.#nickStamp = nickStamp(this.member.nick);
       if (hello.resume === true) {
         // Back after a lost connection: what the room said meanwhile (the client
         // drops what it already had), bounded to a quarter of its queue.
@@ -290,6 +344,7 @@ export class RelayConnection implements Delivery {
       return;
     }
     const ack = encodeFrame(FrameType.Ack, encodeAck(seq, ACK_FORWARDED));
+    this.#nickStamp ??= nickStamp(this.member.nick);
     const frame = encodeFrameParts(FrameType.Text, this.#nickStamp, sealed);
     const relayed = this.room!.broadcast(frame, "text", this);
     recentTextsOf(this.room!).add(this.member.nick, frame, Date.now());

@@ -33,38 +33,47 @@ export type VoiceVerdict = "pass" | "drop" | "drop-and-tell";
 
 /** The limits of one connection. */
 export class ConnectionLimits {
-  readonly #text: TokenBucket;
-  readonly #voice: TokenBucket;
-  readonly #badFrames: TokenBucket;
-  readonly #keyShares: TokenBucket;
+  // Each bucket is made on first use: a bucket starts full and can hold no
+  // more than full, so one made later is in the same state as one made at
+  // connect time, and an idle connection (most of them) holds none.
+  readonly #o: RateLimits;
+  #text: TokenBucket | null = null;
+  #voice: TokenBucket | null = null;
+  #badFrames: TokenBucket | null = null;
+  #keyShares: TokenBucket | null = null;
   #lastVoiceTold = -Infinity;
   #lastErrorLog = -Infinity;
   #suppressedErrors = 0;
 
-  /** Starts every bucket full at `now` (ms). */
-  constructor(o: RateLimits, now: number) {
-    // The advertised burst plus a quarter second of tokens: a client that sends
-    // exactly at the advertised rate right after a full burst must not be refused
-    // because its frames arrived a little unevenly.
-    const textSlack = Math.ceil(o.textRate * JITTER_ALLOWANCE_S);
-    this.#text = new TokenBucket(o.textRate, o.textBurst + textSlack, now);
-    this.#voice = new TokenBucket(o.voiceRate, o.voiceBurst, now);
-    this.#badFrames = new TokenBucket(BAD_FRAME_RATE, BAD_FRAME_BURST, now);
-    this.#keyShares = new TokenBucket(o.keyShareRate, o.keyShareBurst, now);
+  /** Limits at the rates of `o`; every bucket starts full. */
+  constructor(o: RateLimits) {
+    this.#o = o;
   }
 
   /** Whether a key share may pass now (excess is dropped; the sender paces itself by the welcome). */
   keyShare(now: number): boolean {
+    const o = this.#o;
+    this.#keyShares ??= new TokenBucket(o.keyShareRate, o.keyShareBurst, now);
     return this.#keyShares.take(now);
   }
 
   /** Whether a text may pass now. */
   text(now: number): boolean {
+    // The advertised burst plus a quarter second of tokens: a client that sends
+    // exactly at the advertised rate right after a full burst must not be refused
+    // because its frames arrived a little unevenly.
+    const o = this.#o;
+    this.#text ??= new TokenBucket(
+      o.textRate,
+      o.textBurst + Math.ceil(o.textRate * JITTER_ALLOWANCE_S),
+      now,
+    );
     return this.#text.take(now);
   }
 
   /** Whether a voice frame passes, is dropped, or is dropped and the talker told. */
   voice(now: number): VoiceVerdict {
+    this.#voice ??= new TokenBucket(this.#o.voiceRate, this.#o.voiceBurst, now);
     if (this.#voice.take(now)) return "pass";
     if (now - this.#lastVoiceTold < VOICE_LIMIT_ERROR_EVERY_MS) return "drop";
     this.#lastVoiceTold = now;
@@ -73,6 +82,7 @@ export class ConnectionLimits {
 
   /** Whether one more malformed frame is tolerated (answered, not fatal). */
   badFrame(now: number): boolean {
+    this.#badFrames ??= new TokenBucket(BAD_FRAME_RATE, BAD_FRAME_BURST, now);
     return this.#badFrames.take(now);
   }
 

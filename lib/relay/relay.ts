@@ -205,7 +205,7 @@ export class Relay implements RelayContext {
         `too many connections from ${c.ip} (limit ${this.options.maxPerIp})`,
       );
     }
-    c.run().catch((err) => c.close(String(err)));
+    c.run();
   }
 
   /** Admits a connection to the room its hello names, or says why not. */

@@ -12,7 +12,7 @@ const RATES = {
 };
 
 Deno.test("texts: the advertised burst plus a quarter second of rate, then refused", () => {
-  const l = new ConnectionLimits(RATES, 0);
+  const l = new ConnectionLimits(RATES);
   let passed = 0;
   while (l.text(0)) passed++;
   assert.equal(passed, 20 + Math.ceil(10 * 0.25));
@@ -21,7 +21,7 @@ Deno.test("texts: the advertised burst plus a quarter second of rate, then refus
 });
 
 Deno.test("voice over its rate is dropped, and the talker told at most once a second", () => {
-  const l = new ConnectionLimits(RATES, 0);
+  const l = new ConnectionLimits(RATES);
   for (let i = 0; i < 10; i++) assert.equal(l.voice(0), "pass");
   assert.equal(l.voice(0), "drop-and-tell");
   assert.equal(l.voice(1), "drop");
@@ -32,13 +32,13 @@ Deno.test("voice over its rate is dropped, and the talker told at most once a se
 });
 
 Deno.test("malformed frames: a burst of 50 tolerated, then fatal", () => {
-  const l = new ConnectionLimits(RATES, 0);
+  const l = new ConnectionLimits(RATES);
   for (let i = 0; i < 50; i++) assert.equal(l.badFrame(0), true, `bad frame ${i}`);
   assert.equal(l.badFrame(0), false);
 });
 
 Deno.test("error log: one line a second, counting the ones left out", () => {
-  const l = new ConnectionLimits(RATES, 0);
+  const l = new ConnectionLimits(RATES);
   assert.equal(l.logError(0), 0);
   assert.equal(l.logError(10), null);
   assert.equal(l.logError(999), null);
@@ -56,7 +56,7 @@ Deno.test("held texts come after the history, which is cut at the byte budget", 
 });
 
 Deno.test("key shares: a burst for one join, then dropped", () => {
-  const l = new ConnectionLimits(RATES, 0);
+  const l = new ConnectionLimits(RATES);
   for (let i = 0; i < RATES.keyShareBurst; i++) assert.ok(l.keyShare(0), `share ${i}`);
   assert.equal(l.keyShare(0), false, "one over the burst");
   assert.ok(l.keyShare(1000 / RATES.keyShareRate), "refilled at the rate");

@@ -1,0 +1,104 @@
+/**
+ * Server CPU per delivery at one fixed load, side by side: this checkout's
+ * relay (`am`), the `server.ts` of another checkout (`before`, for example one
+ * exported with `git archive`), ngircd and InspIRCd, each a fresh process on
+ * core 0, driven in turn by the same generator, repeated. Prints each run's
+ * CPU per delivery and how much of it was kernel time; changes to the relay's
+ * cost per delivery are measured with it (bench/analysis.md).
+ *
+ *   taskset -c 1 deno run -A bench/fanout_ab.ts [--servers before,am,ngircd,inspircd] [--before DIR]
+ *     [--clients 500] [--rate 200] [--runs 3]
+ *     [--profile DIR]   (our relays also write a V8 CPU profile there; see profile_summary.ts)
+ *     [--perf DIR]      (`perf record -e cpu-clock -g` of the server inside the measured window:
+ *                        kernel and native time by symbol; JavaScript shows as JIT addresses)
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { runFanout } from "./fanout_run.ts";
+import { amSpec, type ServerKind } from "./servers.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    servers: { type: "string", default: "before,am" },
+    before: { type: "string" },
+    clients: { type: "string", default: "500" },
+    rate: { type: "string", default: "200" },
+    runs: { type: "string", default: "3" },
+    senders: { type: "string", default: "10" },
+    profile: { type: "string" },
+    perf: { type: "string" },
+  },
+});
+const servers = values.servers!.split(",");
+if (servers.includes("before") && !values.before) {
+  throw new TypeError("give --before DIR: a checkout whose server.ts to compare");
+}
+const here = new URL("../server.ts", import.meta.url).pathname;
+const dir = Deno.makeTempDirSync({ prefix: "am-bench-" });
+const clients = Number(values.clients);
+const rate = Number(values.rate);
+
+/** `perf record` of one process while the window is open. */
+function perfWindow(out: string) {
+  let child: Deno.ChildProcess | null = null;
+  return async (pid: number, edge: "start" | "end") => {
+    if (edge === "start") {
+      child = new Deno.Command("perf", {
+        args: ["record", "-q", "-e", "cpu-clock", "-g", "-p", String(pid), "-o", out],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    } else if (child) {
+      child.kill("SIGINT");
+      await child.status;
+    }
+  };
+}
+
+for (let run = 1; run <= Number(values.runs); run++) {
+  for (const name of servers) {
+    const ours = name === "am" || name === "before";
+    const path = name === "before" ? `${values.before!.replace(/\/$/, "")}/server.ts` : here;
+    const r = await runFanout({
+      server: ours ? "am" : name as ServerKind,
+      clients,
+      senders: Number(values.senders),
+      rate,
+      warmupMs: 500,
+      measureMs: 3000,
+      drainMs: 2000,
+      verifiers: 2,
+      readPeriodMs: clients >= 2000 ? 10 : 5,
+      serverCore: 0,
+      dir,
+      onWindow: values.perf ? perfWindow(`${values.perf}/${name}-${run}.perf.data`) : undefined,
+      spec: ours
+        ? (port) => {
+          const s = amSpec(port, 0);
+          const cmd = s.cmd.map((a) => a === here ? path : a);
+          if (values.profile) {
+            cmd.splice(2, 0, "--cpu-prof", `--cpu-prof-dir=${values.profile}/${name}-${run}`);
+          }
+          return { ...s, cmd };
+        }
+        : undefined,
+    });
+    const usPerDelivery = (r.serverCpuShare * 1e6) / r.deliveriesPerSec;
+    const kernelUs = (r.serverSysShare * 1e6) / r.deliveriesPerSec;
+    console.log(
+      `${run} ${name.padEnd(8)} C=${clients} rate=${rate}/s deliveries=${
+        r.deliveriesPerSec.toFixed(0)
+      }/s server CPU ${(r.serverCpuShare * 100).toFixed(1)} % = ${
+        usPerDelivery.toFixed(2)
+      } µs/delivery (kernel ${kernelUs.toFixed(2)}) p50=${r.p50Ms.toFixed(1)} p99=${
+        r.p99Ms.toFixed(1)
+      } ms delivered ${(r.deliveredFraction * 100).toFixed(2)} %${
+        r.verified ? ` verified ${r.verified}/${r.verified + r.verifyFailed}` : ""
+      }`,
+    );
+  }
+}
+Deno.removeSync(dir, { recursive: true });
