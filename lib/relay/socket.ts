@@ -6,6 +6,34 @@
  * @module
  */
 
+import type { Duplex } from "node:stream";
+import type net from "node:net";
+
+/** Bytes the kernel-side socket may hold before a write waits for it to drain. */
+export const WRITE_HIGH = 64 * 1024;
+
+/**
+ * Writes `bytes` to `stream` (a TLS or WebSocket layer over the TCP socket `raw`)
+ * and resolves once they reached `raw` and `raw` holds no more than
+ * {@linkcode WRITE_HIGH}. `raw` buffers without bound, so waiting for it to drain
+ * is what lets a slow reader fill the relay's own send queue, where the
+ * slow-consumer limit applies.
+ */
+export function writeAndDrain(stream: Duplex, raw: net.Socket, bytes: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    stream.write(bytes, (err) => {
+      if (err) return reject(err);
+      if (raw.writableLength <= WRITE_HIGH) return resolve(bytes.length);
+      const done = () => {
+        raw.off("drain", done).off("close", done);
+        if (raw.destroyed) reject(new Deno.errors.BrokenPipe("connection closed"));
+        else resolve(bytes.length);
+      };
+      raw.on("drain", done).on("close", done);
+    });
+  });
+}
+
 /** One accepted connection: bytes in, bytes out, and the peer's address. */
 export type RelaySocket = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr"> & {
   /** True while a TLS handshake is under way: nothing can be sent to the peer yet. */

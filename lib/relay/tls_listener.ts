@@ -13,12 +13,10 @@
 import net from "node:net";
 import tls from "node:tls";
 import { ChunkQueue } from "../chunk_queue.ts";
-import type { RelayListener, RelaySocket } from "./socket.ts";
+import { type RelayListener, type RelaySocket, writeAndDrain } from "./socket.ts";
 
 // Reading stops (TCP backpressure) while this much decrypted input waits unread.
 const READ_HIGH = 256 * 1024;
-// A write completes only once the socket's own buffer is below this.
-const WRITE_HIGH = 64 * 1024;
 // After an orderly close (close_notify), a peer that does not finish is cut off.
 const CLOSE_GRACE_MS = 1000;
 
@@ -65,20 +63,7 @@ class TlsSocketConn implements RelaySocket {
     if (this.#closed || this.#tls.destroyed) {
       return Promise.reject(new Deno.errors.BrokenPipe("connection closed"));
     }
-    return new Promise((resolve, reject) => {
-      this.#tls.write(bytes, (err) => {
-        if (err) return reject(err);
-        // The callback comes once the record reached the TCP socket, which buffers
-        // without bound: wait for it to drain, so a slow reader fills the relay's queue.
-        if (this.#raw.writableLength <= WRITE_HIGH) return resolve(bytes.length);
-        const done = () => {
-          this.#raw.off("drain", done).off("close", done);
-          if (this.#raw.destroyed) reject(new Deno.errors.BrokenPipe("connection closed"));
-          else resolve(bytes.length);
-        };
-        this.#raw.on("drain", done).on("close", done);
-      });
-    });
+    return writeAndDrain(this.#tls, this.#raw, bytes);
   }
 
   close(): void {

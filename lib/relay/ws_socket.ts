@@ -17,12 +17,10 @@ import type net from "node:net";
 import { createHash } from "node:crypto";
 import { ChunkQueue } from "../chunk_queue.ts";
 import { MalformedFrameError } from "../framing.ts";
-import type { RelaySocket } from "./socket.ts";
+import { type RelaySocket, WRITE_HIGH, writeAndDrain } from "./socket.ts";
 
 // Reading stops (TCP backpressure) while this much input waits unread.
 const READ_HIGH = 256 * 1024;
-// A write completes only once the socket's own buffer is below this.
-const WRITE_HIGH = 64 * 1024;
 // After our close frame, a peer that does not close within this is cut off.
 const CLOSE_GRACE_MS = 1000;
 // Pongs are not owed to a peer that does not read what it is sent.
@@ -122,18 +120,8 @@ export class WsSocket implements RelaySocket {
     if (this.#closeSent || this.#io.destroyed) {
       return Promise.reject(new Deno.errors.BrokenPipe("connection closed"));
     }
-    return new Promise((resolve, reject) => {
-      this.#io.write(frameOf(Op.Binary, bytes), (err) => {
-        if (err) return reject(err);
-        if (this.#raw.writableLength <= WRITE_HIGH) return resolve(bytes.length);
-        const done = () => {
-          this.#raw.off("drain", done).off("close", done);
-          if (this.#raw.destroyed) reject(new Deno.errors.BrokenPipe("connection closed"));
-          else resolve(bytes.length);
-        };
-        this.#raw.on("drain", done).on("close", done);
-      });
-    });
+    return writeAndDrain(this.#io, this.#raw, frameOf(Op.Binary, bytes))
+      .then(() => bytes.length);
   }
 
   /** Sends a close frame, then closes; a peer that does not close too is cut off. */
