@@ -138,6 +138,26 @@ async function settle(server: ServerProcess): Promise<void> {
   }
 }
 
+/**
+ * One fixed text load on our relay (10 senders, 1 s warm-up, 3 s measured, paced
+ * readers, relay on core 0), as the side-by-side benches use it.
+ */
+export function fixedTextLoad(clients: number, rate: number, dir: string): FanoutParams {
+  return {
+    server: "am",
+    clients,
+    senders: 10,
+    rate,
+    warmupMs: 1000,
+    measureMs: 3000,
+    drainMs: 3000,
+    verifiers: 2,
+    readPeriodMs: 5,
+    serverCore: 0,
+    dir,
+  };
+}
+
 /** Runs once against a fresh server process; always stops it. */
 export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
   const driver = await driverFor(p.server);

@@ -33,22 +33,10 @@ const rate = Number(values.rate);
 
 if (values.one) {
   // Child: one run at the size in AM_BENCH_DELIVERED_BYTES; prints one JSON line.
-  const { runFanout } = await import("./fanout_run.ts");
+  const { fixedTextLoad, runFanout } = await import("./fanout_run.ts");
   const dir = await Deno.makeTempDir({ prefix: "am-bench-size-" });
   try {
-    const r = await runFanout({
-      server: "am",
-      clients,
-      senders: 10,
-      rate,
-      warmupMs: 1000,
-      measureMs: 3000,
-      drainMs: 3000,
-      verifiers: 2,
-      readPeriodMs: 5,
-      serverCore: 0,
-      dir,
-    });
+    const r = await runFanout(fixedTextLoad(clients, rate, dir));
     console.log(JSON.stringify(r));
   } finally {
     await Deno.remove(dir, { recursive: true });

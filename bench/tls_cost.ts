@@ -15,7 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { type BenchTls, makeBenchTls } from "./bench_tls.ts";
-import { runFanout } from "./fanout_run.ts";
+import { fixedTextLoad, runFanout } from "./fanout_run.ts";
 import { measureMemory } from "./memory.ts";
 import { measureStartup } from "./startup.ts";
 import { runVoiceFanout } from "./voice_fanout.ts";
@@ -56,20 +56,7 @@ try {
   );
   say("|---|---|---|---|---|---|");
   for (const [name, t] of modes) {
-    const r = await runFanout({
-      server: "am",
-      clients,
-      senders: 10,
-      rate,
-      warmupMs: 1000,
-      measureMs: 3000,
-      drainMs: 3000,
-      verifiers: 2,
-      readPeriodMs: 5,
-      serverCore: 0,
-      dir,
-      tls: t ?? undefined,
-    });
+    const r = await runFanout({ ...fixedTextLoad(clients, rate, dir), tls: t ?? undefined });
     say(
       `| ${name} | ${r.deliveriesPerSec.toFixed(0)} | ${
         (r.deliveredFraction * 100).toFixed(2)
