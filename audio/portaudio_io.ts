@@ -145,6 +145,8 @@ export class PortAudioSink implements AudioSink {
   readonly prefillFrames: number;
   /** Times the device ran dry while audio kept coming (each may grow its buffer). */
   stalls = 0;
+  /** Audio queued ahead of the latest frame when it was written, in ms. */
+  queuedMs = NaN;
   readonly #pa: PortAudio;
   readonly #device: number;
   #latencyS: number;
@@ -187,13 +189,8 @@ export class PortAudioSink implements AudioSink {
    */
   #growAfterStall(idleMs: number): void {
     if (idleMs > PAUSE_MS || !Number.isFinite(idleMs)) return;
-    let queued = 0;
-    try {
-      queued = this.#capacity - this.#stream.writeAvailable();
-    } catch {
-      // Just after an underrun the stream may report an error: it is dry.
-    }
-    if (queued > 0) return;
+    // Just after an underrun the stream may report an error: it is dry.
+    if (this.#queuedFrames() > 0) return;
     this.stalls++;
     if (this.#latencyS >= MAX_OUTPUT_LATENCY_S) return;
     this.#latencyS = Math.min(MAX_OUTPUT_LATENCY_S, Math.max(2 * this.#latencyS, 0.04));
@@ -201,6 +198,20 @@ export class PortAudioSink implements AudioSink {
     this.#stream.close();
     this.#stream = this.#open();
     this.#capacity = this.#stream.writeAvailable();
+  }
+
+  /** Size of the device's output buffer in ms (grows after stalls). */
+  get bufferMs(): number {
+    return this.#capacity * 1000 / SAMPLE_RATE;
+  }
+
+  /** Samples queued in the device, 0 when it cannot say (just after an underrun). */
+  #queuedFrames(): number {
+    try {
+      return this.#capacity - this.#stream.writeAvailable();
+    } catch {
+      return 0;
+    }
   }
 
   /** Latency PortAudio reports for this output, plus the prefill. */
@@ -226,6 +237,7 @@ export class PortAudioSink implements AudioSink {
         const silence = new Int16Array(FRAME_SAMPLES);
         for (let i = 0; i < this.prefillFrames; i++) await this.#stream.write(silence);
       }
+      this.queuedMs = this.#queuedFrames() * 1000 / SAMPLE_RATE;
       if (await this.#stream.write(copy) === PA_OUTPUT_UNDERFLOWED) this.underflows++;
       // A writer paced only by a blocking write keeps the whole host buffer full: with a
       // large `latency` option, wait instead until no more than the prefill plus this

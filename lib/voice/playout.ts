@@ -15,11 +15,24 @@ import { JitterBuffer } from "../../audio/jitter_buffer.ts";
 import { mixFrames } from "../../audio/mixer.ts";
 import { OpusDecoder } from "../../audio/opus_codec.ts";
 import { peakLevel } from "../../audio/vad.ts";
+import { epochMs, onsetIndex, VoiceTrace } from "./trace.ts";
 
 interface Talker {
   buffer: JitterBuffer;
   decoder: OpusDecoder;
   lastHeard: number;
+  /** Arrival epoch times by counter, kept only while tracing. */
+  arrivals: Map<number, number> | null;
+}
+
+/** What the trace says about the frame of this tick that holds a burst onset. */
+interface TracedFrame {
+  seq: number;
+  arrival: number;
+  popped: number;
+  onset: number;
+  target: number;
+  depth: number;
 }
 
 /** A frame this quiet may be skipped without anyone hearing a jump. */
@@ -36,6 +49,8 @@ export class VoicePlayout {
   #running = true;
   #lastTick = performance.now();
   readonly #loop: Promise<void>;
+  readonly #trace = VoiceTrace.fromEnv();
+  #traced: TracedFrame | null = null;
   /** Frames concealed because a packet was missing. */
   concealed = 0;
   /** Quiet frames skipped to keep latency from creeping up. */
@@ -53,10 +68,20 @@ export class VoicePlayout {
   receive(talker: string, counter: number, packet: Uint8Array): void {
     let t = this.#talkers.get(talker);
     if (!t) {
-      t = { buffer: new JitterBuffer(), decoder: new OpusDecoder(), lastHeard: 0 };
+      t = {
+        buffer: new JitterBuffer(),
+        decoder: new OpusDecoder(),
+        lastHeard: 0,
+        arrivals: this.#trace ? new Map() : null,
+      };
       this.#talkers.set(talker, t);
     }
     t.lastHeard = performance.now();
+    if (t.arrivals) {
+      t.arrivals.set(counter, epochMs());
+      // Bounded: a counter never popped (late, dropped) must not stay forever.
+      if (t.arrivals.size > 256) t.arrivals.delete(t.arrivals.keys().next().value!);
+    }
     // Packets taken late because this process stalled are not network lateness.
     t.buffer.push(counter, packet, t.lastHeard, t.lastHeard - this.#lastTick > SELF_STALL_MS);
   }
@@ -77,6 +102,7 @@ export class VoicePlayout {
           this.skipped++;
         }
         if (pop.start) fadeInPlace(pcm);
+        if (t.arrivals) this.#traceFrame(t, pop.seq, pcm);
         this.onDecoded?.(id, pcm);
         frames.push(pcm);
       } else if (pop.kind === "lost") {
@@ -94,11 +120,45 @@ export class VoicePlayout {
       : new Int16Array(FRAME_SAMPLES);
   }
 
+  #traceFrame(t: Talker, seq: number, pcm: Int16Array): void {
+    const arrival = t.arrivals!.get(seq);
+    t.arrivals!.delete(seq);
+    const onset = onsetIndex(pcm);
+    if (arrival === undefined || onset < 0) return;
+    const s = t.buffer.stats();
+    this.#traced = {
+      seq,
+      arrival,
+      popped: epochMs(),
+      onset,
+      target: s.targetFrames,
+      depth: s.depth,
+    };
+  }
+
   async #run(): Promise<void> {
     // The sink paces the loop: a device blocks, a file waits for the wall clock.
     while (this.#running) {
-      await this.#sink.write(this.#tick());
+      const pcm = this.#tick();
+      const traced = this.#traced;
+      this.#traced = null;
+      const writeAt = traced ? epochMs() : 0;
+      await this.#sink.write(pcm);
       this.#lastTick = performance.now();
+      if (traced) {
+        const { seq, arrival, popped, onset, target, depth } = traced;
+        this.#trace!.mark("play", {
+          seq,
+          arr: arrival,
+          pop: popped,
+          w: writeAt,
+          q: this.#sink.queuedMs ?? NaN,
+          buf: this.#sink.bufferMs ?? NaN,
+          on: onset,
+          target,
+          depth,
+        });
+      }
     }
   }
 
@@ -106,6 +166,8 @@ export class VoicePlayout {
   async close(): Promise<void> {
     this.#running = false;
     await this.#loop.catch(() => {});
+    this.#trace?.mark("stats", { concealed: this.concealed, skipped: this.skipped });
+    this.#trace?.flush();
     await this.#sink.close();
     for (const t of this.#talkers.values()) t.decoder.delete();
     this.#talkers.clear();

@@ -19,6 +19,7 @@ import type { ClientEvent } from "../client/events.ts";
 import { levelBar } from "../terminal/level_meter.ts";
 import type { Member } from "../protocol.ts";
 import { VoicePlayout } from "./playout.ts";
+import { epochMs, onsetIndex, VoiceTrace } from "./trace.ts";
 
 /** Settings of the voice side. */
 export interface VoiceOptions {
@@ -123,6 +124,7 @@ export class VoiceController implements VoiceControl {
       hangoverMs: this.#o.vadHangoverMs,
     });
     const encoder = new OpusEncoder();
+    const trace = VoiceTrace.fromEnv();
     await source.start();
     try {
       let first = true;
@@ -130,6 +132,7 @@ export class VoiceController implements VoiceControl {
       let elapsed = 0;
       for (;;) {
         const frame = await source.read();
+        const readAt = trace ? epochMs() : 0;
         elapsed += FRAME_MS;
         const d = vad.push(frame);
         if (!d.silent) heard = true;
@@ -139,11 +142,13 @@ export class VoiceController implements VoiceControl {
         if (first) fadeInPlace(frame);
         if (last) fadeOutPlace(frame);
         first = false;
-        this.#client.sendVoice(encoder.encode(frame));
+        const seq = this.#client.sendVoice(encoder.encode(frame));
+        trace?.mark("cap", { seq, t: readAt, tx: epochMs(), on: onsetIndex(frame) });
         if (last) break;
       }
     } finally {
       this.#talking = false;
+      trace?.flush();
       encoder.delete();
       await source.stop();
       this.#client.talk(false);
