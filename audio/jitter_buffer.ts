@@ -14,14 +14,24 @@
  * another, so latency comes back down when the path is calm. A queue deeper than the
  * target is not thrown away: {@linkcode JitterBuffer.surplus} lets the player skip
  * quiet frames to give the time back, and only a queue beyond the largest target plus
- * a margin loses its oldest frames. Pure: no clock of its own, arrival times are
- * passed in.
+ * a margin loses its oldest frames.
+ *
+ * A player that passes the tick's time to `pop` gets finer timing. A spurt then
+ * starts once its frames have waited the cover (twice the jitter, or the spike) past
+ * the time the earliest of them showed the path can deliver, instead of once a whole
+ * number of frames is queued: on a calm path that is a few milliseconds, not a second
+ * frame. While playing, the buffer watches each frame's slack (how long it waited
+ * before its tick): a queue whose slack stays a frame above the cover is given back
+ * ({@linkcode JitterBuffer.surplus}), and one whose slack falls below half the cover
+ * asks for a tick of silence ({@linkcode JitterBuffer.deficit}), so that the depth
+ * follows the jitter both ways. Pure: no clock of its own, times are passed in.
  *
  * @module
  */
 
 import { FRAME_MS } from "./audio_io.ts";
 import { StallDetector } from "./stall_detector.ts";
+import { SlackWindow } from "./slack_window.ts";
 
 /** What one playout tick gets from the buffer. */
 export type JitterPop =
@@ -92,6 +102,11 @@ export class JitterBuffer {
   readonly #maxLostRun: number;
   readonly #maxExcess: number;
   readonly #queue = new Map<number, Uint8Array>();
+  /** Arrival time of each queued packet (when it was timed, i.e. not self-stalled). */
+  readonly #arrivals = new Map<number, number>();
+  /** Slack of recently played frames; only fed when `pop` is given the time. */
+  readonly #slack = new SlackWindow(DRIFT_TICKS);
+  #lastPopMs: number | undefined;
   #playing = false;
   #nextSeq = 0;
   /** Last seq actually played: the boundary below which packets are late while idle. */
@@ -139,7 +154,7 @@ export class JitterBuffer {
    * by the spike still arrives before its slot when one frame plus the spike is queued.
    */
   get targetFrames(): number {
-    const coverMs = Math.max(2 * this.#jitterMs, this.#stalls.spikeMs);
+    const coverMs = this.coverMs;
     // A fraction of a millisecond over a frame boundary is estimator noise, not a
     // reason for 20 ms more latency.
     const frames = Math.ceil((FRAME_MS + coverMs - 1) / FRAME_MS);
@@ -158,7 +173,42 @@ export class JitterBuffer {
    * more in the same tick, preferably one it finds quiet, to give the 20 ms back.
    */
   get surplus(): boolean {
-    return this.#playing && this.#excessTicks >= DRIFT_TICKS && this.#queue.has(this.#nextSeq);
+    if (!this.#playing || !this.#queue.has(this.#nextSeq)) return false;
+    // With tick times: a frame may go when even the least slack of the last half
+    // second would still cover the jitter without it. After a stall the spike is
+    // kept with a frame to spare, as the frame-counting rule below keeps it: the
+    // estimate decays a frame every 3 s, and stalls come back sooner than that.
+    const least = this.#slack.least;
+    if (least !== undefined) {
+      const spike = this.#stalls.spikeMs;
+      return least >= Math.max(FRAME_MS + 2 * this.#jitterMs, spike ? spike + 2 * FRAME_MS : 0);
+    }
+    return this.#excessTicks >= DRIFT_TICKS;
+  }
+
+  /**
+   * True when, with tick times passed to `pop`, the frames of the last half second
+   * arrived with less slack than half the cover: the jitter has grown past the depth.
+   * The caller may then play a tick of silence instead of calling `pop` (preferably
+   * after a quiet frame) and call {@linkcode JitterBuffer.hold}, which adds a frame
+   * of depth without concealing anything.
+   */
+  get deficit(): boolean {
+    const least = this.#slack.least;
+    return this.#playing && least !== undefined && least < this.coverMs / 2;
+  }
+
+  /** The caller played a tick without popping: every frame now waits 20 ms longer. */
+  hold(): void {
+    this.#slack.clear();
+  }
+
+  /**
+   * How much lateness the buffer covers, in ms: twice the smoothed jitter or the
+   * recent spike, whichever is more.
+   */
+  get coverMs(): number {
+    return Math.max(2 * this.#jitterMs, this.#stalls.spikeMs);
   }
 
   /** Snapshot of the counters. */
@@ -199,22 +249,32 @@ export class JitterBuffer {
     if (selfStalled) this.#lastArrival = undefined;
     else this.#measureJitter(seq, arrivalMs);
     if (this.#queue.size >= MAX_QUEUED) {
-      this.#queue.delete(this.#oldestQueued());
+      const oldest = this.#oldestQueued();
+      this.#queue.delete(oldest);
+      this.#arrivals.delete(oldest);
       this.#stats.dropped++;
     }
     this.#queue.set(seq, payload);
+    if (!selfStalled) this.#arrivals.set(seq, arrivalMs);
     this.#stats.received++;
     return true;
   }
 
-  /** Gives what to play for the next 20 ms tick. */
-  pop(): JitterPop {
+  /**
+   * Gives what to play for the next 20 ms tick. `nowMs`, on the clock of `push`, is
+   * when the tick's frame is handed to the device; with it the buffer times a spurt's
+   * start and its own depth in milliseconds rather than whole frames.
+   */
+  pop(nowMs?: number): JitterPop {
     if (!this.#playing) {
       if (this.#queue.size === 0) return { kind: "waiting" };
       this.#waitTicks++;
       // A spurt shorter than the target would never fill it: start anyway once it
       // has waited as long as a full prefill would have taken.
-      if (this.#depth() < this.targetFrames && this.#waitTicks < this.targetFrames) {
+      if (
+        this.#depth() < this.targetFrames && this.#waitTicks < this.targetFrames &&
+        !this.#coveredAt(nowMs)
+      ) {
         return { kind: "waiting" };
       }
       this.#playing = true;
@@ -222,12 +282,22 @@ export class JitterBuffer {
       this.#waitTicks = 0;
       this.#nextSeq = this.#oldestQueued();
       this.#lostRun = 0;
+      this.#slack.clear();
     }
     this.#catchUp();
     const seq = this.#nextSeq;
     const payload = this.#queue.get(seq);
     if (payload !== undefined) {
       this.#queue.delete(seq);
+      const arrived = this.#arrivals.get(seq);
+      this.#arrivals.delete(seq);
+      if (nowMs !== undefined && nowMs === this.#lastPopMs) {
+        // A second pop in one tick skips a frame: the depth changed by one.
+        this.#slack.clear();
+      } else if (nowMs !== undefined && arrived !== undefined) {
+        this.#slack.add(nowMs - arrived);
+      }
+      this.#lastPopMs = nowMs;
       this.#nextSeq = (seq + 1) >>> 0;
       this.#notePlayed(seq);
       const start = this.#startPending;
@@ -240,6 +310,8 @@ export class JitterBuffer {
   /** Forgets everything about the current stream except the jitter and spike estimates. */
   reset(): void {
     this.#queue.clear();
+    this.#arrivals.clear();
+    this.#slack.clear();
     this.#playing = false;
     this.#watermark = undefined;
     this.#lastArrival = undefined;
@@ -249,9 +321,26 @@ export class JitterBuffer {
     this.#waitTicks = 0;
   }
 
+  /**
+   * Whether, at `nowMs`, the queued frames have waited the cover past their due time
+   * as the earliest of them sets it (a packet that came early shows how soon the path
+   * can deliver; the first one may itself have been late).
+   */
+  #coveredAt(nowMs: number | undefined): boolean {
+    if (nowMs === undefined) return false;
+    const head = this.#oldestQueued();
+    let earliest = Infinity;
+    for (const [seq, at] of this.#arrivals) {
+      earliest = Math.min(earliest, at - seqDiff(seq, head) * FRAME_MS);
+    }
+    return nowMs >= earliest + this.coverMs;
+  }
+
   #missing(seq: number): JitterPop {
     this.#lostRun++;
     this.#stats.lost++;
+    // An underrun already adds a frame of depth: the slack seen so far is stale.
+    this.#slack.clear();
     if (this.#queue.size === 0) {
       // Nothing newer has arrived: the packet may merely be delayed, so conceal
       // without moving on (it still plays if it shows up), until the run says idle.
@@ -294,6 +383,7 @@ export class JitterBuffer {
     for (const seq of [...this.#queue.keys()]) {
       if (seqDiff(seq, keepFrom) < 0) {
         this.#queue.delete(seq);
+        this.#arrivals.delete(seq);
         this.#stats.dropped++;
       }
     }

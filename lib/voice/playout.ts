@@ -21,6 +21,8 @@ interface Talker {
   buffer: JitterBuffer;
   decoder: OpusDecoder;
   lastHeard: number;
+  /** Whether the last frame played for this talker was quiet. */
+  quiet: boolean;
   /** Arrival epoch times by counter, kept only while tracing. */
   arrivals: Map<number, number> | null;
 }
@@ -32,6 +34,7 @@ interface TracedFrame {
   popped: number;
   onset: number;
   target: number;
+  cover: number;
   depth: number;
 }
 
@@ -55,6 +58,8 @@ export class VoicePlayout {
   concealed = 0;
   /** Quiet frames skipped to keep latency from creeping up. */
   skipped = 0;
+  /** Ticks of silence played to deepen a talker's buffer when its jitter grew. */
+  held = 0;
   /** Called with each decoded frame of a talker (the echo bot listens here). */
   onDecoded: ((talker: string, pcm: Int16Array) => void) | null = null;
 
@@ -72,6 +77,7 @@ export class VoicePlayout {
         buffer: new JitterBuffer(),
         decoder: new OpusDecoder(),
         lastHeard: 0,
+        quiet: true,
         arrivals: this.#trace ? new Map() : null,
       };
       this.#talkers.set(talker, t);
@@ -91,22 +97,31 @@ export class VoicePlayout {
     const frames: Int16Array[] = [];
     const now = performance.now();
     for (const [id, t] of this.#talkers) {
-      const pop = t.buffer.pop();
+      if (t.quiet && t.buffer.deficit) {
+        // Frames have been arriving with too little slack: stretch the pause after a
+        // quiet frame by one tick of silence, instead of concealing a frame later.
+        t.buffer.hold();
+        this.held++;
+        continue;
+      }
+      const pop = t.buffer.pop(now);
       if (pop.kind === "frame") {
         let pcm = t.decoder.decode(pop.payload);
         if (t.buffer.surplus && peakLevel(pcm) < QUIET_PEAK) {
           // The queue has run long: drop this quiet frame (decoded all the same, so
           // the decoder's state stays continuous) and play the next one in its slot.
-          const next = t.buffer.pop();
+          const next = t.buffer.pop(now);
           if (next.kind === "frame") pcm = t.decoder.decode(next.payload);
           this.skipped++;
         }
+        t.quiet = peakLevel(pcm) < QUIET_PEAK;
         if (pop.start) fadeInPlace(pcm);
         if (t.arrivals) this.#traceFrame(t, pop.seq, pcm);
         this.onDecoded?.(id, pcm);
         frames.push(pcm);
       } else if (pop.kind === "lost") {
         const pcm = t.decoder.conceal();
+        t.quiet = false;
         this.concealed++;
         if (pop.final) fadeOutPlace(pcm);
         frames.push(pcm);
@@ -132,6 +147,7 @@ export class VoicePlayout {
       popped: epochMs(),
       onset,
       target: s.targetFrames,
+      cover: t.buffer.coverMs,
       depth: s.depth,
     };
   }
@@ -146,7 +162,7 @@ export class VoicePlayout {
       await this.#sink.write(pcm);
       this.#lastTick = performance.now();
       if (traced) {
-        const { seq, arrival, popped, onset, target, depth } = traced;
+        const { seq, arrival, popped, onset, target, cover, depth } = traced;
         this.#trace!.mark("play", {
           seq,
           arr: arrival,
@@ -156,6 +172,7 @@ export class VoicePlayout {
           buf: this.#sink.bufferMs ?? NaN,
           on: onset,
           target,
+          cover,
           depth,
         });
       }
@@ -166,7 +183,11 @@ export class VoicePlayout {
   async close(): Promise<void> {
     this.#running = false;
     await this.#loop.catch(() => {});
-    this.#trace?.mark("stats", { concealed: this.concealed, skipped: this.skipped });
+    this.#trace?.mark("stats", {
+      concealed: this.concealed,
+      skipped: this.skipped,
+      held: this.held,
+    });
     this.#trace?.flush();
     await this.#sink.close();
     for (const t of this.#talkers.values()) t.decoder.delete();
