@@ -21,10 +21,12 @@
  * the time the earliest of them showed the path can deliver, instead of once a whole
  * number of frames is queued: on a calm path that is a few milliseconds, not a second
  * frame. While playing, the buffer watches each frame's slack (how long it waited
- * before its tick): a queue whose slack stays a frame above the cover is given back
- * ({@linkcode JitterBuffer.surplus}), and one whose slack falls below half the cover
- * asks for a tick of silence ({@linkcode JitterBuffer.deficit}), so that the depth
- * follows the jitter both ways. Pure: no clock of its own, times are passed in.
+ * before its tick): when no stall was seen lately and every frame of the last 3 s
+ * waited more than a frame plus twice the jitter, a frame is given back
+ * ({@linkcode JitterBuffer.surplus}); when a frame of the last half second waited
+ * less than the jitter, it asks for a tick of silence ({@linkcode JitterBuffer.deficit}),
+ * so the depth follows the jitter both ways. Pure: no clock of its own, times are
+ * passed in.
  *
  * @module
  */
@@ -92,6 +94,12 @@ const MAX_QUEUED = 256;
 const RESYNC_FRAMES = 250;
 /** Ticks the queue must stay above target + 1 before it reports a surplus. */
 const DRIFT_TICKS = 25;
+/**
+ * Ticks of slack, with tick times, that must all leave a frame to spare before one is
+ * given back (3 s): a loaded machine delays packets in bursts seconds apart, and a
+ * frame given back too eagerly is concealed at the next one.
+ */
+const CALM_TICKS = 150;
 /** Arrival gaps beyond this are pauses between spurts, not jitter. */
 const MAX_JITTER_SAMPLE_MS = 500;
 
@@ -105,7 +113,7 @@ export class JitterBuffer {
   /** Arrival time of each queued packet (when it was timed, i.e. not self-stalled). */
   readonly #arrivals = new Map<number, number>();
   /** Slack of recently played frames; only fed when `pop` is given the time. */
-  readonly #slack = new SlackWindow(DRIFT_TICKS);
+  readonly #slack = new SlackWindow(CALM_TICKS);
   #lastPopMs: number | undefined;
   #playing = false;
   #nextSeq = 0;
@@ -169,33 +177,35 @@ export class JitterBuffer {
   /**
    * True when the queue has stayed above its target for half a second, as it does
    * when the playout clock runs a little slow or a device underran (which delays
-   * everything after it). The caller may then skip a frame, by calling `pop` once
-   * more in the same tick, preferably one it finds quiet, to give the 20 ms back.
+   * everything after it), or, with tick times and no recent stall, when every frame
+   * of the last 3 s waited more than a frame plus twice the jitter. The caller may
+   * then skip a frame, by calling `pop` once more in the same tick, preferably one it
+   * finds quiet, to give the 20 ms back.
    */
   get surplus(): boolean {
     if (!this.#playing || !this.#queue.has(this.#nextSeq)) return false;
-    // With tick times: a frame may go when even the least slack of the last half
-    // second would still cover the jitter without it. After a stall the spike is
-    // kept with a frame to spare, as the frame-counting rule below keeps it: the
-    // estimate decays a frame every 3 s, and stalls come back sooner than that.
-    const least = this.#slack.least;
-    if (least !== undefined) {
-      const spike = this.#stalls.spikeMs;
-      return least >= Math.max(FRAME_MS + 2 * this.#jitterMs, spike ? spike + 2 * FRAME_MS : 0);
+    // With tick times on a path without recent stalls: a frame may go when even the
+    // least slack of the last seconds would still cover twice the jitter without it.
+    // After a stall the frame-counting rule below holds, with its frame to spare: a
+    // loaded machine stalls again within seconds (replayed from real talks with
+    // bench/jitter_replay.ts, finer give-back then only cost concealed frames).
+    const least = this.#slack.least();
+    if (least !== undefined && this.#stalls.spikeMs === 0) {
+      return least >= FRAME_MS + 2 * this.#jitterMs;
     }
     return this.#excessTicks >= DRIFT_TICKS;
   }
 
   /**
-   * True when, with tick times passed to `pop`, the frames of the last half second
-   * arrived with less slack than half the cover: the jitter has grown past the depth.
+   * True when, with tick times passed to `pop`, a frame of the last half second
+   * waited less than the smoothed jitter: the jitter has grown past the depth.
    * The caller may then play a tick of silence instead of calling `pop` (preferably
    * after a quiet frame) and call {@linkcode JitterBuffer.hold}, which adds a frame
    * of depth without concealing anything.
    */
   get deficit(): boolean {
-    const least = this.#slack.least;
-    return this.#playing && least !== undefined && least < this.coverMs / 2;
+    const least = this.#slack.least(DRIFT_TICKS);
+    return this.#playing && least !== undefined && least < this.#jitterMs;
   }
 
   /** The caller played a tick without popping: every frame now waits 20 ms longer. */

@@ -1,18 +1,19 @@
 /**
  * The least slack of a jitter buffer's recently played frames: how long each waited
- * between arriving and being handed to the device. The least over the last half
- * second tells how much of the buffer's delay the path actually needed; the rest can
- * be given back. Pure: the slacks are passed in.
+ * between arriving and being handed to the device. The least over the last few
+ * seconds tells how much of the buffer's delay the path actually needed, so the rest
+ * can be given back; the least over the last half second, whether the path has
+ * started to need more. Pure: the slacks are passed in.
  *
  * @module
  */
 
-/** Least of the last `size` slacks, in ms. */
+/** Least of the last slacks, in ms, over windows of up to `size` frames. */
 export class SlackWindow {
   readonly #size: number;
   readonly #values: number[] = [];
 
-  /** Remembers `size` slacks; judges only when it holds that many. */
+  /** Remembers the last `size` slacks. */
   constructor(size: number) {
     this.#size = size;
   }
@@ -23,11 +24,13 @@ export class SlackWindow {
     if (this.#values.length > this.#size) this.#values.shift();
   }
 
-  /** Least slack of a full window, or undefined while it is filling. */
-  get least(): number | undefined {
-    if (this.#values.length < this.#size) return undefined;
+  /** Least of the last `count` slacks, or undefined while fewer have been noted. */
+  least(count = this.#size): number | undefined {
+    if (this.#values.length < count) return undefined;
     let least = Infinity;
-    for (const v of this.#values) least = Math.min(least, v);
+    for (let i = this.#values.length - count; i < this.#values.length; i++) {
+      least = Math.min(least, this.#values[i]);
+    }
     return least;
   }
 
