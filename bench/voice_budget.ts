@@ -13,7 +13,7 @@
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 
 /** One line of a trace file. */
-type Event = Record<string, number | string | null>;
+export type TraceEvent = Record<string, number | string | null>;
 
 /** Stage durations of one burst, in ms. */
 export interface BurstBudget {
@@ -34,19 +34,19 @@ export interface BurstBudget {
 }
 
 /** Reads a trace file written through `AM_VOICE_TRACE`. */
-export function readTrace(path: string): Event[] {
+export function readTrace(path: string): TraceEvent[] {
   let text = "";
   try {
     text = Deno.readTextFileSync(path);
   } catch {
     return [];
   }
-  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Event);
+  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as TraceEvent);
 }
 
 /** Each burst played by the listener, matched to the talker's capture of it. */
-export function burstBudgets(talker: Event[], listener: Event[]): BurstBudget[] {
-  const caps = new Map<number, Event>();
+export function burstBudgets(talker: TraceEvent[], listener: TraceEvent[]): BurstBudget[] {
+  const caps = new Map<number, TraceEvent>();
   for (const e of talker) if (e.s === "cap") caps.set(e.seq as number, e);
   const onsets = talker.filter((e) => e.s === "cap" && (e.on as number) >= 0)
     .map((e) => e.seq as number);
@@ -81,7 +81,7 @@ export function burstBudgets(talker: Event[], listener: Event[]): BurstBudget[] 
  * the earliest (read time − seq × 20 ms) of the 50 frames around it. A sound server
  * that delivers two frames at once makes every other frame 20 ms late.
  */
-export function captureLateness(talker: Event[]): number[] {
+export function captureLateness(talker: TraceEvent[]): number[] {
   const offs = talker.filter((e) => e.s === "cap").map((e) =>
     (e.t as number) - (e.seq as number) * FRAME_MS
   );
@@ -89,7 +89,7 @@ export function captureLateness(talker: Event[]): number[] {
 }
 
 /** Concealed frames the listener reported at close (NaN when it did not). */
-export function concealedFrames(listener: Event[]): number {
+export function concealedFrames(listener: TraceEvent[]): number {
   const stats = listener.filter((e) => e.s === "stats").pop();
   return stats ? (stats.concealed as number) : NaN;
 }
