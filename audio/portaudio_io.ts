@@ -205,11 +205,18 @@ export class PortAudioSink implements AudioSink {
     if (this.#size.stalled(performance.now()) !== null) this.#reopen();
   }
 
-  /** Reopens the device at the policy's size; what it held is dropped. */
+  /**
+   * Reopens the device at the policy's size; what it held is dropped. A sound server
+   * too busy to answer in time fails the open: try once more before giving up.
+   */
   #reopen(): void {
     this.#stream.stop();
     this.#stream.close();
-    this.#stream = this.#open();
+    try {
+      this.#stream = this.#open();
+    } catch {
+      this.#stream = this.#open();
+    }
     this.#capacity = this.#stream.writeAvailable();
   }
 
