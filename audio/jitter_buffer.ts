@@ -21,8 +21,8 @@
  * the time the earliest of them showed the path can deliver, instead of once a whole
  * number of frames is queued: on a calm path that is a few milliseconds, not a second
  * frame. While playing, the buffer watches each frame's slack (how long it waited
- * before its tick): when no stall was seen lately and every frame of the last 3 s
- * waited more than a frame plus twice the jitter, a frame is given back
+ * before its tick): when no stall or underrun was seen for 10 s and every frame of
+ * the last 3 s waited more than a frame plus twice the jitter, a frame is given back
  * ({@linkcode JitterBuffer.surplus}); when a frame of the last half second waited
  * less than the jitter, it asks for a tick of silence ({@linkcode JitterBuffer.deficit}),
  * so the depth follows the jitter both ways. Pure: no clock of its own, times are
@@ -100,6 +100,13 @@ const DRIFT_TICKS = 25;
  * frame given back too eagerly is concealed at the next one.
  */
 const CALM_TICKS = 150;
+/**
+ * Packets without a lateness spike or an underrun before slack alone may give frames
+ * back (10 s). Real talks on a loaded machine (bench/jitter_replay.ts) stall every few
+ * seconds, and giving back to twice the jitter as soon as the spike estimate has
+ * decayed concealed more frames there than the frame-counting rule does.
+ */
+const CALM_PACKETS = 500;
 /** Arrival gaps beyond this are pauses between spurts, not jitter. */
 const MAX_JITTER_SAMPLE_MS = 500;
 
@@ -115,6 +122,8 @@ export class JitterBuffer {
   /** Slack of recently played frames; only fed when `pop` is given the time. */
   readonly #slack = new SlackWindow(CALM_TICKS);
   #lastPopMs: number | undefined;
+  /** Packets since the last lateness spike or underrun. */
+  #calmPackets = 0;
   #playing = false;
   #nextSeq = 0;
   /** Last seq actually played: the boundary below which packets are late while idle. */
@@ -177,20 +186,19 @@ export class JitterBuffer {
   /**
    * True when the queue has stayed above its target for half a second, as it does
    * when the playout clock runs a little slow or a device underran (which delays
-   * everything after it), or, with tick times and no recent stall, when every frame
-   * of the last 3 s waited more than a frame plus twice the jitter. The caller may
+   * everything after it), or, with tick times on a path without a stall or underrun
+   * for 10 s, when every frame of the last 3 s waited more than a frame plus twice
+   * the jitter. The caller may
    * then skip a frame, by calling `pop` once more in the same tick, preferably one it
    * finds quiet, to give the 20 ms back.
    */
   get surplus(): boolean {
     if (!this.#playing || !this.#queue.has(this.#nextSeq)) return false;
-    // With tick times on a path without recent stalls: a frame may go when even the
-    // least slack of the last seconds would still cover twice the jitter without it.
-    // After a stall the frame-counting rule below holds, with its frame to spare: a
-    // loaded machine stalls again within seconds (replayed from real talks with
-    // bench/jitter_replay.ts, finer give-back then only cost concealed frames).
+    // With tick times on a path calm for 10 s: a frame may go when even the least
+    // slack of the last 3 s would still cover twice the jitter without it. Otherwise
+    // the frame-counting rule below holds, with its frame to spare.
     const least = this.#slack.least();
-    if (least !== undefined && this.#stalls.spikeMs === 0) {
+    if (least !== undefined && this.#calmPackets >= CALM_PACKETS) {
       return least >= FRAME_MS + 2 * this.#jitterMs;
     }
     return this.#excessTicks >= DRIFT_TICKS;
@@ -210,7 +218,7 @@ export class JitterBuffer {
 
   /** The caller played a tick without popping: every frame now waits 20 ms longer. */
   hold(): void {
-    this.#slack.clear();
+    this.#slack.shift(FRAME_MS);
   }
 
   /**
@@ -301,12 +309,9 @@ export class JitterBuffer {
       this.#queue.delete(seq);
       const arrived = this.#arrivals.get(seq);
       this.#arrivals.delete(seq);
-      if (nowMs !== undefined && nowMs === this.#lastPopMs) {
-        // A second pop in one tick skips a frame: the depth changed by one.
-        this.#slack.clear();
-      } else if (nowMs !== undefined && arrived !== undefined) {
-        this.#slack.add(nowMs - arrived);
-      }
+      // A second pop in one tick skips a frame: every frame now waits 20 ms less.
+      if (nowMs !== undefined && nowMs === this.#lastPopMs) this.#slack.shift(-FRAME_MS);
+      if (nowMs !== undefined && arrived !== undefined) this.#slack.add(nowMs - arrived);
       this.#lastPopMs = nowMs;
       this.#nextSeq = (seq + 1) >>> 0;
       this.#notePlayed(seq);
@@ -355,6 +360,7 @@ export class JitterBuffer {
       // Nothing newer has arrived: the packet may merely be delayed, so conceal
       // without moving on (it still plays if it shows up), until the run says idle.
       this.#stats.underruns++;
+      if (this.#lostRun === 1) this.#calmPackets = 0;
       if (this.#lostRun >= this.#maxLostRun) {
         this.#goIdle();
         return { kind: "lost", seq, final: true };
@@ -414,6 +420,7 @@ export class JitterBuffer {
       return;
     }
     this.#stalls.observe(seqDiff(seq, this.#refSeq) * FRAME_MS, arrivalMs);
+    this.#calmPackets = this.#stalls.spikeMs > 0 ? 0 : this.#calmPackets + 1;
     const transit = arrivalMs - last.ms - seqDiff(seq, last.seq) * FRAME_MS;
     const d = Math.abs(transit);
     if (d > MAX_JITTER_SAMPLE_MS) return;

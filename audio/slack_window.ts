@@ -34,6 +34,11 @@ export class SlackWindow {
     return least;
   }
 
+  /** Moves every slack by `ms`: the depth changed by that much, which they now describe. */
+  shift(ms: number): void {
+    for (let i = 0; i < this.#values.length; i++) this.#values[i] += ms;
+  }
+
   /** Forgets the slacks (the depth just changed, so they no longer describe it). */
   clear(): void {
     this.#values.length = 0;
