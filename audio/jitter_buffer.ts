@@ -22,7 +22,7 @@
  * number of frames is queued: on a calm path that is a few milliseconds, not a second
  * frame. While playing, the buffer watches each frame's slack (how long it waited
  * before its tick): when no stall or underrun was seen for 10 s and every frame of
- * the last 3 s waited more than a frame plus twice the jitter, a frame is given back
+ * those 10 s waited more than a frame plus twice the jitter, a frame is given back
  * ({@linkcode JitterBuffer.surplus}); when a frame of the last half second waited
  * less than the jitter, it asks for a tick of silence ({@linkcode JitterBuffer.deficit}),
  * so the depth follows the jitter both ways. Pure: no clock of its own, times are
@@ -96,16 +96,13 @@ const RESYNC_FRAMES = 250;
 const DRIFT_TICKS = 25;
 /**
  * Ticks of slack, with tick times, that must all leave a frame to spare before one is
- * given back (3 s): a loaded machine delays packets in bursts seconds apart, and a
- * frame given back too eagerly is concealed at the next one.
+ * given back (10 s), and packets without a lateness spike or an underrun before slack
+ * alone may give frames back (10 s). Real talks on a loaded machine, replayed with
+ * bench/jitter_replay.ts, stall every few seconds: giving back to twice the jitter as
+ * soon as the spike estimate had decayed, or after 3 s of slack, concealed more
+ * frames than the frame-counting rule; with these, fewer.
  */
-const CALM_TICKS = 150;
-/**
- * Packets without a lateness spike or an underrun before slack alone may give frames
- * back (10 s). Real talks on a loaded machine (bench/jitter_replay.ts) stall every few
- * seconds, and giving back to twice the jitter as soon as the spike estimate has
- * decayed concealed more frames there than the frame-counting rule does.
- */
+const CALM_TICKS = 500;
 const CALM_PACKETS = 500;
 /** Arrival gaps beyond this are pauses between spurts, not jitter. */
 const MAX_JITTER_SAMPLE_MS = 500;
@@ -187,7 +184,7 @@ export class JitterBuffer {
    * True when the queue has stayed above its target for half a second, as it does
    * when the playout clock runs a little slow or a device underran (which delays
    * everything after it), or, with tick times on a path without a stall or underrun
-   * for 10 s, when every frame of the last 3 s waited more than a frame plus twice
+   * for 10 s, when every frame of those 10 s waited more than a frame plus twice
    * the jitter. The caller may
    * then skip a frame, by calling `pop` once more in the same tick, preferably one it
    * finds quiet, to give the 20 ms back.
@@ -195,7 +192,7 @@ export class JitterBuffer {
   get surplus(): boolean {
     if (!this.#playing || !this.#queue.has(this.#nextSeq)) return false;
     // With tick times on a path calm for 10 s: a frame may go when even the least
-    // slack of the last 3 s would still cover twice the jitter without it. Otherwise
+    // slack of those 10 s would still cover twice the jitter without it. Otherwise
     // the frame-counting rule below holds, with its frame to spare.
     const least = this.#slack.least();
     if (least !== undefined && this.#calmPackets >= CALM_PACKETS) {
