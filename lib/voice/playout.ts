@@ -107,16 +107,20 @@ export class VoicePlayout {
       const pop = t.buffer.pop(now);
       if (pop.kind === "frame") {
         let pcm = t.decoder.decode(pop.payload);
+        let seq = pop.seq;
         if (t.buffer.surplus && peakLevel(pcm) < QUIET_PEAK) {
           // The queue has run long: drop this quiet frame (decoded all the same, so
           // the decoder's state stays continuous) and play the next one in its slot.
           const next = t.buffer.pop(now);
-          if (next.kind === "frame") pcm = t.decoder.decode(next.payload);
+          if (next.kind === "frame") {
+            pcm = t.decoder.decode(next.payload);
+            seq = next.seq;
+          }
           this.skipped++;
         }
         t.quiet = peakLevel(pcm) < QUIET_PEAK;
         if (pop.start) fadeInPlace(pcm);
-        if (t.arrivals) this.#traceFrame(t, pop.seq, pcm);
+        if (t.arrivals) this.#traceFrame(t, seq, pcm);
         this.onDecoded?.(id, pcm);
         frames.push(pcm);
       } else if (pop.kind === "lost") {
