@@ -35,6 +35,10 @@ export interface AudioSource {
 export interface AudioSink {
   /** Human-readable name (device name or file path). */
   readonly name: string;
+  /** Audio queued in the device ahead of the latest frame when it was written, in ms (if known). */
+  readonly queuedMs?: number;
+  /** Size of the device's output buffer in ms (if known). */
+  readonly bufferMs?: number;
   /** Plays one frame; resolves when the sink can take the next one. */
   write(frame: Int16Array): Promise<void>;
   /** Flushes and releases the device or file (a WAV file is complete afterwards). */

@@ -14,7 +14,18 @@
  * another, so latency comes back down when the path is calm. A queue deeper than the
  * target is not thrown away: {@linkcode JitterBuffer.surplus} lets the player skip
  * quiet frames to give the time back, and only a queue beyond the largest target plus
- * a margin loses its oldest frames. Pure: no clock of its own, arrival times are
+ * a margin loses its oldest frames.
+ *
+ * A player that passes the tick's time to `pop` gets finer timing. A spurt then
+ * starts once its frames have waited the cover (twice the jitter, or the spike) past
+ * the time the earliest of them showed the path can deliver, instead of once a whole
+ * number of frames is queued: on a calm path that is a few milliseconds, not a second
+ * frame. While playing, the buffer watches each frame's slack (how long it waited
+ * before its tick): when no stall or underrun was seen for 10 s and every frame of
+ * those 10 s waited more than a frame plus twice the jitter, a frame is given back
+ * ({@linkcode JitterBuffer.surplus}); when a frame of the last half second waited
+ * less than the jitter, it asks for a tick of silence ({@linkcode JitterBuffer.deficit}),
+ * so the depth follows the jitter both ways. Pure: no clock of its own, times are
  * passed in.
  *
  * @module
@@ -22,6 +33,7 @@
 
 import { FRAME_MS } from "./audio_io.ts";
 import { StallDetector } from "./stall_detector.ts";
+import { SlackWindow } from "./slack_window.ts";
 
 /** What one playout tick gets from the buffer. */
 export type JitterPop =
@@ -82,6 +94,16 @@ const MAX_QUEUED = 256;
 const RESYNC_FRAMES = 250;
 /** Ticks the queue must stay above target + 1 before it reports a surplus. */
 const DRIFT_TICKS = 25;
+/**
+ * Ticks of slack, with tick times, that must all leave a frame to spare before one is
+ * given back (10 s), and packets without a lateness spike or an underrun before slack
+ * alone may give frames back (10 s). Real talks on a loaded machine, replayed with
+ * bench/jitter_replay.ts, stall every few seconds: giving back to twice the jitter as
+ * soon as the spike estimate had decayed, or after 3 s of slack, concealed more
+ * frames than the frame-counting rule; with these, fewer.
+ */
+const CALM_TICKS = 500;
+const CALM_PACKETS = 500;
 /** Arrival gaps beyond this are pauses between spurts, not jitter. */
 const MAX_JITTER_SAMPLE_MS = 500;
 
@@ -92,6 +114,13 @@ export class JitterBuffer {
   readonly #maxLostRun: number;
   readonly #maxExcess: number;
   readonly #queue = new Map<number, Uint8Array>();
+  /** Arrival time of each queued packet (when it was timed, i.e. not self-stalled). */
+  readonly #arrivals = new Map<number, number>();
+  /** Slack of recently played frames; only fed when `pop` is given the time. */
+  readonly #slack = new SlackWindow(CALM_TICKS);
+  #lastPopMs: number | undefined;
+  /** Packets since the last lateness spike or underrun. */
+  #calmPackets = 0;
   #playing = false;
   #nextSeq = 0;
   /** Last seq actually played: the boundary below which packets are late while idle. */
@@ -139,7 +168,7 @@ export class JitterBuffer {
    * by the spike still arrives before its slot when one frame plus the spike is queued.
    */
   get targetFrames(): number {
-    const coverMs = Math.max(2 * this.#jitterMs, this.#stalls.spikeMs);
+    const coverMs = this.coverMs;
     // A fraction of a millisecond over a frame boundary is estimator noise, not a
     // reason for 20 ms more latency.
     const frames = Math.ceil((FRAME_MS + coverMs - 1) / FRAME_MS);
@@ -154,11 +183,47 @@ export class JitterBuffer {
   /**
    * True when the queue has stayed above its target for half a second, as it does
    * when the playout clock runs a little slow or a device underran (which delays
-   * everything after it). The caller may then skip a frame, by calling `pop` once
-   * more in the same tick, preferably one it finds quiet, to give the 20 ms back.
+   * everything after it), or, with tick times on a path without a stall or underrun
+   * for 10 s, when every frame of those 10 s waited more than a frame plus twice
+   * the jitter. The caller may
+   * then skip a frame, by calling `pop` once more in the same tick, preferably one it
+   * finds quiet, to give the 20 ms back.
    */
   get surplus(): boolean {
-    return this.#playing && this.#excessTicks >= DRIFT_TICKS && this.#queue.has(this.#nextSeq);
+    if (!this.#playing || !this.#queue.has(this.#nextSeq)) return false;
+    // With tick times on a path calm for 10 s: a frame may go when even the least
+    // slack of those 10 s would still cover twice the jitter without it. Otherwise
+    // the frame-counting rule below holds, with its frame to spare.
+    const least = this.#slack.least();
+    if (least !== undefined && this.#calmPackets >= CALM_PACKETS) {
+      return least >= FRAME_MS + 2 * this.#jitterMs;
+    }
+    return this.#excessTicks >= DRIFT_TICKS;
+  }
+
+  /**
+   * True when, with tick times passed to `pop`, a frame of the last half second
+   * waited less than the smoothed jitter: the jitter has grown past the depth.
+   * The caller may then play a tick of silence instead of calling `pop` (preferably
+   * after a quiet frame) and call {@linkcode JitterBuffer.hold}, which adds a frame
+   * of depth without concealing anything.
+   */
+  get deficit(): boolean {
+    const least = this.#slack.least(DRIFT_TICKS);
+    return this.#playing && least !== undefined && least < this.#jitterMs;
+  }
+
+  /** The caller played a tick without popping: every frame now waits 20 ms longer. */
+  hold(): void {
+    this.#slack.shift(FRAME_MS);
+  }
+
+  /**
+   * How much lateness the buffer covers, in ms: twice the smoothed jitter or the
+   * recent spike, whichever is more.
+   */
+  get coverMs(): number {
+    return Math.max(2 * this.#jitterMs, this.#stalls.spikeMs);
   }
 
   /** Snapshot of the counters. */
@@ -199,22 +264,32 @@ export class JitterBuffer {
     if (selfStalled) this.#lastArrival = undefined;
     else this.#measureJitter(seq, arrivalMs);
     if (this.#queue.size >= MAX_QUEUED) {
-      this.#queue.delete(this.#oldestQueued());
+      const oldest = this.#oldestQueued();
+      this.#queue.delete(oldest);
+      this.#arrivals.delete(oldest);
       this.#stats.dropped++;
     }
     this.#queue.set(seq, payload);
+    if (!selfStalled) this.#arrivals.set(seq, arrivalMs);
     this.#stats.received++;
     return true;
   }
 
-  /** Gives what to play for the next 20 ms tick. */
-  pop(): JitterPop {
+  /**
+   * Gives what to play for the next 20 ms tick. `nowMs`, on the clock of `push`, is
+   * when the tick's frame is handed to the device; with it the buffer times a spurt's
+   * start and its own depth in milliseconds rather than whole frames.
+   */
+  pop(nowMs?: number): JitterPop {
     if (!this.#playing) {
       if (this.#queue.size === 0) return { kind: "waiting" };
       this.#waitTicks++;
       // A spurt shorter than the target would never fill it: start anyway once it
       // has waited as long as a full prefill would have taken.
-      if (this.#depth() < this.targetFrames && this.#waitTicks < this.targetFrames) {
+      if (
+        this.#depth() < this.targetFrames && this.#waitTicks < this.targetFrames &&
+        !this.#coveredAt(nowMs)
+      ) {
         return { kind: "waiting" };
       }
       this.#playing = true;
@@ -222,12 +297,19 @@ export class JitterBuffer {
       this.#waitTicks = 0;
       this.#nextSeq = this.#oldestQueued();
       this.#lostRun = 0;
+      this.#slack.clear();
     }
     this.#catchUp();
     const seq = this.#nextSeq;
     const payload = this.#queue.get(seq);
     if (payload !== undefined) {
       this.#queue.delete(seq);
+      const arrived = this.#arrivals.get(seq);
+      this.#arrivals.delete(seq);
+      // A second pop in one tick skips a frame: every frame now waits 20 ms less.
+      if (nowMs !== undefined && nowMs === this.#lastPopMs) this.#slack.shift(-FRAME_MS);
+      if (nowMs !== undefined && arrived !== undefined) this.#slack.add(nowMs - arrived);
+      this.#lastPopMs = nowMs;
       this.#nextSeq = (seq + 1) >>> 0;
       this.#notePlayed(seq);
       const start = this.#startPending;
@@ -240,6 +322,8 @@ export class JitterBuffer {
   /** Forgets everything about the current stream except the jitter and spike estimates. */
   reset(): void {
     this.#queue.clear();
+    this.#arrivals.clear();
+    this.#slack.clear();
     this.#playing = false;
     this.#watermark = undefined;
     this.#lastArrival = undefined;
@@ -249,13 +333,31 @@ export class JitterBuffer {
     this.#waitTicks = 0;
   }
 
+  /**
+   * Whether, at `nowMs`, the queued frames have waited the cover past their due time
+   * as the earliest of them sets it (a packet that came early shows how soon the path
+   * can deliver; the first one may itself have been late).
+   */
+  #coveredAt(nowMs: number | undefined): boolean {
+    if (nowMs === undefined) return false;
+    const head = this.#oldestQueued();
+    let earliest = Infinity;
+    for (const [seq, at] of this.#arrivals) {
+      earliest = Math.min(earliest, at - seqDiff(seq, head) * FRAME_MS);
+    }
+    return nowMs >= earliest + this.coverMs;
+  }
+
   #missing(seq: number): JitterPop {
     this.#lostRun++;
     this.#stats.lost++;
+    // An underrun already adds a frame of depth: the slack seen so far is stale.
+    this.#slack.clear();
     if (this.#queue.size === 0) {
       // Nothing newer has arrived: the packet may merely be delayed, so conceal
       // without moving on (it still plays if it shows up), until the run says idle.
       this.#stats.underruns++;
+      if (this.#lostRun === 1) this.#calmPackets = 0;
       if (this.#lostRun >= this.#maxLostRun) {
         this.#goIdle();
         return { kind: "lost", seq, final: true };
@@ -294,6 +396,7 @@ export class JitterBuffer {
     for (const seq of [...this.#queue.keys()]) {
       if (seqDiff(seq, keepFrom) < 0) {
         this.#queue.delete(seq);
+        this.#arrivals.delete(seq);
         this.#stats.dropped++;
       }
     }
@@ -314,6 +417,7 @@ export class JitterBuffer {
       return;
     }
     this.#stalls.observe(seqDiff(seq, this.#refSeq) * FRAME_MS, arrivalMs);
+    this.#calmPackets = this.#stalls.spikeMs > 0 ? 0 : this.#calmPackets + 1;
     const transit = arrivalMs - last.ms - seqDiff(seq, last.seq) * FRAME_MS;
     const d = Math.abs(transit);
     if (d > MAX_JITTER_SAMPLE_MS) return;

@@ -8,7 +8,8 @@
  * with a larger buffer (40, 80, 100 ms): through ALSA's pulse plugin the buffer size is
  * the playback latency (a 300 ms buffer paced to a 30 ms queue still measured 60–96 ms
  * write to monitor, against 11–21 ms at the low latency), so it grows only for a
- * process that could not keep up. The microphone keeps one stream open and starts and
+ * process that could not keep up, and shrinks back a step after 10 s without another
+ * stall, during quiet audio (audio/speaker_buffer.ts). The microphone keeps one stream open and starts and
  * stops it per talk: opening is the slow part, while a stop drops whatever was
  * captured, so a new talk begins with fresh audio and no open/connect delay.
  *
@@ -25,6 +26,8 @@ import {
 import { listDevices, pickDevice } from "./devices.ts";
 import { PA_INPUT_OVERFLOWED, PA_OUTPUT_UNDERFLOWED, PortAudio } from "./portaudio_ffi.ts";
 import { PaStream } from "./portaudio_stream.ts";
+import { SpeakerBufferPolicy } from "./speaker_buffer.ts";
+import { peakLevel } from "./vad.ts";
 
 /**
  * Frames per host buffer (5 ms). Reads and writes still move whole 20 ms frames, but
@@ -35,6 +38,8 @@ import { PaStream } from "./portaudio_stream.ts";
 const HOST_BUFFER_FRAMES = 240;
 /** Largest speaker buffer that stalls may grow it to, in seconds. */
 const MAX_OUTPUT_LATENCY_S = 0.1;
+/** A frame below this peak is quiet enough to drop when the buffer shrinks. */
+const QUIET_PEAK = 600;
 /** A writer silent this long paused on purpose: running dry then is no stall. */
 const PAUSE_MS = 1000;
 
@@ -145,9 +150,13 @@ export class PortAudioSink implements AudioSink {
   readonly prefillFrames: number;
   /** Times the device ran dry while audio kept coming (each may grow its buffer). */
   stalls = 0;
+  /** Times a grown buffer shrank back after a calm period. */
+  shrinks = 0;
+  /** Audio queued ahead of the latest frame when it was written, in ms. */
+  queuedMs = NaN;
   readonly #pa: PortAudio;
   readonly #device: number;
-  #latencyS: number;
+  readonly #size: SpeakerBufferPolicy;
   #stream: PaStream;
   #pending: Promise<unknown> = Promise.resolve();
   #lastWriteEnd = -Infinity;
@@ -163,7 +172,10 @@ export class PortAudioSink implements AudioSink {
     this.prefillFrames = Math.max(0, Math.floor(options.prefillFrames ?? 3));
     this.#pa = pa;
     this.#device = dev.index;
-    this.#latencyS = options.latency ?? dev.lowOutputLatency;
+    this.#size = new SpeakerBufferPolicy({
+      lowS: options.latency ?? dev.lowOutputLatency,
+      maxS: MAX_OUTPUT_LATENCY_S,
+    });
     this.#stream = this.#open();
     this.#capacity = this.#stream.writeAvailable();
   }
@@ -172,7 +184,7 @@ export class PortAudioSink implements AudioSink {
     const stream = PaStream.open(
       this.#pa,
       null,
-      { device: this.#device, channels: 1, suggestedLatency: this.#latencyS },
+      { device: this.#device, channels: 1, suggestedLatency: this.#size.sizeS },
       SAMPLE_RATE,
       HOST_BUFFER_FRAMES,
     );
@@ -187,20 +199,39 @@ export class PortAudioSink implements AudioSink {
    */
   #growAfterStall(idleMs: number): void {
     if (idleMs > PAUSE_MS || !Number.isFinite(idleMs)) return;
-    let queued = 0;
-    try {
-      queued = this.#capacity - this.#stream.writeAvailable();
-    } catch {
-      // Just after an underrun the stream may report an error: it is dry.
-    }
-    if (queued > 0) return;
+    // Just after an underrun the stream may report an error: it is dry.
+    if (this.#queuedFrames() > 0) return;
     this.stalls++;
-    if (this.#latencyS >= MAX_OUTPUT_LATENCY_S) return;
-    this.#latencyS = Math.min(MAX_OUTPUT_LATENCY_S, Math.max(2 * this.#latencyS, 0.04));
+    if (this.#size.stalled(performance.now()) !== null) this.#reopen();
+  }
+
+  /**
+   * Reopens the device at the policy's size; what it held is dropped. A sound server
+   * too busy to answer in time fails the open: try once more before giving up.
+   */
+  #reopen(): void {
     this.#stream.stop();
     this.#stream.close();
-    this.#stream = this.#open();
+    try {
+      this.#stream = this.#open();
+    } catch {
+      this.#stream = this.#open();
+    }
     this.#capacity = this.#stream.writeAvailable();
+  }
+
+  /** Size of the device's output buffer in ms (grows after stalls). */
+  get bufferMs(): number {
+    return this.#capacity * 1000 / SAMPLE_RATE;
+  }
+
+  /** Samples queued in the device, 0 when it cannot say (just after an underrun). */
+  #queuedFrames(): number {
+    try {
+      return this.#capacity - this.#stream.writeAvailable();
+    } catch {
+      return 0;
+    }
   }
 
   /** Latency PortAudio reports for this output, plus the prefill. */
@@ -222,16 +253,25 @@ export class PortAudioSink implements AudioSink {
     const next = this.#pending.then(async () => {
       const idleMs = performance.now() - this.#lastWriteEnd;
       this.#growAfterStall(idleMs);
-      if (idleMs > (this.prefillFrames + 1) * FRAME_MS) {
+      // After a calm while a grown buffer shrinks, between words: the device then
+      // starts again from the prefill, like after an idle gap.
+      let refill = idleMs > (this.prefillFrames + 1) * FRAME_MS;
+      if (this.#size.wrote(performance.now(), peakLevel(copy) < QUIET_PEAK) !== null) {
+        this.#reopen();
+        this.shrinks++;
+        refill = true;
+      }
+      if (refill) {
         const silence = new Int16Array(FRAME_SAMPLES);
         for (let i = 0; i < this.prefillFrames; i++) await this.#stream.write(silence);
       }
+      this.queuedMs = this.#queuedFrames() * 1000 / SAMPLE_RATE;
       if (await this.#stream.write(copy) === PA_OUTPUT_UNDERFLOWED) this.underflows++;
       // A writer paced only by a blocking write keeps the whole host buffer full: with a
       // large `latency` option, wait instead until no more than the prefill plus this
       // frame is queued. A buffer grown after stalls is meant to be kept full.
       const queued = this.#capacity - this.#stream.writeAvailable();
-      const keep = this.stalls ? this.#capacity : (this.prefillFrames + 1) * FRAME_SAMPLES;
+      const keep = this.#size.grown ? this.#capacity : (this.prefillFrames + 1) * FRAME_SAMPLES;
       const excess = queued - keep;
       if (excess > 0) await new Promise((r) => setTimeout(r, (excess * 1000) / SAMPLE_RATE));
       this.#lastWriteEnd = performance.now();

@@ -9,7 +9,10 @@
  * client's own playout (jitter buffer, decoder, speaker), so the relay's share
  * shows as the difference. Writes a Markdown section for BENCHMARKS.md.
  *
- *   deno run -A bench/voice_latency.ts --out FILE.md [--bursts 55]
+ * Both clients also write voice traces (lib/voice/trace.ts), from which the
+ * budget table splits each burst's latency into stages (bench/voice_budget.ts).
+ *
+ *   deno run -A bench/voice_latency.ts --out FILE.md [--bursts 80] [--relay-only]
  *   (needs a PulseAudio daemon: eval "$(scripts/pulse_env.sh start)")
  *
  * @module
@@ -25,7 +28,9 @@ import {
 } from "../tests/support/pulse_session.ts";
 import { ClientProcess, RelayProcess } from "../tests/support/harness.ts";
 import { median } from "./fanout.ts";
+import { burstBudgets, captureLateness, concealedFrames, readTrace } from "./voice_budget.ts";
 import { sleep } from "./proc.ts";
+import { FRAME_MS } from "../audio/audio_io.ts";
 
 const RATE = 48000;
 /** Time between two tone bursts. */
@@ -73,18 +78,22 @@ export async function playAndRecord(
   return await rec.stop();
 }
 
-/** Through the relay: two real clients with PortAudio devices. */
-async function viaRelay(env: Record<string, string>, bursts: string): Promise<number[]> {
+/** Through the relay: two real clients with PortAudio devices, tracing to `dir`. */
+async function viaRelay(
+  env: Record<string, string>,
+  bursts: string,
+  dir: string,
+): Promise<number[]> {
   const relay = await RelayProcess.start();
   const penv = { ...env, ALSA_CONFIG_PATH: FIXTURE_ALSA_CONFIG };
   const bob = ClientProcess.start(relay.port, {
     nick: "bob",
-    env: penv,
+    env: { ...penv, AM_VOICE_TRACE: `${dir}/bob.jsonl` },
     args: ["--speaker", "am_spk"],
   });
   const alice = ClientProcess.start(relay.port, {
     nick: "alice",
-    env: penv,
+    env: { ...penv, AM_VOICE_TRACE: `${dir}/alice.jsonl` },
     args: ["--mic", "am_mic", "--vad-hangover-ms", "5000"],
   });
   try {
@@ -119,12 +128,70 @@ async function direct(env: Record<string, string>, bursts: string): Promise<numb
   return pairOnsets(findOnsets(rec, 8000, { minGapSamples: 480 }));
 }
 
+/** Load average over the last minute, for the figures' context. */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
+/** The budget table from the two traces and the recorded mouth-to-ear figures. */
+function budgetSection(dir: string, relayed: number[]): { md: string[]; summary: object } {
+  const talker = readTrace(`${dir}/alice.jsonl`);
+  const listener = readTrace(`${dir}/bob.jsonl`);
+  const b = burstBudgets(talker, listener);
+  const late = captureLateness(talker);
+  const med = (f: (x: (typeof b)[number]) => number) => median(b.map(f).filter(Number.isFinite));
+  const stages = {
+    frame: FRAME_MS,
+    codec: med((x) => x.codec),
+    encode: med((x) => x.encode),
+    network: med((x) => x.network),
+    jitter: med((x) => x.jitter),
+    tick: med((x) => x.tick),
+    cushion: med((x) => x.cushion),
+  };
+  const traced = Object.values(stages).reduce((a, v) => a + v, 0);
+  const devices = median(relayed) - traced;
+  const concealed = concealedFrames(listener);
+  const targets = b.map((x) => x.target);
+  const row = (stage: string, ms: number, note: string) =>
+    `| ${stage} | ${ms.toFixed(1)} | ${note} |`;
+  const md = [
+    `Budget of the relayed path (medians over ${b.length} bursts; bench/voice_budget.ts):`,
+    "",
+    "| stage | ms | what |",
+    "| --- | ---: | --- |",
+    row("capture: the 20 ms frame", stages.frame, "a sample waits for the rest of its frame"),
+    row("encode: Opus lookahead", stages.codec, "decoded onset behind the captured one"),
+    row("encode + seal (CPU)", stages.encode, "read returned → frame on the socket"),
+    row("network + relay", stages.network, "talker's socket → listener opened it (loopback)"),
+    row("jitter buffer", stages.jitter, `arrival → popped (target ${median(targets)} frames)`),
+    row("playout tick", stages.tick, "popped → written to the device"),
+    row("speaker cushion", stages.cushion, "queued in the device ahead of the frame"),
+    row("sound devices, both ends", devices, "ALSA pulse plugin + PulseAudio: the rest"),
+    row("**mouth to ear (recording)**", median(relayed), ""),
+    "",
+    `Capture handed frames late (read time against the earliest in ±25 frames): median ${
+      median(late).toFixed(1)
+    } ms, p90 ${percentile(late, 90).toFixed(1)} ms. Listener concealed ${concealed} frames.`,
+    "",
+  ];
+  return {
+    md,
+    summary: { stages, devices, concealed, late: median(late), targets, bursts: b.length },
+  };
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
       out: { type: "string", default: "bench/results/voice_latency.md" },
       bursts: { type: "string", default: "80" },
+      "relay-only": { type: "boolean", default: false },
     },
   });
   const pulse = await usePulse();
@@ -133,8 +200,15 @@ if (import.meta.main) {
     const bursts = `${dir}/bursts.wav`;
     const n = Number(values.bursts);
     await toneBursts(bursts, n, SPACING_MS);
-    const relayed = await viaRelay(pulse.env, bursts);
-    const local = await direct(pulse.env, bursts);
+    const loadBefore = loadAverage();
+    const relayed = await viaRelay(pulse.env, bursts, dir);
+    const budget = budgetSection(dir, relayed);
+    for (const who of ["alice", "bob"]) {
+      await Deno.copyFile(`${dir}/${who}.jsonl`, values.out!.replace(/\.md$/, `.${who}.jsonl`))
+        .catch(() => {});
+    }
+    const local = values["relay-only"] ? [] : await direct(pulse.env, bursts);
+    const load = `${loadBefore}–${loadAverage()}`;
     const row = (name: string, xs: number[]) =>
       `| ${name} | ${xs.length}/${n} | ${median(xs).toFixed(1)} | ${
         percentile(xs, 99).toFixed(1)
@@ -144,22 +218,37 @@ if (import.meta.main) {
       "",
       `${n} tone bursts (10 ms, 1 kHz) ${SPACING_MS} ms apart played into the "mic" sink; each`,
       'burst\'s copy on the "spk" sink found in one recording of both (void.monitor).',
+      `Load average (1 min) ${load}.`,
       "",
       "| path | bursts heard | p50 ms | p99 ms | range ms |",
       "| --- | ---: | ---: | ---: | ---: |",
       row("client A → relay → client B (am-client --mic am_mic / --speaker am_spk)", relayed),
-      row("same capture, Opus and playout in one process, no relay, no network", local),
+      ...(local.length
+        ? [row("same capture, Opus and playout in one process, no relay, no network", local)]
+        : []),
       "",
-      `The relay and the network on loopback add ${
-        (median(relayed) - median(local)).toFixed(1)
-      } ms at the median.`,
-      "",
+      ...(local.length
+        ? [
+          `The relay and the network on loopback add ${
+            (median(relayed) - median(local)).toFixed(1)
+          } ms at the median.`,
+          "",
+        ]
+        : []),
+      ...budget.md,
     ].join("\n");
     console.log(md);
     Deno.writeTextFileSync(values.out!, md);
     Deno.writeTextFileSync(
       values.out!.replace(/\.md$/, ".json"),
-      JSON.stringify({ relayed, local, p50: median(relayed), p99: percentile(relayed, 99) }),
+      JSON.stringify({
+        relayed,
+        local,
+        p50: median(relayed),
+        p99: percentile(relayed, 99),
+        load,
+        ...budget.summary,
+      }),
     );
   } finally {
     pulse.stop();

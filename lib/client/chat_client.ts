@@ -23,11 +23,13 @@ import {
   FrameType,
   type Member,
   PROTOCOL_VERSION,
+  splitTaggedVoice,
   type Welcome,
 } from "../protocol.ts";
 import { ClientLink } from "./link.ts";
 import { CONTROL_TYPES, controlEvent } from "./control_events.ts";
 import { GroupSession } from "../e2e/group.ts";
+import { voiceAt } from "../e2e/envelope.ts";
 import { fingerprint, type Identity as MemberIdentity } from "../e2e/identity.ts";
 import { configDir, loadOrCreateIdentity } from "../e2e/identity_file.ts";
 import { KnownMembers } from "../e2e/known_members.ts";
@@ -220,11 +222,12 @@ export class ChatClient {
     this.#link?.send(encodeFrame(FrameType.Talk, encodeJson({ on })));
   }
 
-  /** Seals and sends one encoded voice frame. */
-  sendVoice(packet: Uint8Array): void {
-    if (this.#joined) {
-      this.#link?.send(encodeFrame(FrameType.Voice, this.#group.sealVoice(packet)), "voice");
-    }
+  /** Seals and sends one encoded voice frame; returns its counter, or -1 when not in a room. */
+  sendVoice(packet: Uint8Array): number {
+    if (!this.#joined) return -1;
+    const sealed = this.#group.sealVoice(packet);
+    this.#link?.send(encodeFrame(FrameType.Voice, sealed), "voice");
+    return voiceAt(splitTaggedVoice(sealed).sealed).index;
   }
 
   /**

@@ -15,11 +15,27 @@ import { JitterBuffer } from "../../audio/jitter_buffer.ts";
 import { mixFrames } from "../../audio/mixer.ts";
 import { OpusDecoder } from "../../audio/opus_codec.ts";
 import { peakLevel } from "../../audio/vad.ts";
+import { epochMs, onsetIndex, VoiceTrace } from "./trace.ts";
 
 interface Talker {
   buffer: JitterBuffer;
   decoder: OpusDecoder;
   lastHeard: number;
+  /** Whether the last frame played for this talker was quiet. */
+  quiet: boolean;
+  /** Arrival epoch times by counter, kept only while tracing. */
+  arrivals: Map<number, number> | null;
+}
+
+/** What the trace says about the frame of this tick that holds a burst onset. */
+interface TracedFrame {
+  seq: number;
+  arrival: number;
+  popped: number;
+  onset: number;
+  target: number;
+  cover: number;
+  depth: number;
 }
 
 /** A frame this quiet may be skipped without anyone hearing a jump. */
@@ -36,10 +52,14 @@ export class VoicePlayout {
   #running = true;
   #lastTick = performance.now();
   readonly #loop: Promise<void>;
+  readonly #trace = VoiceTrace.fromEnv();
+  #traced: TracedFrame | null = null;
   /** Frames concealed because a packet was missing. */
   concealed = 0;
   /** Quiet frames skipped to keep latency from creeping up. */
   skipped = 0;
+  /** Ticks of silence played to deepen a talker's buffer when its jitter grew. */
+  held = 0;
   /** Called with each decoded frame of a talker (the echo bot listens here). */
   onDecoded: ((talker: string, pcm: Int16Array) => void) | null = null;
 
@@ -53,10 +73,21 @@ export class VoicePlayout {
   receive(talker: string, counter: number, packet: Uint8Array): void {
     let t = this.#talkers.get(talker);
     if (!t) {
-      t = { buffer: new JitterBuffer(), decoder: new OpusDecoder(), lastHeard: 0 };
+      t = {
+        buffer: new JitterBuffer(),
+        decoder: new OpusDecoder(),
+        lastHeard: 0,
+        quiet: true,
+        arrivals: this.#trace ? new Map() : null,
+      };
       this.#talkers.set(talker, t);
     }
     t.lastHeard = performance.now();
+    if (t.arrivals) {
+      t.arrivals.set(counter, epochMs());
+      // Bounded: a counter never popped (late, dropped) must not stay forever.
+      if (t.arrivals.size > 256) t.arrivals.delete(t.arrivals.keys().next().value!);
+    }
     // Packets taken late because this process stalled are not network lateness.
     t.buffer.push(counter, packet, t.lastHeard, t.lastHeard - this.#lastTick > SELF_STALL_MS);
   }
@@ -66,21 +97,35 @@ export class VoicePlayout {
     const frames: Int16Array[] = [];
     const now = performance.now();
     for (const [id, t] of this.#talkers) {
-      const pop = t.buffer.pop();
+      if (t.quiet && t.buffer.deficit) {
+        // Frames have been arriving with too little slack: stretch the pause after a
+        // quiet frame by one tick of silence, instead of concealing a frame later.
+        t.buffer.hold();
+        this.held++;
+        continue;
+      }
+      const pop = t.buffer.pop(now);
       if (pop.kind === "frame") {
         let pcm = t.decoder.decode(pop.payload);
+        let seq = pop.seq;
         if (t.buffer.surplus && peakLevel(pcm) < QUIET_PEAK) {
           // The queue has run long: drop this quiet frame (decoded all the same, so
           // the decoder's state stays continuous) and play the next one in its slot.
-          const next = t.buffer.pop();
-          if (next.kind === "frame") pcm = t.decoder.decode(next.payload);
+          const next = t.buffer.pop(now);
+          if (next.kind === "frame") {
+            pcm = t.decoder.decode(next.payload);
+            seq = next.seq;
+          }
           this.skipped++;
         }
+        t.quiet = peakLevel(pcm) < QUIET_PEAK;
         if (pop.start) fadeInPlace(pcm);
+        if (t.arrivals) this.#traceFrame(t, seq, pcm);
         this.onDecoded?.(id, pcm);
         frames.push(pcm);
       } else if (pop.kind === "lost") {
         const pcm = t.decoder.conceal();
+        t.quiet = false;
         this.concealed++;
         if (pop.final) fadeOutPlace(pcm);
         frames.push(pcm);
@@ -94,11 +139,47 @@ export class VoicePlayout {
       : new Int16Array(FRAME_SAMPLES);
   }
 
+  #traceFrame(t: Talker, seq: number, pcm: Int16Array): void {
+    const arrival = t.arrivals!.get(seq);
+    t.arrivals!.delete(seq);
+    const onset = onsetIndex(pcm);
+    if (arrival === undefined || onset < 0) return;
+    const s = t.buffer.stats();
+    this.#traced = {
+      seq,
+      arrival,
+      popped: epochMs(),
+      onset,
+      target: s.targetFrames,
+      cover: t.buffer.coverMs,
+      depth: s.depth,
+    };
+  }
+
   async #run(): Promise<void> {
     // The sink paces the loop: a device blocks, a file waits for the wall clock.
     while (this.#running) {
-      await this.#sink.write(this.#tick());
+      const pcm = this.#tick();
+      const traced = this.#traced;
+      this.#traced = null;
+      const writeAt = traced ? epochMs() : 0;
+      await this.#sink.write(pcm);
       this.#lastTick = performance.now();
+      if (traced) {
+        const { seq, arrival, popped, onset, target, cover, depth } = traced;
+        this.#trace!.mark("play", {
+          seq,
+          arr: arrival,
+          pop: popped,
+          w: writeAt,
+          q: this.#sink.queuedMs ?? NaN,
+          buf: this.#sink.bufferMs ?? NaN,
+          on: onset,
+          target,
+          cover,
+          depth,
+        });
+      }
     }
   }
 
@@ -106,6 +187,12 @@ export class VoicePlayout {
   async close(): Promise<void> {
     this.#running = false;
     await this.#loop.catch(() => {});
+    this.#trace?.mark("stats", {
+      concealed: this.concealed,
+      skipped: this.skipped,
+      held: this.held,
+    });
+    this.#trace?.flush();
     await this.#sink.close();
     for (const t of this.#talkers.values()) t.decoder.delete();
     this.#talkers.clear();

@@ -18,6 +18,7 @@ import type { VoiceControl } from "../client/app.ts";
 import type { ClientEvent } from "../client/events.ts";
 import type { Member } from "../protocol.ts";
 import { VoicePlayout } from "./playout.ts";
+import { epochMs, onsetIndex, VoiceTrace } from "./trace.ts";
 
 /** Settings of the voice side. */
 export interface VoiceOptions {
@@ -129,6 +130,7 @@ export class VoiceController implements VoiceControl {
       hangoverMs: this.#o.vadHangoverMs,
     });
     const encoder = new OpusEncoder();
+    const trace = VoiceTrace.fromEnv();
     this.#client.talk(true);
     let started = false;
     try {
@@ -139,6 +141,7 @@ export class VoiceController implements VoiceControl {
       let elapsed = 0;
       for (;;) {
         const frame = await source.read();
+        const readAt = trace ? epochMs() : 0;
         elapsed += FRAME_MS;
         const d = vad.push(frame);
         if (!d.silent) heard = true;
@@ -149,11 +152,13 @@ export class VoiceController implements VoiceControl {
         if (first) fadeInPlace(frame);
         if (last) fadeOutPlace(frame);
         first = false;
-        this.#client.sendVoice(encoder.encode(frame));
+        const seq = this.#client.sendVoice(encoder.encode(frame));
+        trace?.mark("cap", { seq, t: readAt, tx: epochMs(), on: onsetIndex(frame) });
         if (last) break;
       }
     } finally {
       if (talk === this.#talkNo) this.#talking = false;
+      trace?.flush();
       encoder.delete();
       if (started) await source.stop();
       this.#client.talk(false);

@@ -333,3 +333,87 @@ Deno.test("a lasting shift of the path's delay stops counting as lateness within
   assert.equal(jb.stats().spikeMs, 0);
   assert.equal(jb.stats().dropped, 0);
 });
+
+/**
+ * A talk with tick times, played as lib/voice/playout.ts plays it: packet `s` arrives
+ * at `arrive(s)` ms; ticks come every 20 ms at `phase` ms past the 20 ms grid; a
+ * `deficit` is answered with a tick of silence (`hold`), a `surplus` with a skip.
+ * Returns each played frame's wait (pop time − arrival), the losses and the holds.
+ */
+function timedTalk(frames: number, arrive: (s: number) => number, phase = 7) {
+  const jb = new JitterBuffer();
+  const arrivals = Array.from({ length: frames }, (_, s) => ({ s, at: arrive(s) }))
+    .sort((a, b) => a.at - b.at);
+  const waits: number[] = [];
+  let lost = 0;
+  let held = 0;
+  let next = 0;
+  for (let tick = 0; tick < frames + 60; tick++) {
+    const now = tick * 20 + phase;
+    while (next < arrivals.length && arrivals[next].at <= now) {
+      jb.push(arrivals[next].s, pkt(arrivals[next].s), arrivals[next].at);
+      next++;
+    }
+    if (jb.deficit) {
+      jb.hold();
+      held++;
+      continue;
+    }
+    const pop = jb.pop(now);
+    if (pop.kind === "frame") waits.push(now - arrive(pop.seq));
+    else if (pop.kind === "lost" && pop.seq < frames) lost++;
+    if (jb.surplus) jb.pop(now);
+  }
+  return { jb, waits, lost, held };
+}
+
+/** Deterministic jitter in [0, 1) per packet. */
+const noise = (s: number) => ((s * 7919) % 101) / 101;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+Deno.test("with tick times, a calm path plays one frame deep (no second frame of delay)", () => {
+  // 0–3 ms of jitter: the RFC 3550 estimate settles near 1 ms.
+  const { jb, waits, lost } = timedTalk(1000, (s) => s * 20 + 3 * noise(s));
+  assert.equal(lost, 0);
+  // The start assumes a frame of jitter; after 10 s of calm it is given back.
+  const settled = waits.slice(550);
+  // One frame deep: each frame waits less than a frame for its tick.
+  assert.ok(Math.max(...settled) < 20, `waits up to ${Math.max(...settled).toFixed(1)} ms`);
+  assert.ok(jb.coverMs < 10, `cover ${jb.coverMs} ms`);
+  // Without tick times the same path is held two frames deep.
+  const old = new JitterBuffer();
+  let depthSum = 0;
+  for (let s = 0; s < 1000; s++) {
+    old.push(s, pkt(s), s * 20 + 3 * noise(s));
+    old.pop();
+    if (s >= 200) depthSum += old.stats().depth;
+  }
+  assert.equal(old.targetFrames, 2);
+  assert.ok(depthSum / 800 >= 1, `depth ${depthSum / 800}`);
+});
+
+Deno.test("with tick times, the depth grows back when the jitter does, then falls again", () => {
+  // Calm for 10 s, then 10 s where every other packet is 10–25 ms late, then 30 s calm.
+  const late = (s: number) => s >= 500 && s < 1000 && s % 2 === 1;
+  const { waits, lost, held } = timedTalk(
+    2500,
+    (s) => s * 20 + 2 * noise(s) + (late(s) ? 10 + 15 * noise(s) : 0),
+  );
+  assert.ok(held >= 1, "a tick of silence deepened the buffer");
+  // Growing back costs at most a couple of concealed frames, not one per late packet.
+  assert.ok(lost <= 2, `${lost} frames concealed`);
+  const jittery = waits.slice(700, 950);
+  // Given back once the path has been calm for 10 s and the slack shows it for 10 s.
+  const calmAgain = waits.slice(-300);
+  assert.ok(mean(jittery) > 20, `waits ${mean(jittery).toFixed(1)} ms while jittery`);
+  assert.ok(mean(calmAgain) < mean(jittery), "the extra depth is given back once calm");
+});
+
+Deno.test("with tick times, a stall's spike still holds the depth it needs", () => {
+  // A 100 ms stall at 4 s, its backlog delivered at once; a second one 4 s later.
+  const stall = (s: number, at: number) => s >= at && s < at + 5 ? (at + 5 - s) * 20 : 0;
+  const { lost } = timedTalk(800, (s) => s * 20 + noise(s) + stall(s, 200) + stall(s, 400));
+  // The first stall is concealed (nothing foretold it); the second is ridden out.
+  const second = timedTalk(800, (s) => s * 20 + noise(s) + stall(s, 200));
+  assert.equal(lost, second.lost, "the second stall concealed nothing more");
+});
