@@ -93,24 +93,31 @@ export async function startRecording(device: string): Promise<Recording> {
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  const chunks: Uint8Array[] = [];
-  let arrived = () => {};
-  const samples = () => {
-    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
-    return new Int16Array(bytes.buffer, 0, bytes.length >> 1);
+  // One buffer grown by doubling, so that looking at the recording after every
+  // chunk (`until`) costs no copy of all that came before.
+  let bytes = new Uint8Array(1 << 16);
+  let length = 0;
+  const append = (chunk: Uint8Array) => {
+    if (length + chunk.length > bytes.length) {
+      const grown = new Uint8Array(Math.max(2 * bytes.length, length + chunk.length));
+      grown.set(bytes.subarray(0, length));
+      bytes = grown;
+    }
+    bytes.set(chunk, length);
+    length += chunk.length;
   };
+  let arrived = () => {};
+  const samples = () => new Int16Array(bytes.buffer, 0, length >> 1);
   const reader = child.stdout.getReader();
   // The first chunk proves parec is capturing, so nothing played after this is missed.
   const first = await reader.read();
-  if (first.value) chunks.push(first.value);
+  if (first.value) append(first.value);
   let ended = false;
   const rest = (async () => {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      chunks.push(value);
+      append(value);
       arrived();
     }
     ended = true;
@@ -128,7 +135,7 @@ export async function startRecording(device: string): Promise<Recording> {
       child.kill("SIGTERM");
       await rest;
       await child.status;
-      return samples();
+      return samples().slice();
     },
   };
 }
