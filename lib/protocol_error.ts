@@ -35,6 +35,7 @@ export type ErrorCode =
 export class ProtocolError extends TypeError {
   /** Code to report to the peer. */
   readonly code: ErrorCode;
+  /** An error to report to the peer as `code`. */
   constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ProtocolError";

@@ -30,6 +30,7 @@ export class KeyObject {
   /** The raw key bytes. */
   readonly raw: Bytes;
 
+  /** A key of `type` from its raw bytes (kept, not copied). */
   constructor(type: KeyObject["type"], raw: Bytes, asymmetricKeyType?: "ed25519" | "x25519") {
     this.type = type;
     this.raw = raw;
@@ -38,6 +39,7 @@ export class KeyObject {
 
   /** The JWK form (`x` is the public key), or an Ed25519 private key's PKCS#8 PEM form. */
   export(o: { format: "jwk" }): { kty: string; crv: string; x: string };
+  /** The PKCS#8 PEM form of an Ed25519 private key. */
   export(o: { format: "pem"; type: "pkcs8" }): string;
   export(
     o: { format: "jwk" } | { format: "pem"; type: "pkcs8" },
