@@ -18,12 +18,13 @@ const CHAINS_KEPT = 2;
 export const TEXT_SKIP = { maxSkip: 2000, keep: 500 };
 /** How far a voice chain may skip ahead, and how many skipped keys it keeps. */
 export const VOICE_SKIP = { maxSkip: 1000, keep: 64 };
+
 /** Adds a chain shared as `state`, unless one of its epoch is kept; drops the oldest beyond two. */
 export function addChain(
   chains: ReceivingChain[],
   state: ChainState,
   o: { maxSkip: number; keep: number },
-) {
+): void {
   if (chains.some((c) => c.epoch === state.epoch)) return;
   chains.push(new ReceivingChain(state, o.maxSkip, o.keep));
   while (chains.length > CHAINS_KEPT) chains.shift();
