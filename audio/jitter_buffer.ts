@@ -20,11 +20,9 @@
  * starts once its frames have waited the cover (twice the jitter, or the spike) past
  * the time the earliest of them showed the path can deliver, instead of once a whole
  * number of frames is queued: on a calm path that is a few milliseconds, not a second
- * frame. While playing, the buffer watches each frame's slack (how long it waited
- * before its tick): when no stall or underrun was seen for 10 s and every frame of
- * those 10 s waited more than a frame plus twice the jitter, a frame is given back
- * ({@linkcode JitterBuffer.surplus}); when a frame of the last half second waited
- * less than the jitter, it asks for a tick of silence ({@linkcode JitterBuffer.deficit}),
+ * frame. While playing, a {@linkcode DepthWatch} judges from each frame's slack (how
+ * long it waited before its tick) whether a frame can be given back
+ * ({@linkcode JitterBuffer.surplus}) or one more is needed ({@linkcode JitterBuffer.deficit}),
  * so the depth follows the jitter both ways. Pure: no clock of its own, times are
  * passed in.
  *
@@ -32,132 +30,45 @@
  */
 
 import { FRAME_MS } from "./audio_io.ts";
-import { StallDetector } from "./stall_detector.ts";
-import { SlackWindow } from "./slack_window.ts";
+import { FrameQueue, seqDiff } from "./frame_queue.ts";
+import { JitterEstimator } from "./jitter_estimator.ts";
+import { DepthWatch } from "./depth_watch.ts";
+import {
+  type JitterBufferOptions,
+  type JitterPop,
+  type JitterSettings,
+  jitterSettings,
+  type JitterStats,
+} from "./jitter_types.ts";
 
-/** What one playout tick gets from the buffer. */
-export type JitterPop =
-  /** Decode and play this payload; `start` marks the first frame of a spurt (fade in). */
-  | { kind: "frame"; seq: number; payload: Uint8Array; start: boolean }
-  /** Frame `seq` is missing: conceal it; `final` marks the last one before idle (fade out). */
-  | { kind: "lost"; seq: number; final: boolean }
-  /** Nothing to play (prefilling or idle): play silence. */
-  | { kind: "waiting" };
-
-/** Settings of a {@linkcode JitterBuffer}; all depths in milliseconds. */
-export interface JitterBufferOptions {
-  /** Smallest target depth (default 20 ms). */
-  minTargetMs?: number;
-  /** Largest target depth, reached after long stalls (default 200 ms). */
-  maxTargetMs?: number;
-  /** Missing frames in a row reported as lost before the talker is idle (default 5). */
-  maxLostRun?: number;
-  /** Depth beyond the largest target at which the oldest frames are dropped (default 200 ms). */
-  maxExcessMs?: number;
-}
-
-/** Counters and current state, for the UI and tests. */
-export interface JitterStats {
-  /** Frames spanned by the queue (head to newest), i.e. the buffered latency. */
-  depth: number;
-  /** Current target depth in frames. */
-  targetFrames: number;
-  /** Smoothed inter-arrival jitter estimate in ms. */
-  jitterMs: number;
-  /** Largest recent lateness spike in ms (decaying), 0 when none. */
-  spikeMs: number;
-  /** Packets accepted into the queue. */
-  received: number;
-  /** Frames handed out for playing. */
-  played: number;
-  /** Frames reported lost (including underruns) or skipped. */
-  lost: number;
-  /** Lost reports made because the queue was empty. */
-  underruns: number;
-  /** Packets that arrived after their playout time. */
-  late: number;
-  /** Packets received twice. */
-  duplicates: number;
-  /** Queued frames discarded to catch up with a queue grown too deep. */
-  dropped: number;
-}
-
-/** Signed distance a - b between uint32 sequence numbers, wrap-around safe. */
-export function seqDiff(a: number, b: number): number {
-  return ((a - b) | 0);
-}
+export type { JitterBufferOptions, JitterPop, JitterStats } from "./jitter_types.ts";
+export { seqDiff } from "./frame_queue.ts";
 
 const RECENT_PLAYED = 64;
 /** Hard cap on queued packets, whatever their sequence numbers claim. */
 const MAX_QUEUED = 256;
 /** A packet this far behind the playout point is a restarted sender, not a late one. */
 const RESYNC_FRAMES = 250;
-/** Ticks the queue must stay above target + 1 before it reports a surplus. */
-const DRIFT_TICKS = 25;
-/**
- * Ticks of slack, with tick times, that must all leave a frame to spare before one is
- * given back (10 s), and packets without a lateness spike or an underrun before slack
- * alone may give frames back (10 s). Real talks on a loaded machine, replayed with
- * bench/jitter_replay.ts, stall every few seconds: giving back to twice the jitter as
- * soon as the spike estimate had decayed, or after 3 s of slack, concealed more
- * frames than the frame-counting rule; with these, fewer.
- */
-const CALM_TICKS = 500;
-const CALM_PACKETS = 500;
-/** Arrival gaps beyond this are pauses between spurts, not jitter. */
-const MAX_JITTER_SAMPLE_MS = 500;
 
 /** Playout buffer for one talker; call `push` on arrival and `pop` every 20 ms. */
 export class JitterBuffer {
-  readonly #minTarget: number;
-  readonly #maxTarget: number;
-  readonly #maxLostRun: number;
-  readonly #maxExcess: number;
-  readonly #queue = new Map<number, Uint8Array>();
-  /** Arrival time of each queued packet (when it was timed, i.e. not self-stalled). */
-  readonly #arrivals = new Map<number, number>();
-  /** Slack of recently played frames; only fed when `pop` is given the time. */
-  readonly #slack = new SlackWindow(CALM_TICKS);
-  #lastPopMs: number | undefined;
-  /** Packets since the last lateness spike or underrun. */
-  #calmPackets = 0;
+  readonly #o: JitterSettings;
+  readonly #queue = new FrameQueue(MAX_QUEUED);
+  readonly #timing = new JitterEstimator();
+  readonly #watch = new DepthWatch();
   #playing = false;
   #nextSeq = 0;
   /** Last seq actually played: the boundary below which packets are late while idle. */
   #watermark: number | undefined;
   #lostRun = 0;
   #waitTicks = 0;
-  #excessTicks = 0;
   #startPending = false;
-  #jitterMs: number;
-  #lastArrival: { seq: number; ms: number } | undefined;
-  readonly #stalls = new StallDetector(MAX_JITTER_SAMPLE_MS);
-  /** Origin of the due times the stall detector sees. */
-  #refSeq = 0;
   readonly #recent: number[] = [];
-  #stats = {
-    received: 0,
-    played: 0,
-    lost: 0,
-    underruns: 0,
-    late: 0,
-    duplicates: 0,
-    dropped: 0,
-  };
+  #stats = { received: 0, played: 0, lost: 0, underruns: 0, late: 0, duplicates: 0, dropped: 0 };
 
   /** Creates an empty buffer, waiting for the first spurt. */
   constructor(options: JitterBufferOptions = {}) {
-    const minMs = options.minTargetMs ?? FRAME_MS;
-    const maxMs = options.maxTargetMs ?? 200;
-    if (!(minMs > 0 && maxMs >= minMs)) {
-      throw new RangeError(`bad jitter target range ${minMs}..${maxMs} ms`);
-    }
-    this.#minTarget = Math.max(1, Math.round(minMs / FRAME_MS));
-    this.#maxTarget = Math.max(this.#minTarget, Math.round(maxMs / FRAME_MS));
-    this.#maxLostRun = Math.max(1, options.maxLostRun ?? 5);
-    this.#maxExcess = Math.max(1, Math.round((options.maxExcessMs ?? 200) / FRAME_MS));
-    // Until jitter is measured, assume a frame of it: a 60 ms target.
-    this.#jitterMs = FRAME_MS;
+    this.#o = jitterSettings(options);
   }
 
   /**
@@ -172,7 +83,7 @@ export class JitterBuffer {
     // A fraction of a millisecond over a frame boundary is estimator noise, not a
     // reason for 20 ms more latency.
     const frames = Math.ceil((FRAME_MS + coverMs - 1) / FRAME_MS);
-    return Math.min(this.#maxTarget, Math.max(this.#minTarget, frames));
+    return Math.min(this.#o.maxTarget, Math.max(this.#o.minTarget, frames));
   }
 
   /** Whether a spurt is being played out (as opposed to prefilling or idle). */
@@ -184,21 +95,13 @@ export class JitterBuffer {
    * True when the queue has stayed above its target for half a second, as it does
    * when the playout clock runs a little slow or a device underran (which delays
    * everything after it), or, with tick times on a path without a stall or underrun
-   * for 10 s, when every frame of those 10 s waited more than a frame plus twice
-   * the jitter. The caller may
-   * then skip a frame, by calling `pop` once more in the same tick, preferably one it
-   * finds quiet, to give the 20 ms back.
+   * for 10 s, when every frame of those 10 s waited more than a frame plus twice the
+   * jitter. The caller may then skip a frame, by calling `pop` once more in the same
+   * tick, preferably one it finds quiet, to give the 20 ms back.
    */
   get surplus(): boolean {
     if (!this.#playing || !this.#queue.has(this.#nextSeq)) return false;
-    // With tick times on a path calm for 10 s: a frame may go when even the least
-    // slack of those 10 s would still cover twice the jitter without it. Otherwise
-    // the frame-counting rule below holds, with its frame to spare.
-    const least = this.#slack.least();
-    if (least !== undefined && this.#calmPackets >= CALM_PACKETS) {
-      return least >= FRAME_MS + 2 * this.#jitterMs;
-    }
-    return this.#excessTicks >= DRIFT_TICKS;
+    return this.#watch.surplus(this.#timing);
   }
 
   /**
@@ -209,21 +112,17 @@ export class JitterBuffer {
    * of depth without concealing anything.
    */
   get deficit(): boolean {
-    const least = this.#slack.least(DRIFT_TICKS);
-    return this.#playing && least !== undefined && least < this.#jitterMs;
+    return this.#playing && this.#watch.deficit(this.#timing.jitterMs);
   }
 
   /** The caller played a tick without popping: every frame now waits 20 ms longer. */
   hold(): void {
-    this.#slack.shift(FRAME_MS);
+    this.#watch.held();
   }
 
-  /**
-   * How much lateness the buffer covers, in ms: twice the smoothed jitter or the
-   * recent spike, whichever is more.
-   */
+  /** How much lateness the buffer covers, in ms ({@linkcode JitterEstimator.coverMs}). */
   get coverMs(): number {
-    return Math.max(2 * this.#jitterMs, this.#stalls.spikeMs);
+    return this.#timing.coverMs;
   }
 
   /** Snapshot of the counters. */
@@ -231,8 +130,8 @@ export class JitterBuffer {
     return {
       depth: this.#depth(),
       targetFrames: this.targetFrames,
-      jitterMs: this.#jitterMs,
-      spikeMs: this.#stalls.spikeMs,
+      jitterMs: this.#timing.jitterMs,
+      spikeMs: this.#timing.spikeMs,
       ...this.#stats,
     };
   }
@@ -261,16 +160,9 @@ export class JitterBuffer {
       this.#stats.duplicates++;
       return false;
     }
-    if (selfStalled) this.#lastArrival = undefined;
-    else this.#measureJitter(seq, arrivalMs);
-    if (this.#queue.size >= MAX_QUEUED) {
-      const oldest = this.#oldestQueued();
-      this.#queue.delete(oldest);
-      this.#arrivals.delete(oldest);
-      this.#stats.dropped++;
-    }
-    this.#queue.set(seq, payload);
-    if (!selfStalled) this.#arrivals.set(seq, arrivalMs);
+    if (selfStalled) this.#timing.untimed();
+    else this.#timing.observe(seq, arrivalMs);
+    if (this.#queue.add(seq, payload, selfStalled ? undefined : arrivalMs)) this.#stats.dropped++;
     this.#stats.received++;
     return true;
   }
@@ -297,19 +189,14 @@ export class JitterBuffer {
       this.#waitTicks = 0;
       this.#nextSeq = this.#oldestQueued();
       this.#lostRun = 0;
-      this.#slack.clear();
+      this.#watch.forgetSlack();
     }
     this.#catchUp();
     const seq = this.#nextSeq;
-    const payload = this.#queue.get(seq);
-    if (payload !== undefined) {
-      this.#queue.delete(seq);
-      const arrived = this.#arrivals.get(seq);
-      this.#arrivals.delete(seq);
-      // A second pop in one tick skips a frame: every frame now waits 20 ms less.
-      if (nowMs !== undefined && nowMs === this.#lastPopMs) this.#slack.shift(-FRAME_MS);
-      if (nowMs !== undefined && arrived !== undefined) this.#slack.add(nowMs - arrived);
-      this.#lastPopMs = nowMs;
+    const taken = this.#queue.take(seq);
+    if (taken !== undefined) {
+      const { payload, arrivedMs: arrived } = taken;
+      this.#watch.played(nowMs, arrived);
       this.#nextSeq = (seq + 1) >>> 0;
       this.#notePlayed(seq);
       const start = this.#startPending;
@@ -322,12 +209,10 @@ export class JitterBuffer {
   /** Forgets everything about the current stream except the jitter and spike estimates. */
   reset(): void {
     this.#queue.clear();
-    this.#arrivals.clear();
-    this.#slack.clear();
+    this.#watch.forgetSlack();
     this.#playing = false;
     this.#watermark = undefined;
-    this.#lastArrival = undefined;
-    this.#stalls.restart();
+    this.#timing.restart();
     this.#recent.length = 0;
     this.#lostRun = 0;
     this.#waitTicks = 0;
@@ -340,32 +225,27 @@ export class JitterBuffer {
    */
   #coveredAt(nowMs: number | undefined): boolean {
     if (nowMs === undefined) return false;
-    const head = this.#oldestQueued();
-    let earliest = Infinity;
-    for (const [seq, at] of this.#arrivals) {
-      earliest = Math.min(earliest, at - seqDiff(seq, head) * FRAME_MS);
-    }
-    return nowMs >= earliest + this.coverMs;
+    return nowMs >= this.#queue.earliestDue(this.#oldestQueued()) + this.coverMs;
   }
 
   #missing(seq: number): JitterPop {
     this.#lostRun++;
     this.#stats.lost++;
     // An underrun already adds a frame of depth: the slack seen so far is stale.
-    this.#slack.clear();
+    this.#watch.forgetSlack();
     if (this.#queue.size === 0) {
       // Nothing newer has arrived: the packet may merely be delayed, so conceal
       // without moving on (it still plays if it shows up), until the run says idle.
       this.#stats.underruns++;
-      if (this.#lostRun === 1) this.#calmPackets = 0;
-      if (this.#lostRun >= this.#maxLostRun) {
+      if (this.#lostRun === 1) this.#timing.disturbed();
+      if (this.#lostRun >= this.#o.maxLostRun) {
         this.#goIdle();
         return { kind: "lost", seq, final: true };
       }
       return { kind: "lost", seq, final: false };
     }
     this.#nextSeq = (seq + 1) >>> 0;
-    if (this.#lostRun >= this.#maxLostRun) {
+    if (this.#lostRun >= this.#o.maxLostRun) {
       // A long hole before queued audio: skip straight to it, counting the rest lost.
       const oldest = this.#oldestQueued();
       this.#stats.lost += Math.max(0, seqDiff(oldest, this.#nextSeq));
@@ -381,47 +261,19 @@ export class JitterBuffer {
     this.#waitTicks = 0;
     // Arrival history is kept: a stall long enough to run the queue dry also sends us
     // here, and its backlog must still count as late (a real pause is told apart by
-    // its length, in #measureJitter).
+    // its length, by the JitterEstimator).
   }
 
   #catchUp(): void {
     const target = this.targetFrames;
-    if (this.#depth() > target + 1) this.#excessTicks++;
-    else this.#excessTicks = 0;
+    this.#watch.tick(this.#depth(), target);
     // Only a backlog beyond any target this buffer would choose is thrown away (its
     // oldest part); a smaller one is given back by skipping quiet frames (`surplus`).
-    if (this.#depth() <= this.#maxTarget + this.#maxExcess) return;
+    if (this.#depth() <= this.#o.maxTarget + this.#o.maxExcess) return;
     const newest = this.#newestQueued();
-    const keepFrom = (newest - this.#maxTarget + 1) >>> 0;
-    for (const seq of [...this.#queue.keys()]) {
-      if (seqDiff(seq, keepFrom) < 0) {
-        this.#queue.delete(seq);
-        this.#arrivals.delete(seq);
-        this.#stats.dropped++;
-      }
-    }
+    const keepFrom = (newest - this.#o.maxTarget + 1) >>> 0;
+    this.#stats.dropped += this.#queue.dropBefore(keepFrom);
     this.#nextSeq = keepFrom;
-  }
-
-  #measureJitter(seq: number, arrivalMs: number): void {
-    const last = this.#lastArrival;
-    if (last === undefined || seqDiff(seq, last.seq) > 0) {
-      this.#lastArrival = { seq, ms: arrivalMs };
-    }
-    // Silence this long is a pause between spurts (the counter continues over it):
-    // neither jitter nor lateness, and later packets are timed against a new reference.
-    if (last === undefined || arrivalMs - last.ms > MAX_JITTER_SAMPLE_MS) {
-      this.#stalls.restart();
-      this.#refSeq = seq;
-      this.#stalls.observe(0, arrivalMs);
-      return;
-    }
-    this.#stalls.observe(seqDiff(seq, this.#refSeq) * FRAME_MS, arrivalMs);
-    this.#calmPackets = this.#stalls.spikeMs > 0 ? 0 : this.#calmPackets + 1;
-    const transit = arrivalMs - last.ms - seqDiff(seq, last.seq) * FRAME_MS;
-    const d = Math.abs(transit);
-    if (d > MAX_JITTER_SAMPLE_MS) return;
-    this.#jitterMs += (d - this.#jitterMs) / 16;
   }
 
   #notePlayed(seq: number): void {
@@ -433,24 +285,14 @@ export class JitterBuffer {
   }
 
   #depth(): number {
-    if (this.#queue.size === 0) return 0;
-    const head = this.#playing ? this.#nextSeq : this.#oldestQueued();
-    return Math.max(0, seqDiff(this.#newestQueued(), head) + 1);
+    return this.#queue.spanFrom(this.#playing ? this.#nextSeq : this.#oldestQueued());
   }
 
   #oldestQueued(): number {
-    let best: number | undefined;
-    for (const seq of this.#queue.keys()) {
-      if (best === undefined || seqDiff(seq, best) < 0) best = seq;
-    }
-    return best ?? this.#nextSeq;
+    return this.#queue.oldest(this.#nextSeq);
   }
 
   #newestQueued(): number {
-    let best: number | undefined;
-    for (const seq of this.#queue.keys()) {
-      if (best === undefined || seqDiff(seq, best) > 0) best = seq;
-    }
-    return best ?? this.#nextSeq;
+    return this.#queue.newest(this.#nextSeq);
   }
 }

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { FRAME_MS } from "./audio_io.ts";
+
 /** Settings of a {@linkcode SpeakerBufferPolicy}; all in seconds. */
 export interface SpeakerBufferOptions {
   /** The device's low latency: the size to start at and come back to. */
@@ -22,8 +24,8 @@ export interface SpeakerBufferOptions {
 
 /** Smallest grown size: below it, a stall the process just had would run it dry again. */
 const MIN_GROWN_S = 0.04;
-/** Written frames that must be quiet in a row before a shrink (they fill the buffer). */
-const FRAME_S = 0.02;
+/** One frame in seconds: quiet frames written in a row are counted in it before a shrink. */
+const FRAME_S = FRAME_MS / 1000;
 
 /** Decides the speaker buffer's size from stalls, calm and quiet. */
 export class SpeakerBufferPolicy {

@@ -1,7 +1,9 @@
 /**
  * The Audio Messenger wire protocol: frame types, the control messages both
  * sides exchange (JSON payloads), the binary layout of relayed data frames, and
- * the rules for nicks and room names.
+ * the rules for nicks and room names. Frame types, error codes, payload text,
+ * data frame layouts and the voice payload have modules of their own, re-exported
+ * here: importers need only this one.
  *
  * Control frames (hello, welcome, joins, errors, floor) are small JSON objects.
  * Data frames (text and voice) carry sealed bytes that the relay forwards
@@ -11,80 +13,20 @@
  * @module
  */
 
+export * from "./frame_type.ts";
+export * from "./protocol_error.ts";
+export * from "./payload_codec.ts";
+export * from "./data_frames.ts";
+export * from "./voice_payload.ts";
+
+import { type ErrorCode, ProtocolError } from "./protocol_error.ts";
+import { decodeJson, encodeUtf8 } from "./payload_codec.ts";
+
 /** Protocol version carried in the hello and bound into every sealed payload. */
 export const PROTOCOL_VERSION = 1;
 
 /** Default relay port, the original project's. */
 export const DEFAULT_PORT = 9001;
-
-/** Frame types on the wire. */
-export const FrameType = {
-  /** c→s JSON {@linkcode Hello}: first frame of every connection. */
-  Hello: 0x01,
-  /** s→c JSON {@linkcode Welcome}: the hello was accepted. */
-  Welcome: 0x02,
-  /** s→c JSON {@linkcode ErrorBody}. */
-  Error: 0x03,
-  /** s→c JSON {@linkcode Member}: someone joined the room. */
-  Joined: 0x04,
-  /** s→c JSON {@linkcode Member}: someone left the room. */
-  Left: 0x05,
-  /** c→s, empty: list the room. */
-  Who: 0x06,
-  /** s→c JSON {@linkcode WhoReply}. */
-  WhoReply: 0x07,
-  /** c→s sealed text; s→c nick-stamped sealed text. */
-  Text: 0x10,
-  /** s→c u32 sequence + u8 status: the n-th text of this connection was handled. */
-  Ack: 0x11,
-  /** c→s sealed voice; s→c member-id-stamped sealed voice. */
-  Voice: 0x12,
-  /** c→s JSON {@linkcode TalkRequest}: take or release the floor. */
-  Talk: 0x13,
-  /** s→c JSON {@linkcode TalkState}: someone started or stopped talking. */
-  TalkState: 0x14,
-  /** s→c JSON {@linkcode FloorDenied}: the floor is held by another member. */
-  FloorDenied: 0x15,
-  /** both ways, JSON {@linkcode Bye}: orderly end of the connection. */
-  Bye: 0x16,
-  /** both ways, empty: keepalive request. */
-  Ping: 0x17,
-  /** both ways, empty: keepalive answer. */
-  Pong: 0x18,
-  /**
-   * c→s `u16 to` + sealed key share for one member; s→c `u16 from, u16 to` +
-   * the same bytes, delivered to that member only.
-   */
-  KeyShare: 0x19,
-} as const;
-
-/** Numeric frame type. */
-export type FrameTypeValue = typeof FrameType[keyof typeof FrameType];
-
-/** Error codes a relay or client reports. */
-export type ErrorCode =
-  | "bad-passphrase"
-  | "tampered"
-  | "replayed"
-  | "forged"
-  | "missing-key"
-  | "nick-taken"
-  | "server-full"
-  | "frame-too-large"
-  | "disconnected"
-  | "unreachable"
-  | "bad-frame"
-  | "bad-hello"
-  | "bad-version"
-  | "hello-timeout"
-  | "rate-limited"
-  | "too-many-connections"
-  | "slow-consumer"
-  | "shutdown"
-  | "no-audio"
-  | "audio"
-  | "relay-key-changed"
-  | "tls-failed";
 
 /** First frame from a client. */
 export interface Hello {
@@ -194,62 +136,10 @@ export interface Bye {
   reason: string;
 }
 
-/** Status byte of an ack: the text was forwarded to the room. */
-export const ACK_FORWARDED = 0;
-/** Status byte of an ack: the text was refused by the rate limit; send it again later. */
-export const ACK_RATE_LIMITED = 1;
-
 /** Longest nick, in UTF-8 bytes. */
 export const MAX_NICK_BYTES = 32;
 /** Longest room name, in UTF-8 bytes. */
 export const MAX_ROOM_BYTES = 64;
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** Encodes a control message as a JSON payload. */
-export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
-}
-
-/** Raised for a payload that does not parse as the message its frame type names. */
-export class ProtocolError extends TypeError {
-  /** Code to report to the peer. */
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ProtocolError";
-    this.code = code;
-  }
-}
-
-/** Decodes a JSON payload into an object; anything else is a {@linkcode ProtocolError}. */
-export function decodeJson<T>(payload: Uint8Array): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(payload));
-  } catch (cause) {
-    throw new ProtocolError("bad-frame", "control frame is not valid UTF-8 JSON", { cause });
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ProtocolError("bad-frame", "control frame is not a JSON object");
-  }
-  return value as T;
-}
-
-/** Decodes UTF-8 strictly; invalid bytes are a {@linkcode ProtocolError}. */
-export function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return decoder.decode(bytes);
-  } catch (cause) {
-    throw new ProtocolError("bad-frame", "invalid UTF-8", { cause });
-  }
-}
-
-/** Encodes a string as UTF-8. */
-export function encodeUtf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
 
 // Letters, digits, marks and a few punctuation marks; no spaces, controls,
 // format characters (bidi overrides) or separators.
@@ -261,7 +151,7 @@ const NAME_PATTERN = /^[\p{L}\p{N}\p{M}_.\-]+$/u;
  */
 export function nameProblem(kind: "nick" | "room", name: unknown, maxBytes: number): string | null {
   if (typeof name !== "string" || name.length === 0) return `${kind} is empty`;
-  if (encoder.encode(name).length > maxBytes) return `${kind} is longer than ${maxBytes} bytes`;
+  if (encodeUtf8(name).length > maxBytes) return `${kind} is longer than ${maxBytes} bytes`;
   if (name.normalize("NFC") !== name) return `${kind} is not in Unicode normal form C`;
   if (!NAME_PATTERN.test(name)) {
     return `${kind} may hold only letters, digits and _ . - (no spaces or control characters)`;
@@ -303,141 +193,4 @@ export function parseHello(
     }
   }
   return hello as Hello;
-}
-
-/** Builds the nick stamp the relay puts before a relayed sealed text. */
-export function nickStamp(nick: string): Uint8Array {
-  const bytes = encoder.encode(nick);
-  const out = new Uint8Array(1 + bytes.length);
-  out[0] = bytes.length;
-  out.set(bytes, 1);
-  return out;
-}
-
-/** Splits a relayed text payload into the stamped nick and the sealed bytes. */
-export function splitNickStamp(payload: Uint8Array): { nick: string; sealed: Uint8Array } {
-  if (payload.length < 1 || payload.length < 1 + payload[0]) {
-    throw new ProtocolError("bad-frame", "relayed text is shorter than its nick stamp");
-  }
-  const n = payload[0];
-  return { nick: decodeUtf8(payload.subarray(1, 1 + n)), sealed: payload.subarray(1 + n) };
-}
-
-/** Builds the two-byte member-id stamp the relay puts before a relayed voice frame. */
-export function idStamp(id: number): Uint8Array {
-  return new Uint8Array([id >>> 8, id & 0xff]);
-}
-
-/** Splits a relayed voice payload into the member id and the sealed bytes. */
-export function splitIdStamp(payload: Uint8Array): { id: number; sealed: Uint8Array } {
-  if (payload.length < 2) throw new ProtocolError("bad-frame", "relayed voice has no member id");
-  return { id: (payload[0] << 8) | payload[1], sealed: payload.subarray(2) };
-}
-
-/** Encodes an ack: the connection's `seq`-th text (1-based) and what became of it. */
-export function encodeAck(seq: number, status: number): Uint8Array {
-  const out = new Uint8Array(5);
-  new DataView(out.buffer).setUint32(0, seq);
-  out[4] = status;
-  return out;
-}
-
-/** Decodes an ack payload. */
-export function decodeAck(payload: Uint8Array): { seq: number; status: number } {
-  if (payload.length !== 5) throw new ProtocolError("bad-frame", "ack is not 5 bytes");
-  const view = new DataView(payload.buffer, payload.byteOffset, 5);
-  return { seq: view.getUint32(0), status: payload[4] };
-}
-
-/** Bytes of one listener's tag on a voice frame. */
-export const VOICE_PAIR_TAG_BYTES = 4;
-const TAG_ENTRY = 2 + VOICE_PAIR_TAG_BYTES;
-
-/**
- * Builds a talker's voice payload: `u8 n`, n × (`u16 member id`, 4-byte tag),
- * then the sealed frame. The relay hands each listener only its own tag.
- */
-export function encodeTaggedVoice(tags: [number, Uint8Array][], sealed: Uint8Array): Uint8Array {
-  if (tags.length > 255) throw new RangeError("at most 255 listener tags per frame");
-  const out = new Uint8Array(1 + tags.length * TAG_ENTRY + sealed.length);
-  out[0] = tags.length;
-  tags.forEach(([id, tag], i) => {
-    const at = 1 + i * TAG_ENTRY;
-    out[at] = id >>> 8;
-    out[at + 1] = id & 0xff;
-    out.set(tag.subarray(0, VOICE_PAIR_TAG_BYTES), at + 2);
-  });
-  out.set(sealed, 1 + tags.length * TAG_ENTRY);
-  return out;
-}
-
-/** A talker's voice payload, split: listener tags by member id, and the sealed frame. */
-export interface TaggedVoice {
-  /** Tag offsets in the payload by member id. */
-  tags: Map<number, number>;
-  /** The sealed frame. */
-  sealed: Uint8Array;
-}
-
-/** Splits a talker's voice payload; a malformed one is a {@linkcode ProtocolError}. */
-export function splitTaggedVoice(payload: Uint8Array): TaggedVoice {
-  const n = payload[0] ?? 0;
-  const end = 1 + n * TAG_ENTRY;
-  if (payload.length < 1 || payload.length < end) {
-    throw new ProtocolError("bad-frame", "voice frame is shorter than its listener tags");
-  }
-  const tags = new Map<number, number>();
-  for (let at = 1; at < end; at += TAG_ENTRY) {
-    tags.set((payload[at] << 8) | payload[at + 1], at + 2);
-  }
-  return { tags, sealed: payload.subarray(end) };
-}
-
-/**
- * One listener's relayed voice frame: the talker's member id, the listener's
- * tag (zeros when the talker gave none) and the sealed frame.
- */
-export function voiceForListener(
-  fromId: number,
-  payload: Uint8Array,
-  voice: TaggedVoice,
-  listenerId: number,
-): Uint8Array {
-  const out = new Uint8Array(5 + 2 + VOICE_PAIR_TAG_BYTES + voice.sealed.length);
-  const length = out.length - 4;
-  out[0] = length >>> 24;
-  out[1] = (length >>> 16) & 0xff;
-  out[2] = (length >>> 8) & 0xff;
-  out[3] = length & 0xff;
-  out[4] = FrameType.Voice;
-  out[5] = fromId >>> 8;
-  out[6] = fromId & 0xff;
-  const at = voice.tags.get(listenerId);
-  if (at !== undefined) out.set(payload.subarray(at, at + VOICE_PAIR_TAG_BYTES), 7);
-  out.set(voice.sealed, 7 + VOICE_PAIR_TAG_BYTES);
-  return out;
-}
-
-/** Splits a relayed voice payload into the talker's id, this listener's tag and the sealed frame. */
-export function splitListenerVoice(
-  payload: Uint8Array,
-): { id: number; tag: Uint8Array; sealed: Uint8Array } {
-  if (payload.length < 2 + VOICE_PAIR_TAG_BYTES) {
-    throw new ProtocolError("bad-frame", "relayed voice is shorter than its stamp and tag");
-  }
-  return {
-    id: (payload[0] << 8) | payload[1],
-    tag: payload.subarray(2, 2 + VOICE_PAIR_TAG_BYTES),
-    sealed: payload.subarray(2 + VOICE_PAIR_TAG_BYTES),
-  };
-}
-
-/** Splits an addressed key share as the relay forwards it: sender id, recipient id, sealed bytes. */
-export function splitKeyShare(payload: Uint8Array): { from: number; to: number; body: Uint8Array } {
-  if (payload.length < 4) throw new ProtocolError("bad-frame", "key share has no member ids");
-  return {
-    from: (payload[0] << 8) | payload[1],
-    to: (payload[2] << 8) | payload[3],
-    body: payload.subarray(4),
-  };
 }

@@ -1,25 +1,15 @@
 import assert from "node:assert/strict";
 import {
-  ACK_FORWARDED,
-  ACK_RATE_LIMITED,
-  decodeAck,
-  decodeJson,
-  decodeUtf8,
-  encodeAck,
   encodeJson,
   encodeUtf8,
   type Hello,
-  idStamp,
   MAX_NICK_BYTES,
   MAX_ROOM_BYTES,
   nameProblem,
-  nickStamp,
   parseHello,
   PROTOCOL_VERSION,
-  ProtocolError,
-  splitIdStamp,
-  splitNickStamp,
 } from "../lib/protocol.ts";
+import { protocolError } from "./support/protocol_errors.ts";
 
 const validHello: Hello = {
   v: PROTOCOL_VERSION,
@@ -28,10 +18,6 @@ const validHello: Hello = {
   session: "0123456789abcdef0123456789abcdef",
   keyId: "fedcba9876543210",
 };
-
-function protocolError(code: string) {
-  return (err: unknown) => err instanceof ProtocolError && err.code === code;
-}
 
 function helloBytes(fields: Record<string, unknown>): Uint8Array {
   return encodeJson({ ...validHello, ...fields });
@@ -124,72 +110,4 @@ Deno.test("parseHello refuses bad names, sessions and key ids with bad-hello", (
     () => parseHello(encodeJson(validHello), { maxNick: 3, maxRoom: 64 }),
     protocolError("bad-hello"),
   );
-});
-
-Deno.test("decodeJson returns objects and refuses anything else", () => {
-  assert.deepEqual(decodeJson(encodeJson({ a: 1, b: ["x"] })), { a: 1, b: ["x"] });
-  assert.throws(() => decodeJson(encodeUtf8("[]")), protocolError("bad-frame"));
-});
-
-Deno.test("nickStamp / splitNickStamp round trip", () => {
-  const sealed = Uint8Array.of(9, 8, 7, 6);
-  for (const nick of ["alice", "\u540D\u524D", "Zo\u00EB", "a".repeat(MAX_NICK_BYTES)]) {
-    const stamp = nickStamp(nick);
-    assert.equal(stamp[0], encodeUtf8(nick).length);
-    const payload = new Uint8Array(stamp.length + sealed.length);
-    payload.set(stamp);
-    payload.set(sealed, stamp.length);
-    const split = splitNickStamp(payload);
-    assert.equal(split.nick, nick);
-    assert.deepEqual(split.sealed, sealed);
-  }
-  assert.deepEqual(splitNickStamp(nickStamp("bob")).sealed, new Uint8Array(0));
-  assert.throws(() => splitNickStamp(new Uint8Array(0)), protocolError("bad-frame"));
-  assert.throws(() => splitNickStamp(Uint8Array.of(5, 0x61, 0x62)), protocolError("bad-frame"));
-  // A stamp that is not UTF-8.
-  assert.throws(() => splitNickStamp(Uint8Array.of(1, 0xff, 1)), protocolError("bad-frame"));
-});
-
-Deno.test("idStamp / splitIdStamp round trip", () => {
-  for (const id of [0, 1, 255, 256, 0x1234, 0xffff]) {
-    const stamp = idStamp(id);
-    assert.equal(stamp.length, 2);
-    const payload = new Uint8Array([...stamp, 42, 43]);
-    const split = splitIdStamp(payload);
-    assert.equal(split.id, id);
-    assert.deepEqual(split.sealed, Uint8Array.of(42, 43));
-  }
-  assert.deepEqual(idStamp(0x1234), Uint8Array.of(0x12, 0x34));
-  assert.throws(() => splitIdStamp(Uint8Array.of(1)), protocolError("bad-frame"));
-});
-
-Deno.test("encodeAck / decodeAck round trip", () => {
-  for (const [seq, status] of [[1, ACK_FORWARDED], [2, ACK_RATE_LIMITED], [0xffffffff, 0]]) {
-    const ack = encodeAck(seq, status);
-    assert.equal(ack.length, 5);
-    assert.deepEqual(decodeAck(ack), { seq, status });
-  }
-  assert.deepEqual(encodeAck(0x01020304, 1), Uint8Array.of(1, 2, 3, 4, 1));
-  // From a view inside a larger buffer.
-  const big = Uint8Array.of(0xaa, 0, 0, 1, 0, ACK_RATE_LIMITED, 0xbb);
-  assert.deepEqual(decodeAck(big.subarray(1, 6)), { seq: 256, status: ACK_RATE_LIMITED });
-  assert.throws(() => decodeAck(new Uint8Array(4)), protocolError("bad-frame"));
-  assert.throws(() => decodeAck(new Uint8Array(6)), protocolError("bad-frame"));
-});
-
-Deno.test("decodeUtf8 is strict: invalid UTF-8 is a ProtocolError", () => {
-  assert.equal(
-    decodeUtf8(encodeUtf8("Zo\u00EB \u540D\u524D \u{1F389}")),
-    "Zo\u00EB \u540D\u524D \u{1F389}",
-  );
-  const invalid = [
-    Uint8Array.of(0xff),
-    Uint8Array.of(0xc3), // truncated 2-byte sequence
-    Uint8Array.of(0xc0, 0xaf), // overlong "/"
-    Uint8Array.of(0xed, 0xa0, 0x80), // UTF-16 surrogate
-    Uint8Array.of(0x61, 0x80, 0x62), // stray continuation byte
-  ];
-  for (const bytes of invalid) {
-    assert.throws(() => decodeUtf8(bytes), protocolError("bad-frame"), String(bytes));
-  }
 });

@@ -1,19 +1,19 @@
 /**
  * What a client knows of its room and receives from it: the member list (nick,
  * voice id, session, key id, identity), trust on first use of each member's
- * identity, the key shares that bring members' sender keys, and the opening of
+ * identity (member_trust.ts), the key shares that bring members' sender keys, and the opening of
  * sealed texts and voice frames. It turns every failure into one of the
  * user-facing codes: a member with another passphrase is reported once, by
  * name, and never shown as garbage; a forged, tampered or replayed frame is
  * reported as such; a text seen before (resent after a reconnect) is dropped
  * quietly; a text whose sender's keys have not arrived yet waits for them
- * (bounded in number and time) while the sender is asked for them again, and
+ * (bounded in number and time, pending_texts.ts) while the sender is asked for them again, and
  * is reported as `missing-key` if they never come: no text vanishes unseen.
  *
  * @module
  */
 
-import { CipherError, fromHex, toHex } from "../cipher.ts";
+import { CipherError, toHex } from "../cipher.ts";
 import type { ClientEvent, MemberInfo } from "./events.ts";
 import type { IdentityAction } from "./commands.ts";
 import { DuplicateFilter } from "./outbox.ts";
@@ -25,8 +25,11 @@ import {
   splitNickStamp,
 } from "../protocol.ts";
 import type { GroupSession, Peer } from "../e2e/group.ts";
-import { fingerprint, safetyNumber } from "../e2e/identity.ts";
 import type { KnownMembers } from "../e2e/known_members.ts";
+import { MemberTrust } from "./member_trust.ts";
+import { KEY_REQUEST_EVERY_MS, PendingTexts } from "./pending_texts.ts";
+
+export { KEY_REQUEST_EVERY_MS, PENDING_MAX, PENDING_MS } from "./pending_texts.ts";
 
 /** The sealed body of a text. */
 export interface TextBody {
@@ -40,33 +43,23 @@ export interface TextBody {
   me?: boolean;
 }
 
-/** Texts waiting for their sender's keys: at most this many, for at most this long. */
-export const PENDING_MAX = 512;
-/** How long a text waits for its sender's keys before it is reported unreadable. */
-export const PENDING_MS = 15_000;
-/** How often a member is asked again for keys while its texts wait. */
-export const KEY_REQUEST_EVERY_MS = 1_000;
-
 /** Members and incoming sealed frames of one room, as one client sees them. */
 export class RoomInbox {
   /** Members of the room by nick, as the relay last told. */
   readonly members = new Map<string, Member>();
   readonly #byId = new Map<number, Member>();
   readonly #group: GroupSession;
-  readonly #known: KnownMembers;
   readonly #room: string;
   readonly #dups = new DuplicateFilter();
   readonly #badPassphrase = new Set<string>();
-  /** Nicks whose identity changed and was not accepted yet. */
-  readonly #changed = new Set<string>();
-  readonly #pending: { nick: string; session: string; sealed: Uint8Array; at: number }[] = [];
+  readonly #trust: MemberTrust;
+  readonly #pending: PendingTexts;
   /** Sessions whose first key share is awaited since the welcome (for `keys-ready`). */
   #awaiting: Set<string> | null = null;
   #keysReadySent = false;
   /** When each session was last asked for its keys, and when each was last answered. */
   readonly #askedAt = new Map<string, number>();
   readonly #answeredAt = new Map<string, number>();
-  #pendingTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onEvent: (e: ClientEvent) => void;
   readonly #onVoice?: (from: Member, counter: number, payload: Uint8Array) => void;
   readonly #sendShare: (payload: Uint8Array) => void;
@@ -80,11 +73,12 @@ export class RoomInbox {
     onVoice?: (from: Member, counter: number, payload: Uint8Array) => void,
   ) {
     this.#group = group;
-    this.#known = known;
     this.#room = group.room;
     this.#onEvent = onEvent;
     this.#sendShare = sendShare;
     this.#onVoice = onVoice;
+    this.#trust = new MemberTrust(group, known, this.members, onEvent);
+    this.#pending = new PendingTexts(onEvent, (session, now) => this.#askForKeys(session, now));
   }
 
   /**
@@ -135,7 +129,7 @@ export class RoomInbox {
 
   /** Texts waiting for their sender's keys. */
   get pendingTexts(): number {
-    return this.#pending.length;
+    return this.#pending.size;
   }
 
   /**
@@ -143,72 +137,27 @@ export class RoomInbox {
    * (`missing-key`). Runs on its own timer while texts wait; exposed for tests.
    */
   expirePending(now = Date.now()): void {
-    const expired = new Map<string, number>();
-    for (let i = this.#pending.length - 1; i >= 0; i--) {
-      const p = this.#pending[i];
-      if (now - p.at < PENDING_MS) continue;
-      this.#pending.splice(i, 1);
-      expired.set(p.nick, (expired.get(p.nick) ?? 0) + 1);
-    }
-    for (const [nick, n] of expired) this.#reportMissing(nick, n, "its keys never arrived");
-    for (const p of this.#pending) this.#askForKeys(p.session, now);
-    this.#armPendingTimer();
+    this.#pending.expire(now);
   }
 
   /** Stops the timer of waiting texts (the inbox is being replaced or closed). */
   close(): void {
-    clearTimeout(this.#pendingTimer);
-    this.#pendingTimer = undefined;
+    this.#pending.close();
   }
 
   /** Identity details of the members named, for `/who`. */
   describe(nicks: string[]): MemberInfo[] {
-    return nicks.map((nick) => {
-      const m = this.members.get(nick);
-      if (nick === this.#group.nick) {
-        return { nick, fingerprint: fingerprint(this.#group.identity.publicKey), verified: true };
-      }
-      if (!m?.identity) return { nick, verified: false };
-      return {
-        nick,
-        fingerprint: fingerprint(fromHex(m.identity)),
-        verified: this.#known.verified(this.#room, nick, m.identity),
-      };
-    });
+    return this.#trust.describe(nicks);
   }
 
   /** `/verify`, `/trust`, `/accept` for `nick`. */
   identityCommand(action: IdentityAction, nick: string): void {
-    const m = this.members.get(nick);
-    if (!m?.identity || nick === this.#group.nick) {
-      const message = `no member ${nick} with an identity in ${this.#room}`;
-      return this.#onEvent({ event: "notice", message });
-    }
-    if (action === "accept") {
-      this.#known.accept(this.#room, nick, m.identity);
-      this.#changed.delete(nick);
-      return this.#onEvent({ event: "notice", message: `accepted ${nick}'s new identity` });
-    }
-    if (action === "trust") {
-      this.#known.trust(this.#room, nick, m.identity);
-      this.#changed.delete(nick);
-      return this.#onEvent({ event: "notice", message: `${nick} is marked verified` });
-    }
-    this.#onEvent({
-      event: "safety-number",
-      nick,
-      room: this.#room,
-      number: safetyNumber(this.#group.identity.publicKey, fromHex(m.identity)),
-      verified: this.#known.verified(this.#room, nick, m.identity),
-    });
+    this.#trust.command(action, nick);
   }
 
   /** A `joined` or `who` event with the members' fingerprints and whether they are verified. */
   decorate(e: ClientEvent): ClientEvent {
-    if (e.event === "who") return { ...e, entries: this.describe(e.members) };
-    if (e.event !== "joined") return e;
-    const [info] = this.describe([e.nick]);
-    return info.fingerprint ? { ...e, fingerprint: info.fingerprint, verified: info.verified } : e;
+    return this.#trust.decorate(e);
   }
 
   /** Takes a relayed key share. */
@@ -247,17 +196,7 @@ export class RoomInbox {
       return null;
     }
     if (m.keyId !== this.#group.keyId) this.#reportBadPassphrase(m.nick);
-    const verdict = this.#known.check(this.#room, m.nick, m.identity!);
-    if (verdict.kind === "changed") {
-      this.#changed.add(m.nick);
-      this.#onEvent({
-        event: "identity-changed",
-        nick: m.nick,
-        room: this.#room,
-        old: fingerprint(fromHex(verdict.old)),
-        new: fingerprint(fromHex(m.identity!)),
-      });
-    } else this.#changed.delete(m.nick);
+    this.#trust.check(m as Member & { identity: string });
     for (const early of this.#group.takeEarlyShares(a.peer)) this.#takeShare(m.id, early);
     return a.peer;
   }
@@ -314,7 +253,7 @@ export class RoomInbox {
       const r = this.#group.openText(nick, sealed);
       if (r.kind === "unreadable") return true;
       if (r.kind === "no-key") {
-        if (!fromPending) this.#hold(nick, r.session, sealed);
+        if (!fromPending) this.#pending.hold(nick, r.session, sealed);
         return false;
       }
       const body = decodeJson<TextBody>(r.body);
@@ -322,7 +261,7 @@ export class RoomInbox {
       const text = String(body.text);
       const e: ClientEvent = { event: "text", from: nick, room: this.#room, text, ts: body.ts };
       if (body.me === true) e.action = true;
-      if (this.#changed.has(nick)) e.identityChanged = true;
+      if (this.#trust.changed(nick)) e.identityChanged = true;
       this.#onEvent(e);
     } catch (err) {
       this.#cipherError(err, nick);
@@ -330,39 +269,9 @@ export class RoomInbox {
     return true;
   }
 
-  #hold(nick: string, session: string, sealed: Uint8Array): void {
-    const now = Date.now();
-    if (this.#pending.length >= PENDING_MAX) {
-      const dropped = this.#pending.shift()!;
-      this.#reportMissing(dropped.nick, 1, `more than ${PENDING_MAX} texts wait for keys`);
-    }
-    this.#pending.push({ nick, session, sealed, at: now });
-    this.#askForKeys(session, now);
-    this.#armPendingTimer();
-  }
-
-  #armPendingTimer(): void {
-    if (this.#pendingTimer !== undefined || this.#pending.length === 0) return;
-    this.#pendingTimer = setTimeout(() => {
-      this.#pendingTimer = undefined;
-      this.expirePending();
-    }, KEY_REQUEST_EVERY_MS);
-  }
-
-  #reportMissing(nick: string, n: number, why: string): void {
-    const texts = n === 1 ? "a text" : `${n} texts`;
-    const message = `${texts} from ${nick} could not be read: ${why}; ask ${nick} to rejoin`;
-    this.#onEvent({ event: "error", code: "missing-key", from: nick, message });
-  }
-
   #retryPending(session: string): void {
-    const waiting = this.#pending.filter((p) => p.session === session);
-    if (waiting.length === 0) return;
-    for (let i = this.#pending.length - 1; i >= 0; i--) {
-      if (this.#pending[i].session === session) this.#pending.splice(i, 1);
-    }
-    for (const p of waiting) {
-      if (!this.#openText(p.nick, p.sealed, true)) this.#pending.push(p);
+    for (const p of this.#pending.takeFor(session)) {
+      if (!this.#openText(p.nick, p.sealed, true)) this.#pending.putBack(p);
     }
   }
 

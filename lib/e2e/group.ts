@@ -15,37 +15,16 @@
 
 import { CipherError, fromHex, type RoomKey, toHex } from "../cipher.ts";
 import { encodeTaggedVoice, type Member } from "../protocol.ts";
-import {
-  type MessageAt,
-  openShare,
-  openText,
-  openVoice,
-  sealShare,
-  sealText,
-  sealVoice,
-  textHeader,
-  voiceAt,
-} from "./envelope.ts";
+import { openText, openVoice, sealText, sealVoice, textHeader, voiceAt } from "./envelope.ts";
 import { type Identity, verifySignature } from "./identity.ts";
 import { derivePairKeys, Ephemeral, memberEntryBytes, type PairKeys } from "./pairwise.ts";
-import { type ChainState, type FoundKey, ReceivingChain, SendingChain } from "./ratchet.ts";
+import { SendingChain } from "./ratchet.ts";
+import { type Peer, PeerRoster } from "./peer_roster.ts";
+import { addChain, findKey, TEXT_SKIP, VOICE_SKIP } from "./receiving_chains.ts";
+import { KeyShares } from "./key_shares.ts";
 import { voiceDigest } from "./voice_tag.ts";
 
-/** A member of the room as this client knows it. */
-export interface Peer {
-  /** The relay's entry. */
-  member: Member;
-  /** Session id. */
-  session: Uint8Array;
-  /** Identity public key. */
-  identity: Uint8Array;
-  /** Keys shared with it; null when it uses another passphrase. */
-  pair: PairKeys | null;
-  /** Its text chains, oldest first (at most two). */
-  text: ReceivingChain[];
-  /** Its voice chains, oldest first (at most two). */
-  voice: ReceivingChain[];
-}
+export type { Peer } from "./peer_roster.ts";
 
 /** What became of a member entry the relay announced. */
 export type Admission =
@@ -59,10 +38,6 @@ export type TextResult =
   | { kind: "no-key"; session: string }
   | { kind: "unreadable" };
 
-/** Chains kept per sender and kind: the current one and the one before (frames in flight). */
-const CHAINS_KEPT = 2;
-const TEXT_SKIP = { maxSkip: 2000, keep: 500 };
-const VOICE_SKIP = { maxSkip: 1000, keep: 64 };
 /** Most listener tags on one voice frame (the wire format's count byte). */
 export const MAX_VOICE_TAGS = 255;
 
@@ -81,14 +56,8 @@ export class GroupSession {
   readonly #roomKey: RoomKey;
   readonly #text = new SendingChain();
   readonly #voice = new SendingChain();
-  readonly #bySession = new Map<string, Peer>();
-  readonly #byId = new Map<number, Peer>();
-  /** Shares that came before their sender's member entry (a cluster may order them so). */
-  readonly #early = new Map<number, Uint8Array[]>();
-  /** Number of the last key share sent (to anyone: one sequence per run). */
-  #sharesOut = 0;
-  /** Number of the last key share taken from each session, kept when it leaves and comes back. */
-  readonly #sharesIn = new Map<string, number>();
+  readonly #peers = new PeerRoster();
+  readonly #shares: KeyShares;
 
   /** State for `nick` in the room of `roomKey`. */
   constructor(roomKey: RoomKey, nick: string, identity: Identity, session: Uint8Array) {
@@ -97,6 +66,7 @@ export class GroupSession {
     this.nick = nick;
     this.identity = identity;
     this.session = session;
+    this.#shares = new KeyShares(session);
   }
 
   /** Hex key id of the room key. */
@@ -123,13 +93,12 @@ export class GroupSession {
 
   /** Known members with keys, by nick. */
   peerByNick(nick: string): Peer | undefined {
-    for (const p of this.#bySession.values()) if (p.member.nick === nick) return p;
-    return undefined;
+    return this.#peers.byNick(nick);
   }
 
   /** Every known member. */
   peers(): Peer[] {
-    return [...this.#bySession.values()];
+    return this.#peers.all();
   }
 
   /** Takes a member entry: checks its signature and sets up the pair's keys. */
@@ -143,13 +112,11 @@ export class GroupSession {
     };
     const signed = memberEntryBytes(this.room, m.nick, party, fromHex(m.keyId));
     if (!verifySignature(party.identity, signed, fromHex(m.sig))) return { kind: "unsigned" };
-    const known = this.#bySession.get(m.session);
+    const known = this.#peers.bySession(m.session);
     if (known && known.member.identity === m.identity && known.member.ephemeral === m.ephemeral) {
       // The same run of that client, back after a lost connection: keep its chains.
       // Its old id may belong to another member by now: drop it only if still its own.
-      if (this.#byId.get(known.member.id) === known) this.#byId.delete(known.member.id);
-      known.member = m;
-      this.#byId.set(m.id, known);
+      this.#peers.rebind(known, m);
       return { kind: "ok", peer: known, fresh: false };
     }
     if (known) this.remove(known.member);
@@ -175,8 +142,7 @@ export class GroupSession {
       text: [],
       voice: [],
     };
-    this.#bySession.set(m.session, peer);
-    this.#byId.set(m.id, peer);
+    this.#peers.add(peer);
     return { kind: "ok", peer, fresh: true };
   }
 
@@ -186,24 +152,18 @@ export class GroupSession {
    * ids then name other members). The next welcome brings them back.
    */
   forgetIds(): void {
-    this.#byId.clear();
-    this.#early.clear();
+    this.#peers.forgetIds();
+    this.#shares.forgetEarly();
   }
 
   /** Shares that arrived before `peer`'s entry, to be taken now. */
   takeEarlyShares(peer: Peer): Uint8Array[] {
-    const early = this.#early.get(peer.member.id) ?? [];
-    this.#early.delete(peer.member.id);
-    return early;
+    return this.#shares.takeEarly(peer.member.id);
   }
 
   /** Forgets a member (its keys are dropped); returns whether it was known. */
   remove(m: Member): boolean {
-    const peer = this.#bySession.get(m.session);
-    if (!peer || peer.member.id !== m.id) return false;
-    this.#bySession.delete(m.session);
-    if (this.#byId.get(m.id) === peer) this.#byId.delete(m.id);
-    return true;
+    return this.#peers.remove(m);
   }
 
   /** Starts fresh sender chains (someone left and must not read what follows). */
@@ -219,16 +179,11 @@ export class GroupSession {
    */
   shareFor(peer: Peer, request = false): Uint8Array | null {
     if (!peer.pair) return null;
-    const sealed = sealShare(peer.pair.shareOut, ++this.#sharesOut, this.session, peer.session, {
+    return this.#shares.seal(peer, peer.pair, {
       text: this.#text.sharePoint(),
       voice: this.#voice.sharePoint(),
       request,
     });
-    const out = new Uint8Array(2 + sealed.length);
-    out[0] = peer.member.id >>> 8;
-    out[1] = peer.member.id & 0xff;
-    out.set(sealed, 2);
-    return out;
   }
 
   /**
@@ -238,29 +193,18 @@ export class GroupSession {
    * `bad-passphrase`, `forged` (it does not open), `replayed`.
    */
   takeShare(fromId: number, body: Uint8Array): { peer: Peer; request: boolean } | null {
-    const peer = this.#byId.get(fromId);
+    const peer = this.#peers.byId(fromId);
     if (!peer) {
-      if (this.#early.size < 256) this.#early.set(fromId, [...this.#early.get(fromId) ?? [], body]);
+      this.#shares.keepEarly(fromId, body);
       return null;
     }
     if (!peer.pair) {
       throw new CipherError("bad-passphrase", `${peer.member.nick} uses a different passphrase`);
     }
-    let share;
-    try {
-      share = openShare(peer.pair.shareIn, peer.session, this.session, body);
-    } catch (cause) {
-      throw new CipherError("forged", `a key share said to be from ${peer.member.nick} is not`, {
-        cause,
-      });
-    }
-    if (share.seq <= (this.#sharesIn.get(peer.member.session) ?? 0)) {
-      throw new CipherError("replayed", `a key share from ${peer.member.nick} was replayed`);
-    }
-    this.#sharesIn.set(peer.member.session, share.seq);
-    addChain(peer.text, share.body.text, TEXT_SKIP);
-    addChain(peer.voice, share.body.voice, VOICE_SKIP);
-    return { peer, request: share.body.request };
+    const share = this.#shares.open(peer, peer.pair, body);
+    addChain(peer.text, share.text, TEXT_SKIP);
+    addChain(peer.voice, share.voice, VOICE_SKIP);
+    return { peer, request: share.request };
   }
 
   /** Seals a text body: signed, under the next text key. */
@@ -279,14 +223,14 @@ export class GroupSession {
 
   /** The known member whose session is `hex`, if any. */
   peerBySession(hex: string): Peer | undefined {
-    return this.#bySession.get(hex);
+    return this.#peers.bySession(hex);
   }
 
   /** Opens a text relayed with `nick` stamped on it; throws `tampered`, `forged`, `replayed`. */
   openText(nick: string, sealed: Uint8Array): TextResult {
     const h = textHeader(sealed);
     const sessionHex = toHex(h.session);
-    const peer = this.#bySession.get(sessionHex);
+    const peer = this.#peers.bySession(sessionHex);
     if (!peer) return { kind: "no-key", session: sessionHex };
     if (peer.member.nick !== nick) {
       throw new CipherError("forged", `a text from ${peer.member.nick}'s session came as ${nick}`);
@@ -311,7 +255,7 @@ export class GroupSession {
     const sealed = sealVoice(mk, this.session, at, this.room, this.nick, packet);
     const tags: [number, Uint8Array][] = [];
     const digest = voiceDigest(sealed);
-    for (const p of this.#bySession.values()) {
+    for (const p of this.#peers.all()) {
       if (p.pair && tags.length < MAX_VOICE_TAGS) {
         tags.push([p.member.id, p.pair.tagOut.tag(digest)]);
       }
@@ -328,7 +272,7 @@ export class GroupSession {
     tag: Uint8Array,
     sealed: Uint8Array,
   ): { plain: Uint8Array; index: number; peer: Peer } | null {
-    const peer = this.#byId.get(fromId);
+    const peer = this.#peers.byId(fromId);
     if (!peer) return null;
     const nick = peer.member.nick;
     if (!peer.pair) {
@@ -344,32 +288,4 @@ export class GroupSession {
     found.commit();
     return { plain, index: at.index, peer };
   }
-}
-
-function addChain(
-  chains: ReceivingChain[],
-  state: ChainState,
-  o: { maxSkip: number; keep: number },
-) {
-  if (chains.some((c) => c.epoch === state.epoch)) return;
-  chains.push(new ReceivingChain(state, o.maxSkip, o.keep));
-  while (chains.length > CHAINS_KEPT) chains.shift();
-}
-
-function findKey(
-  chains: ReceivingChain[],
-  at: MessageAt,
-  nick: string,
-): FoundKey | "no-key" | "unreadable" {
-  const chain = chains.find((c) => c.epoch === at.epoch);
-  if (!chain) return "no-key";
-  const found = chain.find(at.index);
-  if (found === "consumed") {
-    throw new CipherError("replayed", `a message from ${nick} was replayed`);
-  }
-  if (found === "too-far") {
-    throw new CipherError("tampered", `a message from ${nick} is out of range`);
-  }
-  if (found === "before-start") return "unreadable";
-  return found;
 }

@@ -108,17 +108,19 @@ export class VoicePlayout {
       if (pop.kind === "frame") {
         let pcm = t.decoder.decode(pop.payload);
         let seq = pop.seq;
-        if (t.buffer.surplus && peakLevel(pcm) < QUIET_PEAK) {
+        let quiet = peakLevel(pcm) < QUIET_PEAK;
+        if (quiet && t.buffer.surplus) {
           // The queue has run long: drop this quiet frame (decoded all the same, so
           // the decoder's state stays continuous) and play the next one in its slot.
           const next = t.buffer.pop(now);
           if (next.kind === "frame") {
             pcm = t.decoder.decode(next.payload);
             seq = next.seq;
+            quiet = peakLevel(pcm) < QUIET_PEAK;
           }
           this.skipped++;
         }
-        t.quiet = peakLevel(pcm) < QUIET_PEAK;
+        t.quiet = quiet;
         if (pop.start) fadeInPlace(pcm);
         if (t.arrivals) this.#traceFrame(t, seq, pcm);
         this.onDecoded?.(id, pcm);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { JitterBuffer, type JitterPop, seqDiff } from "../../audio/jitter_buffer.ts";
+import { JitterBuffer, type JitterPop } from "../../audio/jitter_buffer.ts";
 
 const pkt = (seq: number) => Uint8Array.of(seq & 0xff, (seq >>> 8) & 0xff);
 
@@ -221,8 +221,6 @@ Deno.test("target adapts: 20 ms on a steady link, 60 ms on a jittery one", () =>
 });
 
 Deno.test("sequence numbers wrap around uint32", () => {
-  assert.equal(seqDiff(0, 0xffffffff), 1);
-  assert.equal(seqDiff(0xfffffffe, 1), -3);
   const jb = new JitterBuffer();
   const seqs = [0xfffffffe, 0xffffffff, 0, 1, 2];
   const out = run(jb, seqs.map((s, i) => [s, i] as [number, number]), 7);
