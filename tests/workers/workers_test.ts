@@ -87,7 +87,7 @@ Deno.test(
     await late.until(() => late.client.members.has(a.client.nick), "late sees a");
     await Promise.all([...all.filter((m) => m !== b), late].map((m) => m.client.close()));
     proxy.close();
-    await relay.stop();
+    assert.equal((await relay.stop()).code, 0, "SIGTERM stops every worker in order");
     assert.match(relay.logs, / shutdown clients=\d+ worker=0/);
     assert.match(relay.logs, / shutdown clients=\d+ worker=1/);
     const enc = new TextEncoder();
