@@ -6,12 +6,13 @@
  * CPU per delivery and how much of it was kernel time; changes to the relay's
  * cost per delivery are measured with it (bench/analysis.md).
  *
- * `amN` (e.g. `am2`) is this checkout's relay with `--workers N` on every core
- * (`taskset -c 0-<last>`): its workers share them with the generator, which the
- * printed generator CPU and per-core busy shares show.
+ * `amN` (e.g. `am2`) is this checkout's relay with `--workers N`, on every core
+ * (`taskset -c 0-<last>`) unless `--cores LIST` says which: on a 2-core machine
+ * its workers share the cores with the generator, which the printed generator
+ * CPU and per-core busy shares show.
  *
  *   taskset -c 1 deno run -A bench/fanout_ab.ts [--servers before,am,am2,ngircd,inspircd] [--before DIR]
- *     [--clients 500] [--rate 200] [--runs 3]
+ *     [--clients 500] [--rate 200] [--runs 3] [--cores LIST (amN relays' taskset list)]
  *     [--profile DIR]   (our relays also write a V8 CPU profile there; see profile_summary.ts)
  *     [--perf DIR]      (`perf record -e cpu-clock -g` of the server inside the measured window:
  *                        kernel and native time by symbol; JavaScript shows as JIT addresses)
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     senders: { type: "string", default: "10" },
     profile: { type: "string" },
     perf: { type: "string" },
+    cores: { type: "string" },
   },
 });
 const servers = values.servers!.split(",");
@@ -82,8 +84,8 @@ for (let run = 1; run <= Number(values.runs); run++) {
       onWindow: values.perf ? perfWindow(`${values.perf}/${name}-${run}.perf.data`) : undefined,
       spec: ours
         ? (port) => {
-          // Every core, stated: the generator's affinity (taskset -c 1) would be inherited.
-          const every = `0-${navigator.hardwareConcurrency - 1}`;
+          // Stated even for every core: the generator's affinity (taskset -c 1) would be inherited.
+          const every = values.cores ?? `0-${navigator.hardwareConcurrency - 1}`;
           const s = workers ? amSpec(port, every, ["--workers", workers]) : amSpec(port, 0);
           const cmd = s.cmd.map((a) => a === here ? path : a);
           if (values.profile) {
