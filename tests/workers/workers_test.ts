@@ -12,6 +12,7 @@ import {
   helloFrame,
   RawPeer,
   RecordingProxy,
+  RELAY_RUN_ARGS,
   RelayProcess,
 } from "../support/harness.ts";
 
@@ -185,5 +186,52 @@ Deno.test("--max-per-ip holds for the relay, not per worker", opts, async () => 
   await again.write(helloFrame("again"));
   await again.until(() => again.frames.some((f) => f.type === FrameType.Welcome), "welcome");
   for (const p of [...peers, again]) p.close();
+  await relay.stop();
+});
+
+Deno.test("the web port is shared too: WebSocket members land on both workers", opts, async () => {
+  const relay = await RelayProcess.start(["--workers", "2", "--no-tls", "--web-port", "0"]);
+  const webPort = relay.webPort!;
+  await relay.waitForLog(new RegExp(` web address=\\S+:${webPort} .* worker=1`));
+  const peers: RawPeer[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; seen.size < 2; i++) {
+    assert.ok(i < 30, "30 WebSocket connections all landed on one worker");
+    const p = await RawPeer.overWebSocket(webPort);
+    await p.write(helloFrame(`ws${i}`));
+    await p.until(() => p.frames.some((f) => f.type === FrameType.Welcome), `welcome ${i}`);
+    seen.add(await workerOf(relay, `ws${i}`));
+    peers.push(p);
+  }
+  // The first and the last are on different workers: each sees the other join.
+  const [first, last] = [peers[0], peers[peers.length - 1]];
+  const lastNick = `ws${peers.length - 1}`;
+  await first.until(
+    () =>
+      first.frames.some((f) =>
+        f.type === FrameType.Joined && new TextDecoder().decode(f.payload).includes(lastNick)
+      ),
+    "the last WebSocket member joined, seen from the other worker",
+  );
+  for (const p of peers) p.close();
+  await last.closed;
+  await relay.stop();
+});
+
+Deno.test("a second relay with workers on a port in use is refused, not let in", opts, async () => {
+  const relay = await RelayProcess.start(["--workers", "2", "--no-tls"]);
+  const second = new Deno.Command(Deno.execPath(), {
+    args: [...RELAY_RUN_ARGS, "--host", "127.0.0.1", "--port", String(relay.port), "--no-web"]
+      .concat(["--no-tls", "--workers", "2"]),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A relay let in would serve on: stop it, so that the test fails instead of waiting.
+  const timer = setTimeout(() => second.kill("SIGKILL"), 15_000);
+  const out = await second.output();
+  clearTimeout(timer);
+  const err = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, err);
+  assert.match(err, new RegExp(`^am-server: port ${relay.port} is already in use`));
   await relay.stop();
 });
