@@ -127,7 +127,13 @@ export class WorkerLink implements RelayCluster {
   }
 
   memberJoined(room: Room, local: LocalMember): void {
-    this.#locals.set(localKey(room.name, local.member.nick), local);
+    const { nick, session } = local.member;
+    // The same session was on another worker (a client back before its old connection
+    // timed out): that entry is now this one, and the hub tells only the other workers.
+    if (this.#presence.get(room.name, nick)?.member.session === session) {
+      this.#presence.set(room.name, nick, null);
+    }
+    this.#locals.set(localKey(room.name, nick), local);
     this.#hub.send({ t: "join", room: room.name, member: local.member });
   }
 
