@@ -6,7 +6,8 @@
  * CPU per delivery and how much of it was kernel time; changes to the relay's
  * cost per delivery are measured with it (bench/analysis.md).
  *
- * `amN` (e.g. `am2`) is this checkout's relay with `--workers N`, on every core
+ * `amN` (e.g. `am2`) is this checkout's relay with `--workers N` (`beforeN` the
+ * other checkout's), on every core
  * (`taskset -c 0-<last>`) unless `--cores LIST` says which: on a 2-core machine
  * its workers share the cores with the generator, which the printed generator
  * CPU and per-core busy shares show.
@@ -39,7 +40,7 @@ const { values } = parseArgs({
   },
 });
 const servers = values.servers!.split(",");
-if (servers.includes("before") && !values.before) {
+if (servers.some((s) => s.startsWith("before")) && !values.before) {
   throw new TypeError("give --before DIR: a checkout whose server.ts to compare");
 }
 const here = new URL("../server.ts", import.meta.url).pathname;
@@ -66,9 +67,11 @@ function perfWindow(out: string) {
 
 for (let run = 1; run <= Number(values.runs); run++) {
   for (const name of servers) {
-    const workers = /^am(\d+)$/.exec(name)?.[1];
+    const workers = /^(?:am|before)(\d+)$/.exec(name)?.[1];
     const ours = name === "am" || name === "before" || workers !== undefined;
-    const path = name === "before" ? `${values.before!.replace(/\/$/, "")}/server.ts` : here;
+    const path = name.startsWith("before")
+      ? `${values.before!.replace(/\/$/, "")}/server.ts`
+      : here;
     const r = await runFanout({
       server: ours ? "am" : name as ServerKind,
       clients,

@@ -75,8 +75,8 @@ export class Hub {
         return this.#claim(from, msg.seq, msg.room, msg.nick);
       case "release":
         return this.#release(from, msg.room, msg.nick);
-      case "frame":
-        return this.#frame(from, msg.room, msg.frame);
+      case "frames":
+        return this.#frames(from, msg.rooms, msg.frames);
       case "history":
         return this.#askHistory(from, msg.seq, msg.room, msg.nick);
       case "history-answer":
@@ -156,18 +156,28 @@ export class Hub {
     return this.#others(from, { t: "floor", room, nick: null });
   }
 
-  #frame(from: number, room: string, frame: Uint8Array): Outbound[] {
-    const r = this.#rooms.get(room);
-    if (!r) return [];
-    const msg: FromHub = { t: "frame", room, frame };
-    // A key share goes to its recipient's worker only: the id says which.
-    if (frame[4] === FrameType.KeyShare && frame.length >= 9) {
-      const to = slotOfId((frame[7] << 8) | frame[8]);
-      return to !== from && r.perWorker.has(to) ? [{ to, msg }] : [];
+  /** Routes a batch of frames: one message per worker that gets any, in their order. */
+  #frames(from: number, rooms: string[], frames: Uint8Array[]): Outbound[] {
+    const batches = new Map<number, { t: "frames"; rooms: string[]; frames: Uint8Array[] }>();
+    const add = (to: number, room: string, frame: Uint8Array) => {
+      let b = batches.get(to);
+      if (!b) batches.set(to, b = { t: "frames", rooms: [], frames: [] });
+      b.rooms.push(room);
+      b.frames.push(frame);
+    };
+    for (let i = 0; i < frames.length; i++) {
+      const r = this.#rooms.get(rooms[i]);
+      if (!r) continue;
+      const frame = frames[i];
+      // A key share goes to its recipient's worker only: the id says which.
+      if (frame[4] === FrameType.KeyShare && frame.length >= 9) {
+        const to = slotOfId((frame[7] << 8) | frame[8]);
+        if (to !== from && r.perWorker.has(to)) add(to, rooms[i], frame);
+        continue;
+      }
+      for (const w of r.perWorker.keys()) if (w !== from) add(w, rooms[i], frame);
     }
-    const out: Outbound[] = [];
-    for (const w of r.perWorker.keys()) if (w !== from) out.push({ to: w, msg });
-    return out;
+    return [...batches].map(([to, msg]) => ({ to, msg }));
   }
 
   #askHistory(from: number, seq: number, room: string, nick: string): Outbound[] {

@@ -42,8 +42,8 @@ export type ToHub =
   | { t: "claim"; seq: number; room: string; nick: string }
   /** `nick` gave the floor up. */
   | { t: "release"; room: string; nick: string }
-  /** A frame of `room` for the room's members on other workers. */
-  | { t: "frame"; room: string; frame: Uint8Array }
+  /** Frames for the members of their rooms on other workers: `frames[i]` is of `rooms[i]`. */
+  | { t: "frames"; rooms: string[]; frames: Uint8Array[] }
   /** The recent texts of `room` but `nick`'s, from the other workers (answered by `history`). */
   | { t: "history"; seq: number; room: string; nick: string }
   /** This worker's answer to `history-ask` `ask`. */
@@ -64,8 +64,8 @@ export type FromHub =
   | { t: "claim"; seq: number; holder: string | null }
   /** The half-duplex floor of `room` is now `nick`'s (null: free). */
   | { t: "floor"; room: string; nick: string | null }
-  /** A frame of `room` from another worker. */
-  | { t: "frame"; room: string; frame: Uint8Array }
+  /** Frames from other workers: `frames[i]` is of `rooms[i]`. */
+  | { t: "frames"; rooms: string[]; frames: Uint8Array[] }
   /** Another worker asks for `room`'s recent texts but `nick`'s. */
   | { t: "history-ask"; ask: number; room: string; nick: string }
   /** The longest answer to `history` `seq`. */

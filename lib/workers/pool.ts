@@ -4,8 +4,8 @@
  * order. Worker 0 binds first (with port 0 the system picks the port, and the
  * others must share that one); the rest then bind the same ports. Every
  * listener sets SO_REUSEPORT, which lets any process of the same user bind the
- * port too, so the ports are first checked to be free with an ordinary bind:
- * a second relay on a port in use is refused as before, not silently let in.
+ * port too, so the ports are first checked for a listener: a second relay on a
+ * port in use is refused as before, not silently let in.
  *
  * @module
  */
@@ -34,14 +34,23 @@ interface Slot {
   stopped: PromiseWithResolvers<void>;
 }
 
-/** Throws the {@linkcode ListenError} a relay would when `host:port` is taken. */
-function checkFree(host: string, port: number): void {
-  if (port === 0) return;
-  try {
-    Deno.listen({ hostname: host, port, transport: "tcp" }).close();
-  } catch (cause) {
-    throw listenError(cause, host, port);
-  }
+/**
+ * Whether something already listens on `host:port`: a connection attempt, not a
+ * trial bind, because a trial listener would itself take connections for a moment
+ * (a client or a readiness probe could connect to it and then find nobody there).
+ */
+async function listenedOn(host: string, port: number): Promise<boolean> {
+  if (port === 0) return false;
+  const hostname = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const attempt = Deno.connect({ hostname, port }).then((c) => {
+    c.close();
+    return true;
+  }, () => false);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((r) => timer = setTimeout(() => r(false), 2000));
+  const found = await Promise.race([attempt, late]);
+  clearTimeout(timer);
+  return found;
 }
 
 /** The workers of one relay. */
@@ -76,22 +85,19 @@ export class WorkerPool {
           "compiled am-server have it); add it to `deno run`, or run one worker",
       );
     }
-    checkFree(options.host, options.port);
-    if (options.web && options.web.port !== 0) {
-      try {
-        checkFree(options.host, options.web.port);
-      } catch (err) {
-        if (!options.web.optional) {
-          throw new ListenError(
-            `web port ${options.web.port} is already in use; pick another --web-port or --no-web`,
-            { cause: err },
-          );
-        }
-        pool.#log("web-off", {
-          reason: `port ${options.web.port} is in use; give --web-port or --no-web`,
-        });
-        options.web = null;
+    if (await listenedOn(options.host, options.port)) {
+      throw listenError(new Deno.errors.AddrInUse(), options.host, options.port);
+    }
+    if (options.web && await listenedOn(options.host, options.web.port)) {
+      if (!options.web.optional) {
+        throw new ListenError(
+          `web port ${options.web.port} is already in use; pick another --web-port or --no-web`,
+        );
       }
+      pool.#log("web-off", {
+        reason: `port ${options.web.port} is in use; give --web-port or --no-web`,
+      });
+      options.web = null;
     }
     try {
       const first = await pool.#spawn(0, options, o.nats);
@@ -156,11 +162,12 @@ export class WorkerPool {
         return slot.stopped.resolve();
     }
     const out = this.#hub.handle(index, msg);
-    for (let k = 0; k < out.length; k++) {
-      const { to, msg: m } = out[k];
-      // A frame's copies all share one message: its buffer moves with the last.
-      const move = m.t === "frame" && k === out.length - 1;
-      this.#slots[to].worker.postMessage(m, move ? [m.frame.buffer as ArrayBuffer] : []);
+    // Frames going to one worker only (always, with two) move there uncopied; a
+    // frame bound for several is copied to each.
+    const move = out.length === 1 && out[0].msg.t === "frames";
+    for (const { to, msg: m } of out) {
+      const buffers = move && m.t === "frames" ? m.frames.map((f) => f.buffer as ArrayBuffer) : [];
+      this.#slots[to].worker.postMessage(m, buffers);
     }
   }
 

@@ -18,7 +18,7 @@ import type { LocalMember, RelayCluster } from "../relay/cluster_link.ts";
 import type { Room } from "../relay/room.ts";
 import { recentTextsOf } from "../relay/room_history.ts";
 import type { HubChannel } from "./hub_channel.ts";
-import { type FromHub, workerRelayId } from "./messages.ts";
+import { type FromHub, type ToHub, workerRelayId } from "./messages.ts";
 
 /** Largest history answer, as between relays of a cluster. */
 const MAX_HISTORY_BYTES = 256 * 1024;
@@ -60,6 +60,8 @@ export class WorkerLink implements RelayCluster {
   readonly #rooms = new Map<string, RoomLink>();
   /** This worker's members by room and nick, to turn away one that lost a nick race. */
   readonly #locals = new Map<string, LocalMember>();
+  #outRooms: string[] = [];
+  #outFrames: Uint8Array[] = [];
 
   /** Worker `index`'s link, talking to the hub through `hub`. */
   constructor(
@@ -84,14 +86,17 @@ export class WorkerLink implements RelayCluster {
         if (msg.nick === null) this.#holders.delete(msg.room);
         else this.#holders.set(msg.room, msg.nick);
         return;
-      case "frame":
-        return this.#rooms.get(msg.room)?.inbound(msg.frame);
+      case "frames":
+        for (let i = 0; i < msg.frames.length; i++) {
+          this.#rooms.get(msg.rooms[i])?.inbound(msg.frames[i]);
+        }
+        return;
       case "history-ask": {
         const room = this.#rooms.get(msg.room)?.room;
         const frames = room
           ? recentTextsOf(room).except(msg.nick, Date.now(), MAX_HISTORY_BYTES)
           : [];
-        return this.#hub.send({ t: "history-answer", ask: msg.ask, frames });
+        return this.#send({ t: "history-answer", ask: msg.ask, frames });
       }
     }
   }
@@ -108,9 +113,7 @@ export class WorkerLink implements RelayCluster {
       const type = frame[4];
       // Presence travels through the hub's own messages.
       if (type === FrameType.Joined || type === FrameType.Left) return undefined;
-      // A copy of its own, moved to the hub: the original stays in local send queues.
-      const copy = frame.slice();
-      this.#hub.send({ t: "frame", room: name, frame: copy }, [copy.buffer]);
+      this.#queueFrame(name, frame);
       return undefined;
     };
     this.#rooms.set(name, link);
@@ -126,6 +129,33 @@ export class WorkerLink implements RelayCluster {
     this.#rooms.delete(room.name);
   }
 
+  /**
+   * Queues a frame for the hub. The frames of one turn of the event loop go in
+   * one message (sent once the turn's reads are handled), so the other workers
+   * get a burst as a burst and write it to each socket at once.
+   */
+  #queueFrame(room: string, frame: Uint8Array): void {
+    // A copy of its own, moved to the hub: the original stays in local send queues.
+    this.#outRooms.push(room);
+    if (this.#outFrames.push(frame.slice()) === 1) queueMicrotask(() => this.#flushFrames());
+  }
+
+  /** Sends the queued frames; also before any other message, so the hub sees everything in order. */
+  #flushFrames(): void {
+    if (this.#outFrames.length === 0) return;
+    const frames = this.#outFrames;
+    const rooms = this.#outRooms;
+    this.#outFrames = [];
+    this.#outRooms = [];
+    this.#hub.send({ t: "frames", rooms, frames }, frames.map((f) => f.buffer as ArrayBuffer));
+  }
+
+  /** Sends a message of this worker's own, after the frames queued before it. */
+  #send(msg: ToHub): void {
+    this.#flushFrames();
+    this.#hub.send(msg);
+  }
+
   memberJoined(room: Room, local: LocalMember): void {
     const { nick, session } = local.member;
     // The same session was on another worker (a client back before its old connection
@@ -134,28 +164,30 @@ export class WorkerLink implements RelayCluster {
       this.#presence.set(room.name, nick, null);
     }
     this.#locals.set(localKey(room.name, nick), local);
-    this.#hub.send({ t: "join", room: room.name, member: local.member });
+    this.#send({ t: "join", room: room.name, member: local.member });
   }
 
   memberLeft(room: Room, member: Member): void {
     const key = localKey(room.name, member.nick);
     if (this.#locals.get(key)?.member === member) this.#locals.delete(key);
-    this.#hub.send({ t: "leave", room: room.name, member });
+    this.#send({ t: "leave", room: room.name, member });
     this.#rooms.get(room.name)?.sync(member.nick);
   }
 
   claimFloor(room: Room, nick: string): Promise<string | null> {
     const link = this.#rooms.get(room.name);
     link?.claiming.add(nick);
+    this.#flushFrames();
     return this.#hub.request<string | null>((seq) => ({ t: "claim", seq, room: room.name, nick }))
       .finally(() => link?.claiming.delete(nick));
   }
 
   releaseFloor(room: Room, nick: string): void {
-    this.#hub.send({ t: "release", room: room.name, nick });
+    this.#send({ t: "release", room: room.name, nick });
   }
 
   recentTexts(room: Room, nick: string): Promise<Uint8Array[]> {
+    this.#flushFrames();
     return this.#hub.request((seq) => ({ t: "history", seq, room: room.name, nick }));
   }
 

@@ -91,19 +91,33 @@ Deno.test("room frames go to the other workers with members; key shares to the r
   hub.handle(1, { t: "join", room: "r", member: b });
   hub.handle(2, { t: "join", room: "elsewhere", member: member("c", 2) });
   const text = encodeFrame(FrameType.Text, new Uint8Array([1, 2, 3]));
-  assert.deepEqual(hub.handle(0, { t: "frame", room: "r", frame: text }), [
-    { to: 1, msg: { t: "frame", room: "r", frame: text } },
+  const frames = (rooms: string[], frames: Uint8Array[]) => ({
+    t: "frames" as const,
+    rooms,
+    frames,
+  });
+  assert.deepEqual(hub.handle(0, frames(["r"], [text])), [{ to: 1, msg: frames(["r"], [text]) }]);
+  assert.deepEqual(hub.handle(0, frames(["nobody"], [text])), []);
+  // A batch is split by destination, each worker's part in order, one message each.
+  const other = encodeFrame(FrameType.Text, new Uint8Array([4]));
+  hub.handle(1, { t: "join", room: "elsewhere", member: member("d", 1) });
+  assert.deepEqual(hub.handle(0, frames(["r", "elsewhere", "r"], [text, other, other])), [
+    { to: 1, msg: frames(["r", "elsewhere", "r"], [text, other, other]) },
+    { to: 2, msg: frames(["elsewhere"], [other]) },
   ]);
-  assert.deepEqual(hub.handle(0, { t: "frame", room: "nobody", frame: text }), []);
+  assert.deepEqual(hub.handle(1, frames(["r", "elsewhere"], [text, other])), [
+    { to: 0, msg: frames(["r"], [text]) },
+    { to: 2, msg: frames(["elsewhere"], [other]) },
+  ]);
   const share = (from: Member, dest: Member) =>
     encodeFrameParts(
       FrameType.KeyShare,
       new Uint8Array([from.id >> 8, from.id & 0xff, dest.id >> 8, dest.id & 0xff]),
       new Uint8Array([9]),
     );
-  assert.deepEqual(to(hub.handle(0, { t: "frame", room: "r", frame: share(a, b) })), [1]);
+  assert.deepEqual(to(hub.handle(0, frames(["r"], [share(a, b)]))), [1]);
   // To a member of its own worker, nothing crosses.
-  assert.deepEqual(hub.handle(0, { t: "frame", room: "r", frame: share(b, a) }), []);
+  assert.deepEqual(hub.handle(0, frames(["r"], [share(b, a)])), []);
 });
 
 Deno.test("history: every other worker with the room is asked; the longest answer wins", () => {
