@@ -1,33 +1,20 @@
 /**
  * `am-server`: the Audio Messenger relay. Parses flags (each also from an
- * `AM_*` environment variable), starts a {@linkcode Relay}, and shuts it down
- * in order on SIGINT or SIGTERM.
+ * `AM_*` environment variable), starts a {@linkcode Relay} (or, with
+ * `--workers N`, N of them on their own threads: lib/workers/), and shuts it
+ * down in order on SIGINT or SIGTERM.
  *
  * @module
  */
 
-import {
-  choiceValue,
-  type FlagSpec,
-  formatHelp,
-  intValue,
-  parseCli,
-  UsageError,
-} from "./lib/cli.ts";
+import { type FlagSpec, formatHelp, parseCli, UsageError } from "./lib/cli.ts";
 import { parseNatsServers } from "./lib/cluster/nats_servers.ts";
+import { logEvent, type LogValue } from "./lib/log.ts";
+import { relayOptions, tlsIdentity } from "./lib/relay/cli_options.ts";
 import { ListenError, Relay } from "./lib/relay/relay.ts";
-import {
-  defaultDataDir,
-  loadIdentityFiles,
-  loadOrCreateIdentity,
-  type TlsIdentity,
-  TlsSetupError,
-} from "./lib/relay/tls_identity.ts";
-import {
-  DEFAULT_RELAY_OPTIONS as D,
-  DEFAULT_WEB_PORT,
-  type RelayOptions,
-} from "./lib/relay/options.ts";
+import { type TlsIdentity, TlsSetupError } from "./lib/relay/tls_identity.ts";
+import { DEFAULT_RELAY_OPTIONS as D, DEFAULT_WEB_PORT } from "./lib/relay/options.ts";
+import { workerCount } from "./lib/workers/count.ts";
 import { VERSION } from "./lib/version.ts";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -197,6 +184,13 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "FILE",
     help: "verify NATS servers (tls:// URLs) against this CA (PEM) instead of the system's",
   },
+  workers: {
+    type: "string",
+    env: "AM_WORKERS",
+    default: "1",
+    value: "N|auto",
+    help: "relay threads sharing the ports and rooms (auto: one per CPU; docs/WORKERS.md)",
+  },
   version: { type: "boolean", short: "V", help: "print the version and exit" },
   help: { type: "boolean", short: "h", help: "print this help and exit" },
 };
@@ -212,50 +206,22 @@ directory (clients pin it on first use, like an SSH host key). Browsers join
 from https://HOST:WEB-PORT/?room=ROOM (the page seals everything itself).
 Logs go to stderr, one line per event.`;
 
-/** Turns parsed flags into relay options; throws {@linkcode UsageError}. */
-export function relayOptions(values: Record<string, unknown>): Partial<RelayOptions> {
-  const max = 1 << 30;
-  return {
-    host: String(values.host),
-    port: intValue("port", values.port, 0, 65535),
-    maxClients: intValue("max-clients", values["max-clients"], 1, 10_000_000),
-    maxPerIp: intValue("max-per-ip", values["max-per-ip"], 1, 10_000_000),
-    maxFrame: intValue("max-frame", values["max-frame"], 64, 16 * 1024 * 1024),
-    duplex: choiceValue("duplex", values.duplex, ["half", "full"] as const),
-    textRate: intValue("text-rate", values["text-rate"], 1, max),
-    textBurst: intValue("text-burst", values["text-burst"], 1, max),
-    keyShareRate: intValue("key-share-rate", values["key-share-rate"], 1, max),
-    keyShareBurst: intValue("key-share-burst", values["key-share-burst"], 1, max),
-    voiceRate: intValue("voice-rate", values["voice-rate"], 1, max),
-    voiceBurst: intValue("voice-burst", values["voice-burst"], 1, max),
-    helloTimeoutMs: intValue("hello-timeout", values["hello-timeout"], 100, 3_600_000),
-    idleTimeoutMs: intValue("idle-timeout", values["idle-timeout"], 1000, 86_400_000),
-    maxNick: intValue("max-nick", values["max-nick"], 1, 255),
-    maxRoom: intValue("max-room", values["max-room"], 1, 255),
-    queue: queueLimits(intValue("send-queue-bytes", values["send-queue-bytes"], 4096, max)),
-    web: values["no-web"] === true ? null : {
-      port: intValue("web-port", values["web-port"], 0, 65535),
-      optional: values["web-port"] === String(DEFAULT_WEB_PORT),
-    },
-  };
-}
-
-/** The certificate to serve: the operator's files, or the relay's own from its data directory. */
-async function tlsIdentity(values: Record<string, unknown>): Promise<TlsIdentity> {
-  const cert = values["tls-cert"] as string | undefined;
-  const key = values["tls-key"] as string | undefined;
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new UsageError("--tls-cert and --tls-key go together; give both or neither");
+/** Logs what the relay serves: its certificate, or a warning that it serves plain TCP. */
+function logTls(
+  identity: TlsIdentity | null,
+  log: (event: string, fields: Record<string, LogValue>) => void = logEvent,
+): void {
+  if (identity) {
+    log("tls", {
+      fingerprint: identity.fingerprint,
+      certificate: identity.source,
+      made: identity.created || undefined,
+    });
+  } else {
+    log("tls-off", {
+      warning: "plain TCP: the network sees nicks, room names, members and timing",
+    });
   }
-  if (cert !== undefined && key !== undefined) return await loadIdentityFiles(cert, key);
-  const dir = (values["data-dir"] as string | undefined) ?? defaultDataDir((n) => Deno.env.get(n));
-  if (!dir) throw new UsageError("no home directory to keep the certificate in; give --data-dir");
-  return await loadOrCreateIdentity(dir);
-}
-
-/** Queue limits for a byte budget: voice stops at the default share or a quarter of it. */
-function queueLimits(maxBytes: number): RelayOptions["queue"] {
-  return { maxBytes, voiceBytes: Math.min(D.queue.voiceBytes, Math.floor(maxBytes / 4)) };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -275,19 +241,28 @@ async function main(args: string[]): Promise<number> {
   if (noTls && (values["tls-cert"] !== undefined || values.fingerprint)) {
     throw new UsageError("--no-tls serves no certificate; drop --tls-cert or --fingerprint");
   }
-  const options = relayOptions(values);
+  const relayOpts = relayOptions(values);
   const identity = noTls ? null : await tlsIdentity(values);
   if (values.fingerprint) {
     console.log(identity!.fingerprint);
     return 0;
   }
-  const relay = new Relay({ ...options, tls: identity });
   const nats = typeof values.nats === "string" ? parseNatsServers(values.nats) : null;
+  const natsCaFile = values["nats-ca"] as string | undefined;
+  const workers = workerCount(values.workers);
+  if (workers > 1) {
+    // Loaded only with workers: a relay of one thread runs exactly as it always has.
+    const { runWorkers } = await import("./lib/workers/pool.ts");
+    const servers = nats ? { servers: nats, natsCaFile } : null;
+    const options = { ...D, ...relayOpts, tls: identity };
+    return await runWorkers({ count: workers, options, nats: servers }, () => logTls(identity));
+  }
+  const relay = new Relay({ ...relayOpts, tls: identity });
   // Loaded only for a cluster: a relay on its own never imports the NATS client.
   const cluster = nats
     ? await (await import("./lib/cluster/cluster.ts")).joinCluster(relay, {
       servers: nats,
-      natsCaFile: values["nats-ca"] as string | undefined,
+      natsCaFile,
       log: (event, fields) => relay.log(event, fields),
     })
     : null;
@@ -296,17 +271,7 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await relay.listen();
-  if (identity) {
-    relay.log("tls", {
-      fingerprint: identity.fingerprint,
-      certificate: identity.source,
-      made: identity.created || undefined,
-    });
-  } else {
-    relay.log("tls-off", {
-      warning: "plain TCP: the network sees nicks, room names, members and timing",
-    });
-  }
+  logTls(identity, (event, fields) => relay.log(event, fields));
   await relay.serve(); // returns once a shutdown has said goodbye to every client
   await cluster?.close().catch(() => {});
   return 0;

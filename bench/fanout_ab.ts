@@ -6,8 +6,14 @@
  * CPU per delivery and how much of it was kernel time; changes to the relay's
  * cost per delivery are measured with it (bench/analysis.md).
  *
- *   taskset -c 1 deno run -A bench/fanout_ab.ts [--servers before,am,ngircd,inspircd] [--before DIR]
- *     [--clients 500] [--rate 200] [--runs 3]
+ * `amN` (e.g. `am2`) is this checkout's relay with `--workers N` (`beforeN` the
+ * other checkout's), on every core
+ * (`taskset -c 0-<last>`) unless `--cores LIST` says which: on a 2-core machine
+ * its workers share the cores with the generator, which the printed generator
+ * CPU and per-core busy shares show.
+ *
+ *   taskset -c 1 deno run -A bench/fanout_ab.ts [--servers before,am,am2,ngircd,inspircd] [--before DIR]
+ *     [--clients 500] [--rate 200] [--runs 3] [--cores LIST (amN relays' taskset list)]
  *     [--profile DIR]   (our relays also write a V8 CPU profile there; see profile_summary.ts)
  *     [--perf DIR]      (`perf record -e cpu-clock -g` of the server inside the measured window:
  *                        kernel and native time by symbol; JavaScript shows as JIT addresses)
@@ -30,10 +36,11 @@ const { values } = parseArgs({
     senders: { type: "string", default: "10" },
     profile: { type: "string" },
     perf: { type: "string" },
+    cores: { type: "string" },
   },
 });
 const servers = values.servers!.split(",");
-if (servers.includes("before") && !values.before) {
+if (servers.some((s) => s.startsWith("before")) && !values.before) {
   throw new TypeError("give --before DIR: a checkout whose server.ts to compare");
 }
 const here = new URL("../server.ts", import.meta.url).pathname;
@@ -60,8 +67,11 @@ function perfWindow(out: string) {
 
 for (let run = 1; run <= Number(values.runs); run++) {
   for (const name of servers) {
-    const ours = name === "am" || name === "before";
-    const path = name === "before" ? `${values.before!.replace(/\/$/, "")}/server.ts` : here;
+    const workers = /^(?:am|before)(\d+)$/.exec(name)?.[1];
+    const ours = name === "am" || name === "before" || workers !== undefined;
+    const path = name.startsWith("before")
+      ? `${values.before!.replace(/\/$/, "")}/server.ts`
+      : here;
     const r = await runFanout({
       server: ours ? "am" : name as ServerKind,
       clients,
@@ -77,7 +87,9 @@ for (let run = 1; run <= Number(values.runs); run++) {
       onWindow: values.perf ? perfWindow(`${values.perf}/${name}-${run}.perf.data`) : undefined,
       spec: ours
         ? (port) => {
-          const s = amSpec(port, 0);
+          // Stated even for every core: the generator's affinity (taskset -c 1) would be inherited.
+          const every = values.cores ?? `0-${navigator.hardwareConcurrency - 1}`;
+          const s = workers ? amSpec(port, every, ["--workers", workers]) : amSpec(port, 0);
           const cmd = s.cmd.map((a) => a === here ? path : a);
           if (values.profile) {
             cmd.splice(2, 0, "--cpu-prof", `--cpu-prof-dir=${values.profile}/${name}-${run}`);
@@ -95,7 +107,9 @@ for (let run = 1; run <= Number(values.runs); run++) {
         usPerDelivery.toFixed(2)
       } µs/delivery (kernel ${kernelUs.toFixed(2)}) p50=${r.p50Ms.toFixed(1)} p99=${
         r.p99Ms.toFixed(1)
-      } ms delivered ${(r.deliveredFraction * 100).toFixed(2)} %${
+      } ms delivered ${(r.deliveredFraction * 100).toFixed(2)} % generator CPU ${
+        (r.generatorCpuShare * 100).toFixed(0)
+      } % cores ${r.coreBusy.map((b) => `${(b * 100).toFixed(0)} %`).join(" / ")}${
         r.verified ? ` verified ${r.verified}/${r.verified + r.verifyFailed}` : ""
       }`,
     );

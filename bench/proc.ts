@@ -72,8 +72,8 @@ export interface ServerSpec {
   cmd: string[];
   /** TCP port it listens on, on 127.0.0.1. */
   port: number;
-  /** CPU core to pin it to, or null for no pinning. */
-  core: number | null;
+  /** CPU core (or a taskset list such as "0-1") to pin it to, or null for no pinning. */
+  core: number | string | null;
 }
 
 /** A server process started for one run. */

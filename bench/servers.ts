@@ -31,7 +31,11 @@ export const AM_BENCH_FLAGS = [
  * Our relay on `port`; `extra` flags go last (e.g. `--duplex full`). It serves
  * plain TCP unless `extra` gives it a certificate (bench/bench_tls.ts).
  */
-export function amSpec(port: number, core: number | null, extra: string[] = []): ServerSpec {
+export function amSpec(
+  port: number,
+  core: number | string | null,
+  extra: string[] = [],
+): ServerSpec {
   return {
     name: "am-server",
     port,

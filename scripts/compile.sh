@@ -15,7 +15,8 @@ else
 fi
 # A 4 MiB young generation: V8's default lets it grow to 16 MiB and more after a burst of
 # joins, which doubled the relay's memory per idle connection (bench/memory.ts).
-SERVER_PERMS=(--allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4)
+# --unstable-net: plain TCP workers (--workers N --no-tls) share the port with Deno.listen's reusePort.
+SERVER_PERMS=(--allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4 --unstable-net)
 CLIENT_PERMS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi)
 mkdir -p dist
 # The browser client's files are served by am-server from inside its binary.
@@ -23,7 +24,7 @@ bash scripts/build_web.sh
 for t in "${TARGETS[@]}"; do
   ext=""; [[ $t == *windows* ]] && ext=".exe"
   echo "compile: $t" >&2
-  $DENO compile --quiet --target "$t" "${SERVER_PERMS[@]}" --include web -o "dist/am-server-$t$ext" server.ts
+  $DENO compile --quiet --target "$t" "${SERVER_PERMS[@]}" --include web --include lib/workers/worker_main.ts -o "dist/am-server-$t$ext" server.ts
   $DENO compile --quiet --target "$t" "${CLIENT_PERMS[@]}" -o "dist/am-client-$t$ext" client.ts
 done
 ls -l dist >&2

@@ -48,14 +48,42 @@ Deno.test("the relay's import graph holds no cipher, no audio and no client code
   }
 });
 
-Deno.test("lib/relay/ and lib/cluster/ import neither the cipher nor client-side parts", async () => {
-  const files = [...await sources("lib/relay"), ...await sources("lib/cluster")];
+Deno.test("lib/relay/, lib/cluster/ and lib/workers/ import neither the cipher nor client-side parts", async () => {
+  const files = [
+    ...await sources("lib/relay"),
+    ...await sources("lib/cluster"),
+    ...await sources("lib/workers"),
+  ];
   assert.ok(files.length >= 10, `unexpected file list: ${files}`);
   for (const f of files) {
     for (const target of await importsOf(f)) {
       assert.notEqual(target, "lib/cipher.ts", `${f} imports the cipher`);
       assert.ok(
         !/^(audio|lib\/client|lib\/terminal|lib\/voice|lib\/browser|web)\//.test(target),
+        `${f} imports ${target}`,
+      );
+    }
+  }
+});
+
+Deno.test("a relay worker loads no cipher, audio or client code, and no NATS client without --nats", async () => {
+  // Workers are started by URL (new Worker), so their graph is not part of server.ts's.
+  const modules = await graph("lib/workers/worker_main.ts");
+  assert.ok(modules.includes("lib/relay/relay.ts"), `unexpected graph: ${modules}`);
+  assert.ok(!modules.includes("lib/cipher.ts"), "a worker must not load lib/cipher.ts");
+  for (const part of ["audio/", "lib/e2e/", "lib/client/", "lib/terminal/", "lib/voice/"]) {
+    assert.deepEqual(modules.filter((m) => m.startsWith(part)), [], `a worker loads ${part}`);
+  }
+  // What workers share with the NATS cluster knows no NATS (cluster.ts itself is imported lazily).
+  const shared = ["lib/cluster/room.ts", "lib/cluster/remote_member.ts", "lib/cluster/id_range.ts"];
+  for (const f of [...shared, ...await sources("lib/workers")]) {
+    const text = await Deno.readTextFile(new URL(f, ROOT));
+    assert.ok(!/from "nats"/.test(text), `${f} imports NATS`);
+    // Static imports only: worker_main.ts loads cluster.ts by import() for --nats.
+    for (const m of text.matchAll(/from\s+"(\.{1,2}\/[^"]+)"/g)) {
+      const target = new URL(m[1], new URL(f, ROOT)).href.slice(ROOT.href.length);
+      assert.ok(
+        !target.startsWith("lib/cluster/") || shared.includes(target),
         `${f} imports ${target}`,
       );
     }

@@ -111,13 +111,14 @@ export class Cluster implements RelayCluster {
   openRoom(room: Room): void {
     room.idRange = this.#peers.idRange();
     const link = new RoomLink(room, this.#linkContext);
-    link.sub = this.#nc.subscribe(roomSubject(room.name), {
+    const subject = roomSubject(room.name);
+    link.sub = this.#nc.subscribe(subject, {
       callback: (err, msg) => {
         const env = err ? null : openEnvelope(msg.data);
         if (env && env.origin !== this.id) link.inbound(env.frame);
       },
     });
-    room.uplink = (frame, priority) => this.#publish(link, frame, priority);
+    room.uplink = (frame, priority) => this.#publish(subject, frame, priority);
     this.#rooms.set(room.name, link);
     for (const nick of this.#presence.nicks(room.name)) link.sync(nick);
     if (room.floor.duplex === "half" && link.remotes.size > 0) {
@@ -177,13 +178,13 @@ export class Cluster implements RelayCluster {
     await this.#nc.drain().catch(() => {});
   }
 
-  #publish(link: RoomLink, frame: Uint8Array, _priority: Priority): Promise<void> | undefined {
+  #publish(subject: string, frame: Uint8Array, _priority: Priority): Promise<void> | undefined {
     const type = frame[4];
     // Presence travels in the bucket; voice is useless late, so it is not queued for NATS.
     if (type === FrameType.Joined || type === FrameType.Left) return undefined;
     if (type === FrameType.Voice && !this.#connected) return undefined;
     try {
-      this.#nc.publish(link.sub!.getSubject(), sealEnvelope(this.#origin, frame));
+      this.#nc.publish(subject, sealEnvelope(this.#origin, frame));
     } catch {
       return undefined; // the connection is closed for good: local delivery still happened
     }

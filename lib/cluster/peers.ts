@@ -13,11 +13,9 @@
 import type { KV } from "nats";
 import { decodeValue, encodeValue, type SlotValue } from "./codec.ts";
 import type { LogValue } from "../log.ts";
+import { idRangeOf, MAX_RELAYS } from "./id_range.ts";
 
-/** Slots, hence relays in one cluster at most. */
-export const MAX_RELAYS = 32;
-/** Member ids each relay may hand out in one room. */
-export const IDS_PER_RELAY = 2047;
+export { IDS_PER_RELAY, MAX_RELAYS } from "./id_range.ts";
 
 /** Timing of heartbeats. */
 export interface PeerTiming {
@@ -78,8 +76,7 @@ export class Peers {
 
   /** The member ids this relay hands out, inclusive. */
   idRange(): [number, number] {
-    const lo = this.#slot * (IDS_PER_RELAY + 1) + 1;
-    return [lo, lo + IDS_PER_RELAY - 1];
+    return idRangeOf(this.#slot);
   }
 
   /** Whether `relay` is alive as far as this relay can tell. */

@@ -2,15 +2,14 @@
  * One room as a cluster member sees it: the relay's {@linkcode Room} with the
  * members of other relays mirrored into it (as {@linkcode RemoteMember}s, from
  * the presence bucket), and the frames other relays publish on the room's
- * subject fanned out to the local members. Floor changes of remote members
+ * subject fanned out to the local members. It knows no transport: the NATS
+ * cluster (cluster.ts) and the workers of one relay (lib/workers/) both use it. Floor changes of remote members
  * are mirrored into the room's floor, so the welcome, `/who` and local floor
  * decisions see the whole room.
  *
  * @module
  */
 
-import type { Subscription } from "nats";
-import type { Presence } from "./presence.ts";
 import { encodeFrame } from "../framing.ts";
 import {
   decodeJson,
@@ -22,14 +21,21 @@ import {
 } from "../protocol.ts";
 import { recentTextsOf } from "../relay/room_history.ts";
 import { RemoteMember } from "./remote_member.ts";
+import type { Member } from "../protocol.ts";
 import type { Room } from "../relay/room.ts";
+
+/** The room-wide member list a link mirrors: who is where, by room and nick. */
+export interface PresenceView {
+  /** The entry of `nick` in `room`, if any: its relay (or worker) and member. */
+  get(room: string, nick: string): { relay: string; member: Member } | undefined;
+}
 
 /** What a room link needs from its cluster. */
 export interface LinkContext {
   /** This relay's id. */
   readonly id: string;
   /** The cluster-wide member list. */
-  readonly presence: Presence;
+  readonly presence: PresenceView;
   /** Whether a relay is alive. */
   alive(relay: string): boolean;
 }
@@ -42,8 +48,8 @@ export class RoomLink {
   readonly remotes = new Map<string, RemoteMember>();
   /** Local members whose floor claim is in flight (held here provisionally, never announced). */
   readonly claiming = new Set<string>();
-  /** The subscription to the room's subject. */
-  sub: Subscription | null = null;
+  /** Where the room's frames come from (a NATS subscription); ended by {@linkcode unlink}. */
+  sub: { unsubscribe(): void } | null = null;
   readonly #ctx: LinkContext;
 
   /** A link for `room`; fill it with {@linkcode sync}. */

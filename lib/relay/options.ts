@@ -57,6 +57,11 @@ export interface RelayOptions {
   tls: TlsServe | null;
   /** The web port (browser page and WebSocket endpoint); null serves none. */
   web: WebPort | null;
+  /**
+   * Listen with SO_REUSEPORT, so that several workers of one relay share its
+   * ports and the kernel spreads connections over them (lib/workers/).
+   */
+  reusePort: boolean;
 }
 
 /** Where the browser page is served. */
@@ -102,4 +107,5 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   queue: DEFAULT_QUEUE_LIMITS,
   tls: null,
   web: null,
+  reusePort: false,
 };

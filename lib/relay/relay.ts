@@ -21,6 +21,7 @@ import { logEvent, type LogValue } from "../log.ts";
 import { RelayConnection } from "./connection.ts";
 import type { RelayContext } from "./context.ts";
 import type { RelayCluster } from "./cluster_link.ts";
+import { type ConnectionGate, CountingGate, type Refusal } from "./connection_gate.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
 import { Room } from "./room.ts";
 import { recentTextsOf } from "./room_history.ts";
@@ -36,13 +37,23 @@ export class ListenError extends Error {
   }
 }
 
+/** The {@linkcode ListenError} for a failure to listen on `host:port`, saying what to do. */
+export function listenError(cause: unknown, host: string, port: number): ListenError {
+  const code = (cause as { code?: string }).code;
+  const why = cause instanceof Deno.errors.AddrInUse || code === "EADDRINUSE"
+    ? `port ${port} is already in use; stop the other program or pick another --port`
+    : cause instanceof Deno.errors.PermissionDenied || code === "EACCES"
+    ? `no permission to listen on ${host}:${port}; pick a port above 1023`
+    : `cannot listen on ${host}:${port}: ${(cause as Error).message}`;
+  return new ListenError(why, { cause });
+}
+
 /** A running relay. */
 export class Relay implements RelayContext {
   /** Settings in force. */
   readonly options: RelayOptions;
   readonly #rooms = new Map<string, Room>();
   readonly #conns = new Set<RelayConnection>();
-  readonly #perIp = new Map<string, number>();
   readonly #log: (event: string, fields: Record<string, LogValue>) => void;
   #listener: RelayListener | null = null;
   #web: WebServer | null = null;
@@ -50,6 +61,7 @@ export class Relay implements RelayContext {
   #stopping = false;
   #stopped: Promise<void> | undefined;
   #cluster: RelayCluster | null = null;
+  #gate: ConnectionGate;
 
   /** A relay with `options` over the defaults; `log` defaults to stderr lines. */
   constructor(
@@ -58,6 +70,7 @@ export class Relay implements RelayContext {
   ) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
     this.#log = log;
+    this.#gate = new CountingGate(this.options);
   }
 
   /** Connections open now, joined or not. */
@@ -70,6 +83,11 @@ export class Relay implements RelayContext {
     this.#cluster = cluster;
   }
 
+  /** Counts connections against the limits elsewhere (the workers' shared gate); before {@linkcode listen}. */
+  useGate(gate: ConnectionGate): void {
+    this.#gate = gate;
+  }
+
   /** The web port's bound address, once listening (null when it serves none). */
   get webAddr(): Deno.NetAddr | null {
     return this.#web?.addr ?? null;
@@ -77,19 +95,15 @@ export class Relay implements RelayContext {
 
   /** Starts listening (with TLS when the options hold a certificate); returns the bound address. */
   async listen(): Promise<Deno.NetAddr> {
-    const { host, port, tls } = this.options;
+    const { host, port, tls, reusePort } = this.options;
     try {
       this.#listener = tls
-        ? await TlsListener.open(host, port, tls.certPem, tls.keyPem)
+        ? await TlsListener.open(host, port, tls.certPem, tls.keyPem, reusePort)
+        : reusePort
+        ? Deno.listen({ hostname: host, port, transport: "tcp", reusePort })
         : Deno.listen({ hostname: host, port, transport: "tcp" });
     } catch (cause) {
-      const code = (cause as { code?: string }).code;
-      const why = cause instanceof Deno.errors.AddrInUse || code === "EADDRINUSE"
-        ? `port ${port} is already in use; stop the other program or pick another --port`
-        : cause instanceof Deno.errors.PermissionDenied || code === "EACCES"
-        ? `no permission to listen on ${host}:${port}; pick a port above 1023`
-        : `cannot listen on ${host}:${port}: ${(cause as Error).message}`;
-      throw new ListenError(why, { cause });
+      throw listenError(cause, host, port);
     }
     const addr = this.#listener.addr as Deno.NetAddr;
     this.log("listening", {
@@ -112,6 +126,7 @@ export class Relay implements RelayContext {
         hostname: host,
         port: web.port,
         tls,
+        reusePort: this.options.reusePort,
         // The hello deadline also bounds a TLS handshake and request head on the web port.
         headTimeoutMs: this.options.helloTimeoutMs,
         accept: (socket) => this.#stopping ? socket.close() : this.#accept(socket),
@@ -190,21 +205,17 @@ export class Relay implements RelayContext {
 
   #accept(conn: RelaySocket): void {
     const c = new RelayConnection(this, conn);
-    const fromIp = this.#perIp.get(c.ip) ?? 0;
     this.#conns.add(c);
-    this.#perIp.set(c.ip, fromIp + 1);
     this.log("connect", { peer: c.peer });
-    if (this.#conns.size > this.options.maxClients) {
-      c.fail(
-        "server-full",
-        `the relay is full (${this.options.maxClients} clients); try again later`,
-      );
-    } else if (fromIp + 1 > this.options.maxPerIp) {
-      c.fail(
-        "too-many-connections",
-        `too many connections from ${c.ip} (limit ${this.options.maxPerIp})`,
-      );
-    }
+    const verdict = this.#gate.open(c.ip);
+    if (verdict instanceof Promise) verdict.then((v) => this.#admit(c, v));
+    else this.#admit(c, verdict);
+  }
+
+  /** Starts a connection the gate let in, or turns it away with the gate's reason. */
+  #admit(c: RelayConnection, refusal: Refusal | null): void {
+    if (c.closed) return; // a shutdown came first
+    if (refusal) c.fail(refusal.code, refusal.message);
     c.run();
   }
 
@@ -276,9 +287,7 @@ export class Relay implements RelayContext {
   /** Forgets a closed connection. */
   leave(conn: RelayConnection): void {
     if (!this.#conns.delete(conn)) return;
-    const n = (this.#perIp.get(conn.ip) ?? 1) - 1;
-    if (n > 0) this.#perIp.set(conn.ip, n);
-    else this.#perIp.delete(conn.ip);
+    this.#gate.close(conn.ip);
     const room = conn.room;
     if (!room) return;
     const wasTalking = room.remove(conn);

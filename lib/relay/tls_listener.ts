@@ -113,12 +113,13 @@ export class TlsListener implements RelayListener {
     port: number,
     certPem: string,
     keyPem: string,
+    reusePort = false,
   ): Promise<TlsListener> {
     const context = tls.createSecureContext({ cert: certPem, key: keyPem, minVersion: "TLSv1.3" });
     const server = net.createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host: hostname, port }, () => {
+      server.listen({ host: hostname, port, ...(reusePort ? { reusePort } : {}) }, () => {
         server.off("error", reject);
         resolve();
       });

@@ -61,6 +61,8 @@ export interface WebServeOptions {
   accept: (socket: RelaySocket) => void;
   /** A connection's TLS handshake and request head must be done within this (default 10 s). */
   headTimeoutMs?: number;
+  /** Share the port with the relay's other workers (SO_REUSEPORT). */
+  reusePort?: boolean;
 }
 
 /** A running web port. */
@@ -268,7 +270,8 @@ export function serveWeb(o: WebServeOptions): Promise<WebServer> {
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: o.hostname, port: o.port }, () => {
+    const reuse = o.reusePort ? { reusePort: true } : {};
+    server.listen({ host: o.hostname, port: o.port, ...reuse }, () => {
       server.off("error", reject);
       const a = server.address() as net.AddressInfo;
       resolve({

@@ -1,10 +1,8 @@
 // Relays joined through a real nats-server: text, presence, /who, floor and
 // voice across relays; a relay killed with kill -9; NATS restarted under load.
 import assert from "node:assert/strict";
-import { ChatClient } from "../../lib/client/chat_client.ts";
-import { relayConnector } from "../../lib/client/relay_trust.ts";
 import type { ClientEvent } from "../../lib/client/events.ts";
-import type { Member } from "../../lib/protocol.ts";
+import { chatMember } from "../support/chat_member.ts";
 import {
   ClientProcess,
   containsBytes,
@@ -32,46 +30,8 @@ async function cluster(n: number, proxy = false) {
   return { nats, relays, recorder, stop };
 }
 
-/** An in-process client that records its events and voice. */
-async function member(nick: string, ports: number[], room = "lobby") {
-  const events: ClientEvent[] = [];
-  const voice: { from: Member; payload: Uint8Array }[] = [];
-  const waiters = new Set<() => void>();
-  const client = await ChatClient.create({
-    addresses: ports.map((port) => ({ hostname: "127.0.0.1", port })),
-    nick,
-    room,
-    passphrase: "test passphrase",
-    // TLS as shipped; first-use pins stay in this process's memory.
-    connect: relayConnector({ tls: true, knownRelaysPath: null }),
-    onEvent: (e) => {
-      events.push(e);
-      for (const w of waiters) w();
-    },
-    onVoice: (from, _counter, payload) => {
-      voice.push({ from, payload });
-      for (const w of waiters) w();
-    },
-  });
-  const until = (pred: () => boolean, what: string, ms = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      if (pred()) return resolve();
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`${nick}: timed out waiting for ${what}; ${JSON.stringify(events)}`));
-      }, ms);
-      const check = () => {
-        if (!pred()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-    });
-  const has = (pred: (e: ClientEvent) => boolean) => events.some(pred);
-  await client.start();
-  return { client, events, voice, until, has };
-}
+/** An in-process client that records its events and voice (TLS as shipped). */
+const member = (nick: string, ports: number[], room = "lobby") => chatMember(nick, ports, room);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const talk = (nick: string) => (e: ClientEvent) => e.event === "talk-start" && e.nick === nick;

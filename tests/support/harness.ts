@@ -29,6 +29,8 @@ export const RELAY_RUN_ARGS = [
   "--allow-write",
   // As shipped (deno.json, scripts/compile.sh): see README, "Relay memory".
   "--v8-flags=--max-semi-space-size=4",
+  // Plain TCP workers share the port through Deno.listen's reusePort (--workers).
+  "--unstable-net",
   `${ROOT}server.ts`,
 ];
 /** `deno run` arguments of the client, with the permissions it is shipped with. */
