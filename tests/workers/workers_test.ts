@@ -164,16 +164,16 @@ Deno.test("a member resuming on the other worker gets the room's recent texts", 
 });
 
 Deno.test("--max-per-ip holds for the relay, not per worker", opts, async () => {
-  const relay = await RelayProcess.start(["--workers", "2", "--no-tls", "--max-per-ip", "12"]);
+  const relay = await RelayProcess.start(["--workers", "2", "--no-tls", "--max-per-ip", "24"]);
   const peers: RawPeer[] = [];
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 24; i++) {
     const p = await RawPeer.connect(relay.port);
     await p.write(helloFrame(`p${i}`));
     await p.until(() => p.frames.some((f) => f.type === FrameType.Welcome), `welcome ${i}`);
     peers.push(p);
   }
   const workers = await Promise.all(peers.map((_, i) => workerOf(relay, `p${i}`)));
-  // Each worker had fewer than 12, so a per-worker count would let the 13th in.
+  // Each worker had fewer than 24 (all 24 on one worker has a chance of 2^-23), so a per-worker count would let the 13th in.
   assert.ok(workers.includes(0) && workers.includes(1), `all on one worker: ${workers}`);
   const extra = await RawPeer.connect(relay.port);
   await extra.write(helloFrame("extra"));
@@ -181,7 +181,7 @@ Deno.test("--max-per-ip holds for the relay, not per worker", opts, async () => 
   await extra.closed;
   // One closes: there is room for one more, wherever it lands.
   peers.pop()!.close();
-  await relay.waitForLog(/ disconnect peer=\S+ nick=p11 /);
+  await relay.waitForLog(/ disconnect peer=\S+ nick=p23 /);
   const again = await RawPeer.connect(relay.port);
   await again.write(helloFrame("again"));
   await again.until(() => again.frames.some((f) => f.type === FrameType.Welcome), "welcome");
