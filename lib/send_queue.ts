@@ -42,7 +42,16 @@ export class SendQueue {
   #closed = false;
   #drained: (() => void)[] | null = null;
   readonly #schedule: (flush: () => void) => void;
-  readonly #flushNow = () => void this.#flush();
+  readonly #hold: ((flush: () => void) => boolean) | null;
+  // A flush waits for its turn from send() until it starts; a turn that finds it
+  // started already (a voice frame cut a held wait short) does nothing.
+  #waiting = false;
+  #held = false;
+  readonly #flushNow = () => {
+    if (!this.#waiting) return;
+    this.#waiting = this.#held = false;
+    void this.#flush();
+  };
   #patient = false;
   /** Voice frames dropped because the reader was behind. */
   droppedVoice = 0;
@@ -51,7 +60,9 @@ export class SendQueue {
    * `onOverflow` runs once when text or control frames pass the limit;
    * `onError` when a write fails (the peer went away). A flush runs at the end of
    * this turn (a microtask), or, while frames pile up faster than they are written,
-   * when `schedule` says (by default the same).
+   * when `schedule` says (by default the same). `hold`, when given, may take a
+   * text or control frame's flush to run later (returning true); a voice frame
+   * to a held queue flushes it at once, as voice must stay on time.
    */
   constructor(
     writer: ByteWriter,
@@ -60,8 +71,10 @@ export class SendQueue {
     onError: (err: unknown) => void,
     // Wrapped: a browser refuses queueMicrotask called as a method of this queue.
     schedule: (flush: () => void) => void = (flush) => queueMicrotask(flush),
+    hold: ((flush: () => void) => boolean) | null = null,
   ) {
     this.#schedule = schedule;
+    this.#hold = hold;
     this.#writer = writer;
     this.#limits = limits;
     this.#onOverflow = onOverflow;
@@ -90,10 +103,14 @@ export class SendQueue {
     this.#chunks.push(frame);
     this.#bytes += frame.length;
     if (!this.#flushing) {
-      this.#flushing = true;
+      this.#flushing = this.#waiting = true;
       // Defer so that every frame queued meanwhile joins one write.
-      if (this.#patient) this.#schedule(this.#flushNow);
+      if (priority !== "voice" && this.#hold?.(this.#flushNow)) this.#held = true;
+      else if (this.#patient) this.#schedule(this.#flushNow);
       else queueMicrotask(this.#flushNow);
+    } else if (this.#held && priority === "voice") {
+      this.#held = false;
+      queueMicrotask(this.#flushNow);
     }
     return true;
   }

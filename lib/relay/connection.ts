@@ -100,6 +100,7 @@ export class RelayConnection implements Delivery {
       () => this.#slowConsumer(),
       () => this.close("write failed"),
       flushAll,
+      ctx.coalescer.hold,
     );
     this.#limits = new ConnectionLimits(o);
   }
@@ -195,6 +196,7 @@ export class RelayConnection implements Delivery {
   /** Queues a frame to this client. */
   deliver(frame: Uint8Array, priority: Priority): boolean {
     if (this.#held && priority === "text") return this.#held.hold(frame);
+    if (priority !== "voice") this.#ctx.coalescer.note();
     return this.#queue.send(frame, priority);
   }
 
