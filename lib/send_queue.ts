@@ -60,9 +60,8 @@ export class SendQueue {
    * `onOverflow` runs once when text or control frames pass the limit;
    * `onError` when a write fails (the peer went away). A flush runs at the end of
    * this turn (a microtask), or, while frames pile up faster than they are written,
-   * when `schedule` says (by default the same). `hold`, when given, may take a
-   * text or control frame's flush to run later (returning true); a voice frame
-   * to a held queue flushes it at once, as voice must stay on time.
+   * when `schedule` says (by default the same). `hold`, when given, may take the
+   * flush to run later (returning true), unless the frame is urgent.
    */
   constructor(
     writer: ByteWriter,
@@ -86,8 +85,12 @@ export class SendQueue {
     return this.#bytes;
   }
 
-  /** Queues a frame; returns false when it was dropped or the queue gave up. */
-  send(frame: Uint8Array, priority: Priority): boolean {
+  /**
+   * Queues a frame; returns false when it was dropped or the queue gave up. An
+   * `urgent` frame (voice, or a reply the peer waits for) is never held, and
+   * flushes a held queue at once.
+   */
+  send(frame: Uint8Array, priority: Priority, urgent = priority === "voice"): boolean {
     if (this.#closed) return false;
     if (priority === "voice" && this.#bytes + frame.length > this.#limits.voiceBytes) {
       this.droppedVoice++;
@@ -105,10 +108,10 @@ export class SendQueue {
     if (!this.#flushing) {
       this.#flushing = this.#waiting = true;
       // Defer so that every frame queued meanwhile joins one write.
-      if (priority !== "voice" && this.#hold?.(this.#flushNow)) this.#held = true;
+      if (!urgent && this.#hold?.(this.#flushNow)) this.#held = true;
       else if (this.#patient) this.#schedule(this.#flushNow);
       else queueMicrotask(this.#flushNow);
-    } else if (this.#held && priority === "voice") {
+    } else if (this.#held && urgent) {
       this.#held = false;
       queueMicrotask(this.#flushNow);
     }

@@ -284,3 +284,16 @@ Deno.test("voice is never held, and flushes a queue whose texts are held", async
   await settle();
   assert.equal(socket.writes.length, writes);
 });
+
+Deno.test("an urgent reply is never held, and takes held texts with it", async () => {
+  const { socket, queue, held } = setupHeld();
+  queue.send(frame(2, 1), "text");
+  queue.send(frame(2, 2), "control", true);
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 2, 2]));
+  assert.equal(socket.writes.length, 1, "one write, at once");
+  queue.send(frame(2, 3), "control", true);
+  assert.equal(held.length, 1, "only the first text was offered to the hold");
+  await queue.drain();
+  assert.equal(socket.writes.length, 2);
+});

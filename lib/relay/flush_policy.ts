@@ -20,11 +20,11 @@ export interface FlushPolicy {
 }
 
 /**
- * Defaults, from bench/fanout_ab.ts (bench/analysis.md, issue 14): 100,000
- * deliveries/s cost 55–80 % of a core at one write each and about 30 % with a
- * 20 ms window (5 ms: barely less; 10 ms: about 45 %), with text p99 under
- * 100 ms on a busy machine. 10,000 a second (about 5 % of a core unbatched) is
- * far above any chat of people.
+ * Defaults, from bench/fanout_ab.ts at 100,000 deliveries/s (bench/analysis.md,
+ * issue 14): one write per delivery cost 59–80 % of a core, a 20 ms window
+ * 38–40 % and 40 ms 22–24 %, text p99 under 100 ms with either. 20 ms is the
+ * bound the design gave the window; 10,000 a second (about 5 % of a core
+ * unbatched) is far above any chat of people.
  */
 export const DEFAULT_FLUSH_POLICY: FlushPolicy = { windowMs: 20, busyRate: 10_000 };
 

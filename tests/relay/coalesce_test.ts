@@ -2,7 +2,9 @@
 // shared flush turns (lib/relay/coalescer.ts). The threshold is lowered here so
 // that a few members on a loaded test machine make the relay busy for certain;
 // the window is the default. Every text must still reach every other member,
-// in each sender's order, and every text must be acked as forwarded.
+// in each sender's order, and every text must be acked as forwarded. Half the
+// members only listen: a sender's queue flushes at once for its own acks, which
+// are replies, so the listeners' queues are where texts wait.
 import assert from "node:assert/strict";
 import { encodeFrame } from "../../lib/framing.ts";
 import { ACK_FORWARDED, decodeAck } from "../../lib/data_frames.ts";
@@ -11,9 +13,10 @@ import { helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const MEMBERS = 6;
+const MEMBERS = 8;
+const SENDERS = 4;
 const TEXTS = 200;
-// 6 senders at 100 texts a second reach 3,000 deliveries a second, 30 times the threshold.
+// 4 senders at 100 texts a second to 7 others: 2,800 deliveries a second, 28 times the threshold.
 const ARGS = ["--text-rate", "400", "--text-burst", "400", "--coalesce-rate", "100"];
 
 /** An opaque "text": sender index and sequence number. */
@@ -37,7 +40,7 @@ Deno.test(
       peers.push(p);
     }
     // Each receiver checks, as frames come, that each sender's texts arrive in order.
-    const received = peers.map(() => new Array<number>(MEMBERS).fill(0));
+    const received = peers.map(() => new Array<number>(SENDERS).fill(0));
     const acked = peers.map(() => 0);
     const watch = (p: RawPeer, me: number) => {
       let idx = 0;
@@ -57,7 +60,7 @@ Deno.test(
             received[me][from]++;
           }
           const all = received[me].every((n, from) => from === me || n === TEXTS);
-          return (all && acked[me] === TEXTS) || p.isClosed;
+          return (all && acked[me] === (me < SENDERS ? TEXTS : 0)) || p.isClosed;
         },
         `every text at m${me}`,
         60_000,
@@ -68,13 +71,13 @@ Deno.test(
     for (let k = 0; k < TEXTS; k++) {
       // Paced at 100 a second per sender, as people's clients would never, to keep it busy.
       await sleep(Math.max(0, start + k * 10 - performance.now()));
-      await Promise.all(peers.map((p, i) => p.write(text(i, k))));
+      await Promise.all(peers.slice(0, SENDERS).map((p, i) => p.write(text(i, k))));
     }
     await watching;
     for (const [i, p] of peers.entries()) {
       assert.ok(!p.isClosed, `m${i} still connected`);
       assert.equal(p.errors().length, 0, JSON.stringify(p.errors()));
-      assert.equal(acked[i], TEXTS);
+      assert.equal(acked[i], i < SENDERS ? TEXTS : 0);
       assert.ok(received[i].every((n, from) => from === i || n === TEXTS));
       p.close();
     }
