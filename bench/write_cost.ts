@@ -9,16 +9,19 @@
  * of tokio's reactor. "all" is the CPU of the whole series, waits included, less
  * the same series with nothing written: every microsecond the writes cost.
  *
- * Text ways (`--frame text`, 100 bytes): `conn.write` awaited in an async
- * function per socket; `conn.write` continued with `.then`; this checkout's
- * SendQueue; the SendQueue of another checkout (`--before DIR`); libc `send()`
- * through FFI. Voice ways (`--frame voice`): a talker's tagged frame (2 tags, 74
- * sealed bytes, as bench/voice_fanout.ts sends) fanned out by `Room.fanOutVoice`
- * to one SendQueue per socket, as the relay does, with this checkout's room and
- * queue or another checkout's.
+ * Ways, each with the same frame (`--frame text`: 100 bytes; `--frame voice`:
+ * 85 bytes, what a listener gets): libc `send()` through FFI (the kernel's part
+ * and little else); `conn.write` continued with `.then` (Deno's write op); for
+ * text, `conn.write` awaited in an async function per socket, this checkout's
+ * SendQueue and another checkout's (`--before DIR`); for voice, a talker's tagged
+ * frame (2 tags, 74 sealed bytes, as bench/voice_fanout.ts sends) fanned out by
+ * `Room.fanOutVoice` to one SendQueue per socket, as the relay does, with this
+ * checkout's room and queue or another's. With `--null-writer` the queues write
+ * to writers that complete at once without a system call: the relay's
+ * JavaScript alone.
  *
  *   taskset -c 0 deno run -A bench/write_cost.ts [--frame text|voice] [--sockets 500]
- *     [--rounds 300] [--period 2] [--reader-core 1] [--before DIR]
+ *     [--rounds 300] [--period 2] [--reader-core 1] [--before DIR] [--null-writer]
  *
  * `--reader-core C` pins the readers to core C (`taskset`); without it they
  * inherit the writer's core, so each wakeup of a reader stays on that core.
@@ -28,7 +31,7 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { SendQueue } from "../lib/send_queue.ts";
+import { type ByteWriter, SendQueue } from "../lib/send_queue.ts";
 import { sleep } from "./proc.ts";
 
 const TEXT_FRAME = new Uint8Array(100);
@@ -60,7 +63,7 @@ async function cpuOf(fn: () => Promise<void>): Promise<number> {
 }
 
 /** A checkout's fan-out: its Room with one SendQueue per socket as members. */
-async function voiceFanOut(dir: string, conns: Deno.Conn[]): Promise<() => void> {
+async function voiceFanOut(dir: string, conns: ByteWriter[]): Promise<() => void> {
   const root = `file://${dir.replace(/\/$/, "")}`;
   const { Room } = await import(`${root}/lib/relay/room.ts`);
   const { SendQueue: Q } = await import(`${root}/lib/send_queue.ts`);
@@ -90,6 +93,7 @@ if (import.meta.main) {
       period: { type: "string", default: "2" },
       frame: { type: "string", default: "text" },
       "reader-core": { type: "string" },
+      "null-writer": { type: "boolean", default: false },
       before: { type: "string" },
     },
   });
@@ -115,42 +119,52 @@ if (import.meta.main) {
     }
     const ways: [string, () => unknown][] = [];
     const here = new URL("..", import.meta.url).pathname;
-    if (values.frame === "voice") {
-      ways.push(["fanOutVoice (this checkout)", await voiceFanOut(here, conns)]);
-      if (values.before) {
-        ways.push(["fanOutVoice (--before)", await voiceFanOut(values.before, conns)]);
-      }
-    } else {
-      const queues = (Q: typeof SendQueue) =>
-        conns.map((c) => new Q(c, LIMITS, () => {}, () => {}));
+    const voice = values.frame === "voice";
+    // A voice frame as a listener gets it: header, talker id, tag, 74 sealed bytes.
+    const frame = voice ? new Uint8Array(5 + 2 + 4 + 74) : TEXT_FRAME;
+    // `--null-writer`: writes that complete at once without a system call, as
+    // Deno's write op does when the socket takes the bytes: our JavaScript alone.
+    const writers: ByteWriter[] = values["null-writer"]
+      ? conns.map(() => ({ write: (b: Uint8Array) => Promise.resolve(b.length) }))
+      : conns;
+    if (!values["null-writer"]) {
       const libc = Deno.dlopen("libc.so.6", {
         send: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
       });
       const fds = conns.map(fdOf);
       const MSG_DONTWAIT_NOSIGNAL = 0x40 | 0x4000;
-      ways.push(["conn.write, await per socket", () =>
-        Promise.all(conns.map(async (c) => {
-          await c.write(TEXT_FRAME);
-        }))]);
-      ways.push(["conn.write, .then", () => {
-        for (const c of conns) c.write(TEXT_FRAME).then((n) => n);
+      ways.push(["send() through FFI", () => {
+        for (const fd of fds) libc.symbols.send(fd, frame, frame.length, MSG_DONTWAIT_NOSIGNAL);
       }]);
+      if (!voice) {
+        ways.push(["conn.write, await per socket", () =>
+          Promise.all(conns.map(async (c) => {
+            await c.write(frame);
+          }))]);
+      }
+      ways.push(["conn.write, .then", () => {
+        for (const c of conns) c.write(frame).then((n) => n);
+      }]);
+    }
+    if (voice) {
+      ways.push(["fanOutVoice (this checkout)", await voiceFanOut(here, writers)]);
+      if (values.before) {
+        ways.push(["fanOutVoice (--before)", await voiceFanOut(values.before, writers)]);
+      }
+    } else {
+      const queues = (Q: typeof SendQueue) =>
+        writers.map((c) => new Q(c, LIMITS, () => {}, () => {}));
       const ours = queues(SendQueue);
       ways.push(["SendQueue (this checkout)", () => {
-        for (const q of ours) q.send(TEXT_FRAME, "text");
+        for (const q of ours) q.send(frame, "text");
       }]);
       if (values.before) {
         const url = new URL(`file://${values.before.replace(/\/$/, "")}/lib/send_queue.ts`);
         const old = queues((await import(url.href)).SendQueue);
         ways.push(["SendQueue (--before)", () => {
-          for (const q of old) q.send(TEXT_FRAME, "text");
+          for (const q of old) q.send(frame, "text");
         }]);
       }
-      ways.push(["send() through FFI", () => {
-        for (const fd of fds) {
-          libc.symbols.send(fd, TEXT_FRAME, TEXT_FRAME.length, MSG_DONTWAIT_NOSIGNAL);
-        }
-      }]);
     }
     const rounds = Number(values.rounds);
     const period = Number(values.period);
