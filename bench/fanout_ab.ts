@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { runFanout } from "./fanout_run.ts";
 import { amSpec, type ServerKind } from "./servers.ts";
+import { perfWindow } from "./proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -47,23 +48,6 @@ const here = new URL("../server.ts", import.meta.url).pathname;
 const dir = Deno.makeTempDirSync({ prefix: "am-bench-" });
 const clients = Number(values.clients);
 const rate = Number(values.rate);
-
-/** `perf record` of one process while the window is open. */
-function perfWindow(out: string) {
-  let child: Deno.ChildProcess | null = null;
-  return async (pid: number, edge: "start" | "end") => {
-    if (edge === "start") {
-      child = new Deno.Command("perf", {
-        args: ["record", "-q", "-e", "cpu-clock", "-g", "-p", String(pid), "-o", out],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    } else if (child) {
-      child.kill("SIGINT");
-      await child.status;
-    }
-  };
-}
 
 for (let run = 1; run <= Number(values.runs); run++) {
   for (const name of servers) {

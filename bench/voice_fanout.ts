@@ -8,13 +8,29 @@
  *
  *   taskset -c 1 deno run -A bench/voice_fanout.ts --out FILE [--steps 250,500,1000,1500,2000]
  *
+ * Before and after a change, alternating at each step (`--runs` rounds of
+ * `--servers`, `before` being the `server.ts` of another checkout), with the
+ * relay's kernel share and optionally a `perf record` of its measured window:
+ *
+ *   taskset -c 1 deno run -A bench/voice_fanout.ts --steps 1000 --before DIR --servers before,am
+ *     [--runs 3] [--perf DIR] [--profile DIR]
+ *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { deriveRoomKey } from "../lib/cipher.ts";
 import { BENCH_PASSPHRASE } from "./am_driver.ts";
-import { coreBusy, coreTimes, cpuSeconds, freePort, ServerProcess, sleep } from "./proc.ts";
+import {
+  coreBusy,
+  coreTimes,
+  cpuSeconds,
+  cpuSplit,
+  freePort,
+  perfWindow,
+  ServerProcess,
+  sleep,
+} from "./proc.ts";
 import { Histogram } from "./recorder.ts";
 import { amSpec } from "./servers.ts";
 import type { BenchTls } from "./bench_tls.ts";
@@ -33,6 +49,8 @@ export interface VoiceFanoutResult {
   p99Ms: number;
   maxMs: number;
   relayCpuShare: number;
+  /** Of the relay's CPU, the share spent in the kernel. */
+  relayKernelFraction: number;
   /** Relay CPU per listener, in µs per second of voice. */
   relayCpuUsPerListenerSecond: number;
   generatorCpuShare: number;
@@ -42,19 +60,38 @@ export interface VoiceFanoutResult {
   ok: boolean;
 }
 
+/** Which relay a run drives, and what it records of it. */
+export interface VoiceRelayChoice {
+  /** `server.ts` to run instead of this checkout's. */
+  serverPath?: string;
+  /** Runs at the start and end of the measured window (a `perf record`, say). */
+  onWindow?: (pid: number, edge: "start" | "end") => Promise<void>;
+  /** A directory for the relay's V8 CPU profile (`--cpu-prof`). */
+  profileDir?: string;
+}
+
 /** Runs one talker and `n` listeners for `measureMs` against a fresh relay. */
 export async function runVoiceFanout(
   n: number,
   measureMs: number,
   warmupMs = 500,
   tls: BenchTls | null = null,
+  choice: VoiceRelayChoice = {},
 ): Promise<VoiceFanoutResult> {
   const key = await deriveRoomKey(BENCH_PASSPHRASE, "voice");
   const packets = tonePackets(50);
   const port = freePort();
-  const relay = await ServerProcess.start(
-    amSpec(port, 0, ["--duplex", "full", ...(tls?.flags ?? [])]),
-  );
+  const spec = amSpec(port, 0, ["--duplex", "full", ...(tls?.flags ?? [])]);
+  const here = new URL("../server.ts", import.meta.url).pathname;
+  spec.cmd = spec.cmd.map((a) => a === here && choice.serverPath ? choice.serverPath : a);
+  if (choice.profileDir) spec.cmd.splice(2, 0, "--cpu-prof", `--cpu-prof-dir=${choice.profileDir}`);
+  // Under `perf`, V8 names its JIT code in /tmp/perf-PID.map, so JavaScript shows by function.
+  if (choice.onWindow) {
+    spec.cmd = spec.cmd.map((a) =>
+      a.startsWith("--v8-flags=") ? `${a},--perf-basic-prof,--logfile=/dev/null` : a
+    );
+  }
+  const relay = await ServerProcess.start(spec);
   const anchor = tls?.anchorPem ?? null;
   const peers: VoicePeer[] = [];
   try {
@@ -84,6 +121,7 @@ export async function runVoiceFanout(
     const t0 = performance.now() + 10;
     let sent = 0;
     let cpu0: number[] = [];
+    let sys0 = 0;
     let cores0 = coreTimes();
     while (sent < total) {
       const now = performance.now();
@@ -91,7 +129,9 @@ export async function runVoiceFanout(
         sent++;
         due[sent] = t0 + (sent - 1) * 20;
         if (sent === first) {
+          await choice.onWindow?.(relay.pid, "start");
           cpu0 = [relay.cpu(), cpuSeconds(Deno.pid)];
+          sys0 = cpuSplit(relay.pid).system;
           cores0 = coreTimes();
         }
         talker.sendVoice(packets[sent % packets.length]);
@@ -100,7 +140,9 @@ export async function runVoiceFanout(
       await sleep(1);
     }
     const cpu1 = [relay.cpu(), cpuSeconds(Deno.pid)];
+    const sys1 = cpuSplit(relay.pid).system;
     const cores1 = coreTimes();
+    await choice.onWindow?.(relay.pid, "end");
     await sleep(300);
     const seconds = measureMs / 1000;
     const expected = (total - first + 1) * n;
@@ -115,6 +157,7 @@ export async function runVoiceFanout(
       p99Ms: hist.percentile(99),
       maxMs: hist.max,
       relayCpuShare: relayCpu / seconds,
+      relayKernelFraction: (sys1 - sys0) / Math.max(1e-9, relayCpu),
       relayCpuUsPerListenerSecond: (relayCpu / seconds / n) * 1e6,
       generatorCpuShare: (cpu1[1] - cpu0[1]) / seconds,
       coreBusy: coreBusy(cores0, cores1),
@@ -135,22 +178,51 @@ if (import.meta.main) {
       out: { type: "string", default: "bench/results/voice_fanout.json" },
       steps: { type: "string", default: "250,500,1000,1500,2000" },
       "measure-ms": { type: "string", default: "3000" },
+      servers: { type: "string", default: "am" },
+      before: { type: "string" },
+      runs: { type: "string", default: "1" },
+      perf: { type: "string" },
+      profile: { type: "string" },
     },
   });
+  const servers = values.servers!.split(",");
+  if (servers.includes("before") && !values.before) {
+    throw new TypeError("give --before DIR: a checkout whose server.ts to compare");
+  }
   const results: VoiceFanoutResult[] = [];
+  let missed = false;
   for (const n of values.steps!.split(",").map(Number)) {
-    const r = await runVoiceFanout(n, Number(values["measure-ms"]));
-    results.push(r);
-    console.log(
-      `voice N=${n}: ${(r.onTimeFraction * 100).toFixed(3)} % on time (≤ ${ON_TIME_MS} ms), ` +
-        `p50=${r.p50Ms.toFixed(1)} p99=${r.p99Ms.toFixed(1)} max=${r.maxMs.toFixed(1)} ms, ` +
-        `relay cpu=${(r.relayCpuShare * 100).toFixed(0)} % (${
-          r.relayCpuUsPerListenerSecond.toFixed(0)
-        } µs/s per listener), gen cpu=${(r.generatorCpuShare * 100).toFixed(0)} %, ` +
-        `cores=${r.coreBusy.map((x) => (x * 100).toFixed(0)).join("/")} %, verified=${r.verified}` +
-        (r.ok ? " ok" : " MISS"),
-    );
-    if (!r.ok) break;
+    for (let run = 1; run <= Number(values.runs); run++) {
+      for (const name of servers) {
+        const tag = `${name}-${n}-${run}`;
+        const r = await runVoiceFanout(n, Number(values["measure-ms"]), 500, null, {
+          serverPath: name === "before"
+            ? `${values.before!.replace(/\/$/, "")}/server.ts`
+            : undefined,
+          onWindow: values.perf ? perfWindow(`${values.perf}/${tag}.perf.data`) : undefined,
+          profileDir: values.profile ? `${values.profile}/${tag}` : undefined,
+        });
+        if (name === "am") results.push(r);
+        missed ||= !r.ok;
+        const perFrame = r.relayCpuUsPerListenerSecond / 50;
+        console.log(
+          `${servers.length > 1 ? `${run} ${name.padEnd(6)} ` : ""}voice N=${n}: ${
+            (r.onTimeFraction * 100).toFixed(3)
+          } % on time (≤ ${ON_TIME_MS} ms), ` +
+            `p50=${r.p50Ms.toFixed(1)} p99=${r.p99Ms.toFixed(1)} max=${r.maxMs.toFixed(1)} ms, ` +
+            `relay cpu=${(r.relayCpuShare * 100).toFixed(0)} % (${
+              r.relayCpuUsPerListenerSecond.toFixed(0)
+            } µs/s per listener = ${perFrame.toFixed(1)} µs per frame delivered, kernel ${
+              (r.relayKernelFraction * 100).toFixed(0)
+            } %), gen cpu=${(r.generatorCpuShare * 100).toFixed(0)} %, ` +
+            `cores=${
+              r.coreBusy.map((x) => (x * 100).toFixed(0)).join("/")
+            } %, verified=${r.verified}` +
+            (r.ok ? " ok" : " MISS"),
+        );
+      }
+    }
+    if (missed && servers.length === 1) break;
   }
   Deno.writeTextFileSync(values.out!, JSON.stringify(results, null, 1));
 }
