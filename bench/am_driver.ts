@@ -1,10 +1,11 @@
 /**
  * The load generator's Audio Messenger client. Senders seal every message with
  * the real {@linkcode Sealer} (AES-256-GCM under their own sender key) at send
- * time, so sealing is inside the measured latency; verifying receivers open every
- * message with the real {@linkcode Opener} and check the intended time inside it.
- * Every receiver reads whole frames and takes the sender and counter from the
- * sealed envelope's clear header (session id, counter) to time each delivery.
+ * time, so sealing is inside the measured latency. Sample receivers read whole
+ * frames, take the sender and counter from the sealed envelope's clear header
+ * (session id, counter) to time each delivery, and open every message with the
+ * real {@linkcode Opener} and check the intended time inside it; every other
+ * receiver only counts text frames and their bytes ({@linkcode FrameCounter}).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { Opener, Sealer } from "./legacy_envelope.ts";
 import { DEFAULT_MAX_FRAME, encodeFrame, scanFrames } from "../lib/framing.ts";
 import { encodeJson, FrameType, PROTOCOL_VERSION } from "../lib/protocol.ts";
 import { ConnWriter } from "./conn_writer.ts";
+import { countLoop, FrameCounter } from "./counters.ts";
 import {
   benchNick,
   type BenchPeer,
@@ -83,6 +85,9 @@ class AmPeer implements BenchPeer {
   readonly #o: PeerOptions;
   readonly #plain: Uint8Array;
   readonly #writer: ConnWriter;
+  #counter: FrameCounter | null = null;
+  #sampled = 0;
+  #sampledBytes = 0;
 
   constructor(conn: Deno.Conn, key: RoomKey, o: PeerOptions) {
     this.#conn = conn;
@@ -92,7 +97,7 @@ class AmPeer implements BenchPeer {
     const nick = benchNick(o.index);
     const session = benchSession(o.sender ? o.index : 0xffffffff);
     this.#sealer = o.sender ? new Sealer(key, nick, session) : null;
-    this.#opener = o.verify ? new Opener(key) : null;
+    this.#opener = o.sample ? new Opener(key) : null;
     this.#plain = new Uint8Array(DELIVERED_BYTES - SEALED_OVERHEAD - nick.length);
     let joinedOk!: () => void;
     let joinFailed!: (e: Error) => void;
@@ -101,33 +106,22 @@ class AmPeer implements BenchPeer {
       joinFailed = rej;
     });
     let inRoom = false;
-    readLoop(
-      conn,
-      (buf, end, now) =>
-        scanFrames(buf, 0, end, DEFAULT_MAX_FRAME * 16, (type, from, to) => {
-          if (type === FrameType.Text) {
-            const sealed = from + 1 + buf[from];
-            const at = sealed + SESSION_AT + 12;
-            const sender = ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) |
-              buf[at + 3]) >>> 0;
-            const c = sealed + COUNTER_LOW_AT;
-            const seq = ((buf[c] << 24) | (buf[c + 1] << 16) | (buf[c + 2] << 8) | buf[c + 3]) >>>
-              0;
-            o.recorder.delivery(sender, seq, to - from + 5, now);
-            if (this.#opener) this.#verify(buf, from, to, sender, seq);
-          } else if (type === FrameType.Welcome) {
-            inRoom = true;
-            joinedOk();
-          } else if (type === FrameType.Error && !inRoom) {
-            joinFailed(new Error(decoder.decode(buf.subarray(from, to))));
-          } else if (type === FrameType.Ping) {
-            this.#write(PONG);
-          }
-        }),
-      o.pacer,
-      () => inRoom,
-      o.readBufferBytes,
-    ).then(
+    // Welcome, errors and pings: the frames every receiver must act on.
+    const control = (type: number, payload: Uint8Array) => {
+      if (type === FrameType.Welcome) {
+        inRoom = true;
+        joinedOk();
+      } else if (type === FrameType.Error && !inRoom) {
+        joinFailed(new Error(decoder.decode(payload)));
+      } else if (type === FrameType.Ping) {
+        this.#write(PONG);
+      }
+    };
+    const reading = o.sample ? this.#sampleLoop(conn, control, () => inRoom) : (() => {
+      const counter = this.#counter = new FrameCounter(FrameType.Text, control);
+      return countLoop(conn, counter, o.countPacer ?? null, () => inRoom, o.readBufferBytes);
+    })();
+    reading.then(
       () => this.lost ??= "closed by server",
       (err) => this.lost ??= String(err),
     ).finally(() => joinFailed(new Error(`connection ended before the welcome: ${this.lost}`)));
@@ -139,6 +133,44 @@ class AmPeer implements BenchPeer {
       keyId: toHex(key.keyId),
     };
     this.#write(encodeFrame(FrameType.Hello, encodeJson(hello)));
+  }
+
+  /** A sample receiver: decodes, times and (with an opener) opens every text. */
+  #sampleLoop(
+    conn: Deno.Conn,
+    control: (type: number, payload: Uint8Array) => void,
+    paced: () => boolean,
+  ): Promise<void> {
+    const o = this.#o;
+    return readLoop(
+      conn,
+      (buf, end, now) =>
+        scanFrames(buf, 0, end, DEFAULT_MAX_FRAME * 16, (type, from, to) => {
+          if (type !== FrameType.Text) return control(type, buf.subarray(from, to));
+          const sealed = from + 1 + buf[from];
+          const at = sealed + SESSION_AT + 12;
+          const sender = ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) |
+            buf[at + 3]) >>> 0;
+          const c = sealed + COUNTER_LOW_AT;
+          const seq = ((buf[c] << 24) | (buf[c + 1] << 16) | (buf[c + 2] << 8) | buf[c + 3]) >>>
+            0;
+          this.#sampled++;
+          this.#sampledBytes += to - from + 5;
+          o.recorder.delivery(sender, seq, to - from + 5, now);
+          if (this.#opener) this.#verify(buf, from, to, sender, seq);
+        }),
+      o.pacer,
+      paced,
+      o.readBufferBytes,
+    );
+  }
+
+  get counted(): number {
+    return this.#counter?.frames ?? this.#sampled;
+  }
+
+  get countedBytes(): number {
+    return this.#counter?.bytes ?? this.#sampledBytes;
   }
 
   #verify(buf: Uint8Array, from: number, to: number, sender: number, seq: number): void {

@@ -24,7 +24,11 @@ export interface BenchPeer {
   send(seq: number, intended: number): void;
   /** Writes what is queued. */
   flush(): void;
-  /** Messages this receiver opened and verified (verifying receivers only). */
+  /** Deliveries this client received (every client counts them, sample or not). */
+  readonly counted: number;
+  /** Their bytes on the socket. */
+  readonly countedBytes: number;
+  /** Messages this receiver verified (sample receivers only): opened, or its line checked. */
   readonly verified: number;
   /** Messages that failed to open or verify. */
   readonly failed: number;
@@ -42,12 +46,18 @@ export interface PeerOptions {
   index: number;
   /** Whether this client sends. */
   sender: boolean;
-  /** Whether this client opens and verifies every message it receives. */
-  verify: boolean;
-  /** Where deliveries are recorded. */
+  /**
+   * Whether this client is a sample receiver: it decodes every message, times
+   * it against its send stamp and verifies it (ours: opens it). The others only
+   * count deliveries and bytes (bench/counters.ts).
+   */
+  sample: boolean;
+  /** Where a sample receiver records its deliveries. */
   recorder: Recorder;
-  /** Paces reads during the measurement (null: read as data comes). */
+  /** Paces a sample receiver's reads during the measurement (null: read as data comes). */
   pacer: ReadPacer | null;
+  /** Paces a counting receiver's reads (null: read as data comes). */
+  countPacer?: ReadPacer | null;
   /** Room (IRC: channel "#" + room) to join instead of the benchmark's one. */
   room?: string;
   /** Initial read buffer size (default 64 KiB; it grows for bigger frames). */

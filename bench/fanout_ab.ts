@@ -16,7 +16,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { runFanout } from "./fanout_run.ts";
+import { DEFAULT_SAMPLE, runFanout } from "./fanout_run.ts";
 import { amSpec, type ServerKind } from "./servers.ts";
 
 const { values } = parseArgs({
@@ -70,7 +70,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
       warmupMs: 500,
       measureMs: 3000,
       drainMs: 2000,
-      verifiers: 2,
+      sample: DEFAULT_SAMPLE,
       readPeriodMs: clients >= 2000 ? 10 : 5,
       serverCore: 0,
       dir,

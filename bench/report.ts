@@ -78,6 +78,7 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
     "| server | phase | offered msg/s | deliveries/s | delivered | p50 ms | p99 ms | max ms | server CPU (of it kernel) | generator CPU | core 0 / core 1 busy | B/delivery |",
   );
   say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const genMark = (r: TaggedRun) => r.generatorBound ? " **generator-bound**" : "";
   const knees: Record<string, ReturnType<typeof mid>> = {};
   const fixed: Record<string, TaggedRun> = {};
   for (const server of ["am", "ngircd", "inspircd"]) {
@@ -88,13 +89,15 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
           (r.deliveredFraction * 100).toFixed(2)
         } % | ${f1(r.p50Ms)} | ${f1(r.p99Ms)} | ${f1(r.maxMs)} | ${serverCpu(r)} | ${
           pct(r.generatorCpuShare)
-        } | ${r.coreBusy.map(pct).join(" / ")} | ${r.bytesPerDelivery.toFixed(0)} |`,
+        } | ${r.coreBusy.map(pct).join(" / ")}${genMark(r)} | ${r.bytesPerDelivery.toFixed(0)} |`,
       );
     }
     const k = of(server, "knee");
     if (k.length) {
       const m = knees[server] = mid(k);
-      const label = m.p99Ms < 100 && m.deliveredFraction >= 0.999
+      const label = k.filter((r) => r.generatorBound).length * 2 > k.length
+        ? `median of ${k.length}, generator-bound: no knee claimed`
+        : m.p99Ms < 100 && m.deliveredFraction >= 0.999
         ? `knee, median of ${k.length}`
         : `median of ${k.length}, not sustained`;
       say(
@@ -102,10 +105,19 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
           (m.deliveredFraction * 100).toFixed(2)
         } % | ${f1(m.p50Ms)} | **${f1(m.p99Ms)}** | ${f1(m.maxMs)} | ${serverCpu(m)} | ${
           pct(m.generatorCpuShare)
-        } | ${m.coreBusy.map(pct).join(" / ")} | ${m.bytesPerDelivery.toFixed(0)} |`,
+        } | ${m.coreBusy.map(pct).join(" / ")}${genMark(m)} | ${m.bytesPerDelivery.toFixed(0)} |`,
       );
     }
   }
+  say();
+  const bound = fan.filter((r) => r.clients === clients && r.generatorBound);
+  say(
+    bound.length
+      ? `Generator-bound runs (the generator's core above 85 % busy in the window): ${
+        bound.map((r) => `${r.server} ${r.phase} ${f0(r.rate)}/s`).join(", ")
+      }. A ladder stops at such a step and no knee is claimed at or above it.`
+      : "No run was generator-bound (the generator's core stayed at or below 85 % busy in every window).",
+  );
   say();
   const am = knees.am;
   if (am) {
@@ -132,7 +144,12 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
           f1(fixed.inspircd?.p99Ms ?? NaN)
         } ms.`,
     );
-    say(`Verifying receivers opened and checked ${f0(ok)} sealed messages (${bad} failures).`);
+    say(
+      `Sample receivers (${am.sample ?? "?"} a run) opened and checked ${
+        f0(ok)
+      } sealed messages (${bad} failures); ` +
+        "every other receiver counted its deliveries and bytes.",
+    );
     if (fixed.am && fixed.ngircd && fixed.inspircd) {
       (summary.cpuPerDelivery ??= {})[clients] = {
         ours: cpuPer(fixed.am),
@@ -145,7 +162,9 @@ for (const clients of [...new Set(fan.map((r) => r.clients))]) {
       knees.ngircd?.deliveriesPerSec ?? 0,
       knees.inspircd?.deliveriesPerSec ?? 0,
     );
-    const peerSustained = ["ngircd", "inspircd"].some((k) => (knees[k]?.p99Ms ?? Infinity) < 100);
+    const peerSustained = ["ngircd", "inspircd"].some((k) =>
+      (knees[k]?.p99Ms ?? Infinity) < 100 && !knees[k]?.generatorBound
+    );
     summary[`fanout${clients}`] = {
       ours: am.deliveriesPerSec,
       peer: faster,
@@ -160,25 +179,32 @@ const vf = read<VoiceFanoutResult[]>("voice_fanout.json") ?? [];
 say("## Voice fan-out: one talker, N listeners, full-duplex room");
 say();
 say(
-  "| listeners | on time (≤ 40 ms) | p50 ms | p99 ms | max ms | relay CPU | relay CPU per listener | generator CPU | core 0 / core 1 busy | verified |",
+  "| listeners | on time (≤ 40 ms) | p50 ms | p99 ms | max ms | relay CPU | relay CPU per listener | generator CPU | core 0 / core 1 busy | pairs verified (every listener) | opened (sample) |",
 );
-say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of vf) {
+  const pairs = r.expectedPairs === undefined
+    ? "–"
+    : `${f0(r.checkedPairs)}/${f0(r.expectedPairs)}${
+      r.failedPairs || r.missingPairs
+        ? ` (**${r.failedPairs} failed, ${r.missingPairs} missing**)`
+        : ""
+    }`;
   say(
     `| ${r.listeners} | ${(r.onTimeFraction * 100).toFixed(3)} % | ${f1(r.p50Ms)} | ${
       f1(r.p99Ms)
     } | ${f1(r.maxMs)} | ${pct(r.relayCpuShare)} | ${f0(r.relayCpuUsPerListenerSecond)} µs/s (${
       (r.relayCpuUsPerListenerSecond / 1e4).toFixed(3)
-    } % of a core) | ${pct(r.generatorCpuShare)} | ${
-      r.coreBusy.map(pct).join(" / ")
-    } | ${r.verified}/${r.verified + r.verifyFailed} |`,
+    } % of a core) | ${pct(r.generatorCpuShare)} | ${r.coreBusy.map(pct).join(" / ")}${
+      r.generatorBound ? " **generator-bound**" : ""
+    } | ${pairs} | ${r.verified}/${r.verified + r.verifyFailed} |`,
   );
 }
 const bestN = Math.max(0, ...vf.filter((r) => r.ok).map((r) => r.listeners));
 summary.voiceListeners = bestN;
 say();
 say(
-  `Largest N with ≥ 99.9 % of frames on time at every listener: **${
+  `Largest N with ≥ 99.9 % of frames on time and every (frame, listener) pair received and verified byte for byte: **${
     bestN || "none of the steps"
   }**.`,
 );
