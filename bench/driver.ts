@@ -20,6 +20,12 @@ export const DELIVERED_BYTES = Number(Deno.env.get("AM_BENCH_DELIVERED_BYTES") ?
 export interface BenchPeer {
   /** Client number (senders are 0..K-1). */
   readonly index: number;
+  /**
+   * Prepares messages 1..`count` before the run where the protocol has work per
+   * message that a real client would do anyway (ours: sealing), so it is not
+   * done on the generator's core inside the measured window.
+   */
+  prepare?(count: number): void;
   /** Queues message `seq` (1-based, in order) meant to leave at `intended`. */
   send(seq: number, intended: number): void;
   /** Writes what is queued. */
@@ -28,8 +34,13 @@ export interface BenchPeer {
   readonly counted: number;
   /** Their bytes on the socket. */
   readonly countedBytes: number;
-  /** Messages this receiver verified (sample receivers only): opened, or its line checked. */
+  /**
+   * Messages this receiver verified (sample receivers only): ours byte for byte
+   * against the sealed frame the sender sent, IRC by checking the whole line.
+   */
   readonly verified: number;
+  /** Of them, messages opened and authenticated with the real opener (ours). */
+  readonly opened: number;
   /** Messages that failed to open or verify. */
   readonly failed: number;
   /** Set when the connection ended early (with why). */
@@ -52,6 +63,11 @@ export interface PeerOptions {
    * count deliveries and bytes (bench/counters.ts).
    */
   sample: boolean;
+  /**
+   * A sample receiver of ours also opens every `openEvery`-th message (by
+   * number) with the real opener (0 or absent: none); it compares every one.
+   */
+  openEvery?: number;
   /** Where a sample receiver records its deliveries. */
   recorder: Recorder;
   /** Paces a sample receiver's reads during the measurement (null: read as data comes). */

@@ -81,6 +81,7 @@ function line(r: FanoutResult): string {
     } %) gen cpu=${f(r.generatorCpuShare * 100, 0)} % ` +
     `cores=${r.coreBusy.map((x) => f(x * 100, 0)).join("/")} % ${r.bytesPerDelivery.toFixed(0)} B` +
     ` sample=${r.sample} verified=${r.verified}/${r.verified + r.verifyFailed}` +
+    `${r.opened ? ` opened=${r.opened}` : ""}` +
     `${r.lostClients ? ` lost=${r.lostClients}` : ""}${r.sustained ? " ok" : " MISS"}` +
     `${r.generatorBound ? " GENERATOR-BOUND" : ""}`;
 }

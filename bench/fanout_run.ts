@@ -1,7 +1,7 @@
 /**
  * One run of the text fan-out benchmark: a fresh server process pinned to its
  * core, C clients joined to one room, K of them sending open-loop at a fixed
- * total rate (each message stamped with its intended send time, so a lagging
+ * total rate (each message's intended send time is noted, so a lagging
  * generator shows up as latency rather than as a slower offered load). Every
  * other client counts its deliveries and their bytes (the delivered fraction and
  * deliveries/s come from those counts); a sample of them also decodes, times
@@ -101,8 +101,13 @@ export interface FanoutResult {
   generatorBusy: number;
   /** That core was above 85 % busy (gen_limit.ts): the run measured the generator too. */
   generatorBound: boolean;
-  /** Messages verified by sample receivers, and failures. */
+  /**
+   * Messages verified by sample receivers (ours: compared byte for byte with the
+   * sender's sealed frame; IRC: the whole line checked), and failures.
+   */
   verified: number;
+  /** Of them, messages also opened and authenticated with the real opener (ours). */
+  opened: number;
   verifyFailed: number;
   /** Clients whose connection ended during the run. */
   lostClients: number;
@@ -180,6 +185,19 @@ export function fixedTextLoad(clients: number, rate: number, dir: string): Fanou
 /** Sample receivers per run unless told otherwise. */
 export const DEFAULT_SAMPLE = 20;
 
+/**
+ * Messages a second that sample receivers of ours open with the real opener, in
+ * all: an open costs 25–50 µs in Deno here, so opening every message even at
+ * one receiver would load the generator's core at the top of the ladder.
+ */
+export const OPEN_BUDGET = 2000;
+
+/** Sample receivers that open messages, and every how many-th message they open. */
+export function openPlan(sample: number, rate: number): { openers: number; every: number } {
+  const openers = Math.min(2, sample);
+  return { openers, every: Math.max(1, Math.ceil((rate * openers) / OPEN_BUDGET)) };
+}
+
 /** Deliveries every client has counted so far, and their bytes. */
 function counts(peers: BenchPeer[]): [number, number] {
   let n = 0;
@@ -205,6 +223,8 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
   const pacer = p.readPeriodMs > 0 ? new ReadPacer(p.readPeriodMs) : null;
   const countPacer = new ReadPacer(p.countReadMs ?? 50);
   const sampled = sampleIndices(p.clients, p.senders, p.sample);
+  const opens = openPlan(sampled.size, p.rate);
+  const openers = new Set([...sampled].slice(0, opens.openers));
   const genCores = generatorCores(p.serverCore);
   try {
     const tJoin = performance.now();
@@ -215,6 +235,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
       index: i,
       sender: i < p.senders,
       sample: sampled.has(i),
+      openEvery: openers.has(i) ? opens.every : 0,
       recorder: rec,
       pacer,
       countPacer,
@@ -231,6 +252,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     }
     await settle(server);
     if (DEBUG) console.error(`settled after ${(performance.now() - tJoin).toFixed(0)} ms`);
+    for (const peer of peers.slice(0, p.senders)) peer.prepare?.(perSender);
     const [base] = counts(peers);
     let [count0, bytes0] = [base, 0];
     let [count1, bytes1] = [base, 0];
@@ -286,6 +308,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     const genBusy = generatorBusy(busy, genCores, (g1 - g0) / seconds);
     const verified = peers.reduce((n, x) => n + x.verified, 0);
     const verifyFailed = peers.reduce((n, x) => n + x.failed, 0);
+    const opened = peers.reduce((n, x) => n + x.opened, 0);
     if (DEBUG) console.error(rec.timeline.map((x) => x.toFixed(0)).join(" "));
     return {
       server: p.server,
@@ -308,6 +331,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
       generatorBusy: genBusy,
       generatorBound: isGeneratorBound(genBusy),
       verified,
+      opened,
       verifyFailed,
       lostClients: peers.filter((x) => x.lost !== null).length,
       sustained: p99 < 100 && fraction >= 0.999 && verifyFailed === 0,

@@ -84,6 +84,7 @@ export class IrcDriver implements Driver {
 class IrcPeer implements BenchPeer {
   readonly index: number;
   verified = 0;
+  readonly opened = 0;
   failed = 0;
   lost: string | null = null;
   readonly joined: Promise<void>;

@@ -1,14 +1,16 @@
 /**
  * Unit tests of how the load generator checks its own limit (bench/gen_limit.ts)
  * and where a ladder's knee is put (bench/fanout.ts): a run whose generator core
- * was over 85 % busy is generator-bound, and a ladder claims no knee at or above
- * such a run. Pure code; the runs are plain records.
+ * was over 85 % busy is generator-bound, a ladder claims no knee at or above
+ * such a run, and opening messages stays within its budget. Pure code; the runs
+ * are plain records.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { kneeOf } from "../bench/fanout.ts";
+import { OPEN_BUDGET, openPlan } from "../bench/fanout_run.ts";
 import type { FanoutResult } from "../bench/fanout_run.ts";
 import {
   allowedCores,
@@ -61,4 +63,18 @@ Deno.test("kneeOf: no knee at or above a generator-bound step, sustained or not"
     rate: 200,
     generatorBound: true,
   });
+});
+
+Deno.test("openPlan: opening stays within its budget at every rate", () => {
+  assert.deepEqual(openPlan(20, 40), { openers: 2, every: 1 }, "light load: every message");
+  assert.deepEqual(openPlan(1, 40), { openers: 1, every: 1 });
+  assert.deepEqual(openPlan(0, 40).openers, 0);
+  for (const rate of [200, 800, 3200, 9600, 20000]) {
+    const { openers, every } = openPlan(20, rate);
+    assert.ok((rate / every) * openers <= OPEN_BUDGET, `rate ${rate}`);
+    assert.ok(
+      (rate / (every - 1 || 1)) * openers > OPEN_BUDGET || every === 1,
+      "no sparser than needed",
+    );
+  }
 });

@@ -33,6 +33,7 @@ Deno.test("bench generator: text fan-out delivers, times and verifies sealed mes
     assert.equal(r.bytesPerDelivery, 100, "deliveries are matched to 100 bytes");
     assert.ok(r.verified > 0, "sample receivers opened messages");
     assert.equal(r.sample, 2);
+    assert.ok(r.opened > 0, "sample receivers also opened messages with the real opener");
     assert.equal(r.verifyFailed, 0);
     assert.equal(r.lostClients, 0);
   } finally {
