@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { FrameCounter, LineCounter, sampleIndices } from "../bench/counters.ts";
+import { findNewline, FrameCounter, LineCounter, sampleIndices } from "../bench/counters.ts";
 import { relayedLineOk } from "../bench/irc_driver.ts";
 import { encodeFrame } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
@@ -162,4 +162,27 @@ Deno.test("relayedLineOk: a sample IRC receiver accepts the relayed line and not
   assert.ok(!check(`:c0003!~b@127.0.0.1 ${head.replace("xx", "xy")}00000042\r\n`, 3), "padding");
   assert.ok(!check(`:c0003!~b@127.0.0.1 ${head}00000042\n`, 3), "no CR");
   assert.ok(!check(`:c0003!~b@127.0.0.1 NOTICE #bench :x~000300000042\r\n`, 3), "not the PRIVMSG");
+});
+
+Deno.test("findNewline: word-at-a-time search agrees with indexOf at every start and end", () => {
+  let seed = 11;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const backing = new Uint8Array(68);
+  for (let k = 0; k < backing.length; k++) backing[k] = rand() < 0.08 ? 0x0a : 0x20 + (k % 90);
+  for (const offset of [0, 4, 1]) {
+    const buf = backing.subarray(offset, offset + 60);
+    const words = (buf.byteOffset & 3) === 0
+      ? new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2)
+      : null;
+    for (let from = 0; from <= buf.length; from++) {
+      for (let to = from; to <= buf.length; to++) {
+        const e = buf.subarray(0, to).indexOf(0x0a, from);
+        assert.equal(
+          findNewline(buf, words, from, to),
+          e < 0 ? to : e,
+          `${offset}: ${from}..${to}`,
+        );
+      }
+    }
+  }
 });
