@@ -187,7 +187,7 @@ export const DEFAULT_SAMPLE = 20;
 
 /**
  * Messages a second that sample receivers of ours open with the real opener, in
- * all: an open costs 25–50 µs in Deno here, so opening every message even at
+ * all: an open costs about 50 µs in Deno here, so opening every message even at
  * one receiver would load the generator's core at the top of the ladder.
  */
 export const OPEN_BUDGET = 2000;
