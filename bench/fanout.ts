@@ -86,6 +86,11 @@ function line(r: FanoutResult): string {
     `${r.generatorBound ? " GENERATOR-BOUND" : ""}`;
 }
 
+/** Server CPU per delivery of a run, µs. */
+export function cpuPerDeliveryUs(r: FanoutResult): number {
+  return (r.serverCpuShare / r.deliveriesPerSec) * 1e6;
+}
+
 /** One tagged run: which phase of the plan it belongs to. */
 export interface TaggedRun extends FanoutResult {
   phase: "fixed" | "ladder" | "knee";
@@ -181,6 +186,11 @@ if (import.meta.main) {
       );
       save();
     }
+    const fixed = all.filter((r) => r.clients === clients && r.phase === "fixed");
+    console.log(
+      `C=${clients} at the equal fixed load (${plan.fixedRate} msg/s): server CPU per delivery ` +
+        fixed.map((r) => `${r.server} ${cpuPerDeliveryUs(r).toFixed(1)} µs`).join(", "),
+    );
   }
   Deno.removeSync(dir, { recursive: true });
 }

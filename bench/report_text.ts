@@ -38,7 +38,7 @@ export function goalRows(s: Summary): string[][] {
     if (!f.comparable) {
       rows.push([
         `text deliveries/s ≥ 1.0× the faster IRC server, ${key.slice(6)} clients, p99 < 100 ms`,
-        `no server sustained it in the median of three (generator-bound, see above); ours p99 ${
+        `no knee to compare: no IRC server's was found, or ours was generator-bound (see above); ours p99 ${
           f.p99.toFixed(1)
         } ms at ${Math.round(f.ours).toLocaleString("en-US")}/s`,
         f.p99 < 100 ? "undecided" : "**no** (p99)",
