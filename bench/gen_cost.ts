@@ -8,7 +8,7 @@
  * window only; with `--perf-stat FILE` it counts its system calls there.
  *
  *   taskset -c 1 deno run -A bench/gen_cost.ts [--repo DIR] [--server ngircd] [--clients 500]
- *     [--rate 3200] [--perf FILE | --perf-stat FILE]
+ *     [--rate 3200] [--count-read-ms 50] [--perf FILE | --perf-stat FILE]
  *
  * @module
  */
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "3200" },
     perf: { type: "string" },
     "perf-stat": { type: "string" },
+    "count-read-ms": { type: "string", default: "50" },
   },
 });
 
@@ -67,6 +68,7 @@ const r = await runFanout({
   drainMs: 2000,
   verifiers: 2,
   sample: 20,
+  countReadMs: Number(values["count-read-ms"]),
   readPeriodMs: clients >= 2000 ? 10 : 5,
   serverCore: 0,
   dir,
