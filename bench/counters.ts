@@ -5,8 +5,8 @@
  * frames and {@linkcode LineCounter} IRC lines, both across reads that split a
  * frame or a line anywhere, without copying what they count; the rare other
  * frames and lines (welcome, ping) are handed on whole. {@linkcode countLoop}
- * reads a socket into one fixed buffer at a slow pace, and
- * {@linkcode sampleIndices} picks the few receivers that decode, time and verify.
+ * reads a socket into one fixed buffer at a slow pace; the few receivers that
+ * decode, time and verify are picked in sample.ts.
  *
  * @module
  */
@@ -218,18 +218,6 @@ function joinParts(parts: Uint8Array[]): Uint8Array {
     out.set(p, at);
     at += p.length;
   }
-  return out;
-}
-
-/**
- * Which receivers are the sample: `n` of the clients `senders..clients-1`
- * (the senders do not get their own messages), spread evenly over them.
- */
-export function sampleIndices(clients: number, senders: number, n: number): Set<number> {
-  const pool = Math.max(0, clients - senders);
-  const take = Math.min(pool, Math.max(0, Math.floor(n)));
-  const out = new Set<number>();
-  for (let k = 0; k < take; k++) out.add(senders + Math.floor((k * pool) / take));
   return out;
 }
 

@@ -16,7 +16,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { DEFAULT_SAMPLE, type FanoutParams, type FanoutResult, runFanout } from "./fanout_run.ts";
+import { type FanoutParams, type FanoutResult, runFanout } from "./fanout_run.ts";
+import { DEFAULT_SAMPLE } from "./sample.ts";
 import type { ServerKind } from "./servers.ts";
 
 /** Plan for one room size. */

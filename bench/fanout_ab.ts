@@ -16,7 +16,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { DEFAULT_SAMPLE, runFanout } from "./fanout_run.ts";
+import { runFanout } from "./fanout_run.ts";
+import { DEFAULT_SAMPLE } from "./sample.ts";
 import { amSpec, type ServerKind } from "./servers.ts";
 
 const { values } = parseArgs({

@@ -27,7 +27,7 @@ import {
   sleep,
 } from "./proc.ts";
 import { Recorder } from "./recorder.ts";
-import { sampleIndices } from "./counters.ts";
+import { DEFAULT_SAMPLE, openPlan, sampleIndices } from "./sample.ts";
 import { generatorBusy, generatorCores, isGeneratorBound } from "./gen_limit.ts";
 import { type ServerKind, serverSpec } from "./servers.ts";
 
@@ -180,22 +180,6 @@ export function fixedTextLoad(clients: number, rate: number, dir: string): Fanou
     serverCore: 0,
     dir,
   };
-}
-
-/** Sample receivers per run unless told otherwise. */
-export const DEFAULT_SAMPLE = 20;
-
-/**
- * Messages a second that sample receivers of ours open with the real opener, in
- * all: an open costs about 50 µs in Deno here, so opening every message even at
- * one receiver would load the generator's core at the top of the ladder.
- */
-export const OPEN_BUDGET = 2000;
-
-/** Sample receivers that open messages, and every how many-th message they open. */
-export function openPlan(sample: number, rate: number): { openers: number; every: number } {
-  const openers = Math.min(2, sample);
-  return { openers, every: Math.max(1, Math.ceil((rate * openers) / OPEN_BUDGET)) };
 }
 
 /** Deliveries every client has counted so far, and their bytes. */

@@ -23,7 +23,7 @@ import { amSpec } from "./servers.ts";
 import type { BenchTls } from "./bench_tls.ts";
 import { tonePackets, VoicePeer } from "./voice_peer.ts";
 import { VoiceLedger } from "./voice_ledger.ts";
-import { sampleIndices } from "./counters.ts";
+import { sampleIndices } from "./sample.ts";
 import { generatorBusy, generatorCores, isGeneratorBound } from "./gen_limit.ts";
 
 /** Lateness a frame may have and still count as on time. */

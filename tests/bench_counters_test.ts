@@ -9,7 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { findNewline, FrameCounter, LineCounter, sampleIndices } from "../bench/counters.ts";
+import { findNewline, FrameCounter, LineCounter } from "../bench/counters.ts";
+import { sampleIndices } from "../bench/sample.ts";
 import { relayedLineOk } from "../bench/irc_driver.ts";
 import { encodeFrame } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";

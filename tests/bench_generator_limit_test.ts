@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { kneeOf } from "../bench/fanout.ts";
-import { OPEN_BUDGET, openPlan } from "../bench/fanout_run.ts";
+import { OPEN_BUDGET, openPlan } from "../bench/sample.ts";
 import type { FanoutResult } from "../bench/fanout_run.ts";
 import {
   allowedCores,
