@@ -94,6 +94,7 @@ export class AmDriver implements Driver {
 
 class AmPeer implements BenchPeer {
   readonly index: number;
+  readonly localPort: number;
   verified = 0;
   opened = 0;
   failed = 0;
@@ -116,6 +117,7 @@ class AmPeer implements BenchPeer {
     this.#writer = new ConnWriter(conn);
     this.#o = o;
     this.index = o.index;
+    this.localPort = (conn.localAddr as Deno.NetAddr).port;
     const nick = benchNick(o.index);
     const session = benchSession(o.sender ? o.index : 0xffffffff);
     this.#sealer = o.sender ? new Sealer(key, nick, session) : null;

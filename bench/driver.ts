@@ -20,6 +20,8 @@ export const DELIVERED_BYTES = Number(Deno.env.get("AM_BENCH_DELIVERED_BYTES") ?
 export interface BenchPeer {
   /** Client number (senders are 0..K-1). */
   readonly index: number;
+  /** Local TCP port of its connection (to find its socket, bench/rcv_lowat.ts). */
+  readonly localPort: number;
   /**
    * Prepares messages 1..`count` before the run where the protocol has work per
    * message that a real client would do anyway (ours: sealing), so it is not

@@ -14,7 +14,8 @@
 
 import { AmDriver } from "./am_driver.ts";
 import type { BenchTls } from "./bench_tls.ts";
-import { type BenchPeer, type Driver, ReadPacer } from "./driver.ts";
+import { type BenchPeer, DELIVERED_BYTES, type Driver, ReadPacer } from "./driver.ts";
+import { LowWater } from "./rcv_lowat.ts";
 import { IrcDriver } from "./irc_driver.ts";
 import {
   coreBusy,
@@ -56,6 +57,12 @@ export interface FanoutParams {
   readPeriodMs: number;
   /** Read pacing period of the counting receivers in ms (default 50). */
   countReadMs?: number;
+  /**
+   * Receive low-water mark of the counting receivers' sockets in the window,
+   * bytes (default: ~200 ms of a receiver's deliveries, 4–64 KiB; 0: off); see
+   * bench/rcv_lowat.ts.
+   */
+  rcvLowat?: number;
   /** Core for the server (null: no pinning). */
   serverCore: number | null;
   /** Directory for IRC configs. */
@@ -101,6 +108,8 @@ export interface FanoutResult {
   generatorBusy: number;
   /** That core was above 85 % busy (gen_limit.ts): the run measured the generator too. */
   generatorBound: boolean;
+  /** The counting receivers' receive low-water mark in the window (0: none set). */
+  rcvLowat: number;
   /**
    * Messages verified by sample receivers (ours: compared byte for byte with the
    * sender's sealed frame; IRC: the whole line checked), and failures.
@@ -182,6 +191,11 @@ export function fixedTextLoad(clients: number, rate: number, dir: string): Fanou
   };
 }
 
+/** ~200 ms of one receiver's deliveries at `perReceiver` messages a second, 4–64 KiB. */
+export function defaultLowat(perReceiver: number): number {
+  return Math.max(4096, Math.min(65536, Math.round(perReceiver * DELIVERED_BYTES * 0.2)));
+}
+
 /** Deliveries every client has counted so far, and their bytes. */
 function counts(peers: BenchPeer[]): [number, number] {
   let n = 0;
@@ -237,6 +251,10 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
     await settle(server);
     if (DEBUG) console.error(`settled after ${(performance.now() - tJoin).toFixed(0)} ms`);
     for (const peer of peers.slice(0, p.senders)) peer.prepare?.(perSender);
+    const counting = peers.filter((x) => !sampled.has(x.index)).map((x) => x.localPort);
+    const lowat = p.rcvLowat ?? defaultLowat(p.rate * (p.clients - 1) / p.clients);
+    const mark = lowat > 0 && !p.tls ? LowWater.open() : null;
+    const marked = mark?.set(counting, port, lowat) ?? 0;
     const [base] = counts(peers);
     let [count0, bytes0] = [base, 0];
     let [count1, bytes1] = [base, 0];
@@ -263,6 +281,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
         cpu1 = [server.cpu(), cpuSeconds(Deno.pid), cpuSplit(server.pid).system];
         cores1 = coreTimes();
         [count1, bytes1] = counts(peers);
+        mark?.set(counting, port, 1); // wakes every counting socket: what waits is read now
         await p.onWindow?.(server.pid, "end");
         break;
       }
@@ -277,6 +296,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
       }
       await sleep(Number(Deno.env.get("TICK") ?? 1));
     }
+    mark?.close();
     const expected = rec.sent * (p.clients - 1);
     const drainEnd = performance.now() + p.drainMs;
     while (counts(peers)[0] - base < expected && performance.now() < drainEnd) await sleep(10);
@@ -314,6 +334,7 @@ export async function runFanout(p: FanoutParams): Promise<FanoutResult> {
       coreBusy: busy,
       generatorBusy: genBusy,
       generatorBound: isGeneratorBound(genBusy),
+      rcvLowat: marked === counting.length ? lowat : 0,
       verified,
       opened,
       verifyFailed,

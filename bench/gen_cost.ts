@@ -8,7 +8,7 @@
  * window only; with `--perf-stat FILE` it counts its system calls there.
  *
  *   taskset -c 1 deno run -A bench/gen_cost.ts [--repo DIR] [--server ngircd] [--clients 500]
- *     [--rate 3200] [--count-read-ms 50] [--perf FILE | --perf-stat FILE]
+ *     [--rate 3200] [--count-read-ms 50] [--rcv-lowat BYTES (0: off)] [--perf FILE | --perf-stat FILE]
  *
  * @module
  */
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     perf: { type: "string" },
     "perf-stat": { type: "string" },
     "count-read-ms": { type: "string", default: "50" },
+    "rcv-lowat": { type: "string" },
   },
 });
 
@@ -69,6 +70,7 @@ const r = await runFanout({
   verifiers: 2,
   sample: 20,
   countReadMs: Number(values["count-read-ms"]),
+  rcvLowat: values["rcv-lowat"] === undefined ? undefined : Number(values["rcv-lowat"]),
   readPeriodMs: clients >= 2000 ? 10 : 5,
   serverCore: 0,
   dir,
@@ -82,6 +84,6 @@ console.log(
       r.p99Ms.toFixed(1)
     } ms server cpu=${pct(r.serverCpuShare)} generator cpu=${pct(r.generatorCpuShare)} (${
       ((r.generatorCpuShare / r.deliveriesPerSec) * 1e6).toFixed(3)
-    } µs/delivery) cores=${r.coreBusy.map(pct).join("/")}`,
+    } µs/delivery) cores=${r.coreBusy.map(pct).join("/")} lowat=${r.rcvLowat ?? "–"}`,
 );
 Deno.exit(0); // the old generator's pacers and readers may keep the loop alive

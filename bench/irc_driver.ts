@@ -83,6 +83,7 @@ export class IrcDriver implements Driver {
 
 class IrcPeer implements BenchPeer {
   readonly index: number;
+  readonly localPort: number;
   verified = 0;
   readonly opened = 0;
   failed = 0;
@@ -99,6 +100,7 @@ class IrcPeer implements BenchPeer {
     this.#conn = conn;
     this.#writer = new ConnWriter(conn);
     this.index = o.index;
+    this.localPort = (conn.localAddr as Deno.NetAddr).port;
     this.#head = `PRIVMSG ${BENCH_CHANNEL} :${PAD}~${String(o.index).padStart(4, "0")}`;
     let joinedOk!: () => void;
     let joinFailed!: (e: Error) => void;

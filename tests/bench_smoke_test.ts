@@ -34,6 +34,7 @@ Deno.test("bench generator: text fan-out delivers, times and verifies sealed mes
     assert.ok(r.verified > 0, "sample receivers opened messages");
     assert.equal(r.sample, 2);
     assert.ok(r.opened > 0, "sample receivers also opened messages with the real opener");
+    assert.equal(r.rcvLowat, 4096, "the counting receivers' sockets took the low-water mark");
     assert.equal(r.verifyFailed, 0);
     assert.equal(r.lostClients, 0);
   } finally {
