@@ -149,8 +149,11 @@ export function fairnessNotes(): string {
   Opening costs ~50 µs a message here: opening 10⁵–10⁶ a second would make the generator the
   bottleneck, and a real receiver opens only its own copy on its own machine.
 - **Read pacing.** Sample receivers read at most once per 5 ms (500 clients) or 10 ms (2000
-  clients), the counting ones once per 50 ms into a 256 KiB buffer: at high load one read
-  takes everything since the last, so the generator does not spend a Deno read per message.
+  clients), the counting ones once per 50 ms into a 256 KiB buffer, and the counting ones'
+  sockets get a receive low-water mark for the window (\`SO_RCVLOWAT\`, ~200 ms of their
+  deliveries, 4–64 KiB; set through FFI, reset after the window): the kernel wakes them per few
+  kilobytes, not per segment, and one read takes everything since the last, so the generator
+  spends neither a Deno read nor a wakeup per message.
   A delivery can thus be seen up to one period late — the same for every server; it is
   included in every latency figure.
 - **The generator's own limit is checked in every run.** The busy share of the generator's
