@@ -23,6 +23,7 @@
 
 import { parseArgs } from "node:util";
 import { runFanout } from "./fanout_run.ts";
+import { DEFAULT_SAMPLE } from "./sample.ts";
 import { amSpec, type ServerKind } from "./servers.ts";
 import { perfWindow } from "./proc.ts";
 
@@ -64,7 +65,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
       warmupMs: 500,
       measureMs: 3000,
       drainMs: 2000,
-      verifiers: 2,
+      sample: DEFAULT_SAMPLE,
       readPeriodMs: clients >= 2000 ? 10 : 5,
       serverCore: 0,
       dir,

@@ -3,10 +3,13 @@
  * listeners in one full-duplex room (`--duplex full`), a fresh relay per N. A
  * frame is on time at a listener when it arrives within 40 ms of the moment it
  * was due (open-loop schedule: generator lag counts). The answer is the largest
- * N ≤ 2000 at which ≥ 99.9 % of (frame, listener) pairs are on time, with the
- * relay's CPU per listener.
+ * N ≤ 2000 at which ≥ 99.9 % of (frame, listener) pairs are on time and every
+ * pair was received and verified, with the relay's CPU per listener. Every
+ * listener checks every frame byte for byte against what the talker sent it
+ * (voice_ledger.ts); `--openers` listeners also open and authenticate each one.
  *
  *   taskset -c 1 deno run -A bench/voice_fanout.ts --out FILE [--steps 250,500,1000,1500,2000]
+ *     [--openers 2]
  *
  * Before and after a change, alternating at each step (`--runs` rounds of
  * `--servers`, `before` being the `server.ts` of another checkout), with the
@@ -35,6 +38,9 @@ import { Histogram } from "./recorder.ts";
 import { amSpec } from "./servers.ts";
 import type { BenchTls } from "./bench_tls.ts";
 import { tonePackets, VoicePeer } from "./voice_peer.ts";
+import { VoiceLedger } from "./voice_ledger.ts";
+import { sampleIndices } from "./sample.ts";
+import { generatorBusy, generatorCores, isGeneratorBound } from "./gen_limit.ts";
 
 /** Lateness a frame may have and still count as on time. */
 export const ON_TIME_MS = 40;
@@ -55,8 +61,22 @@ export interface VoiceFanoutResult {
   relayCpuUsPerListenerSecond: number;
   generatorCpuShare: number;
   coreBusy: number[];
+  /** Busy share of the generator's core in the window (see gen_limit.ts). */
+  generatorBusy: number;
+  /** That core was above 85 % busy: the run measured the generator too. */
+  generatorBound: boolean;
+  /** Frames opened and authenticated by the opening listeners, and failures. */
   verified: number;
   verifyFailed: number;
+  /** Listeners that opened every frame with their own keys. */
+  openers: number;
+  /** (frame, listener) pairs found byte for byte as the talker sent them, of all expected. */
+  checkedPairs: number;
+  expectedPairs: number;
+  /** Pairs that differed from what the talker sent, and pairs never received. */
+  failedPairs: number;
+  missingPairs: number;
+  /** ≥ 99.9 % on time, and every pair of every listener received and verified. */
   ok: boolean;
 }
 
@@ -77,6 +97,7 @@ export async function runVoiceFanout(
   warmupMs = 500,
   tls: BenchTls | null = null,
   choice: VoiceRelayChoice = {},
+  openers = 2,
 ): Promise<VoiceFanoutResult> {
   const key = await deriveRoomKey(BENCH_PASSPHRASE, "voice");
   const packets = tonePackets(50);
@@ -102,20 +123,24 @@ export async function runVoiceFanout(
     const sink = (counter: number, _bytes: number, now: number) => {
       if (counter >= first && counter <= total) hist.add(now - due[counter]);
     };
-    const talker = await VoicePeer.talker(port, key, "talker", anchor);
+    const ledger = new VoiceLedger();
+    const talker = await VoicePeer.talker(port, key, "talker", anchor, ledger);
+    ledger.talkerId = talker.memberId;
     peers.push(talker);
+    // Opening listeners are spread over the first joiners: a talker tags at most
+    // MAX_VOICE_TAGS (255) listeners, the first it admits, and only those can open.
+    const opening = sampleIndices(Math.min(n, 200), 0, openers);
     let next = 0;
     const worker = async () => {
       while (next < n) {
         const i = next++;
-        peers.push(
-          await VoicePeer.join(port, key, `l${i}`, sink, i < 2 ? "talker" : null, anchor),
-        );
+        const opens = opening.has(i) ? "talker" : null;
+        peers.push(await VoicePeer.join(port, key, `l${i}`, sink, opens, anchor, ledger));
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
     await sleep(500);
-    const verifiers = peers.filter((p) => p.nick === "l0" || p.nick === "l1");
+    const verifiers = peers.filter((p) => opening.has(Number(p.nick.slice(1))));
     await Promise.all(verifiers.map((p) => p.keyed("talker")));
     await talker.talk();
     const t0 = performance.now() + 10;
@@ -143,12 +168,22 @@ export async function runVoiceFanout(
     const sys1 = cpuSplit(relay.pid).system;
     const cores1 = coreTimes();
     await choice.onWindow?.(relay.pid, "end");
-    await sleep(300);
+    const listeners = peers.slice(1);
+    const expectedPairs = sent * n;
+    const received = () => listeners.reduce((a, p) => a + p.checked + p.checkFailed, 0);
+    const drainEnd = performance.now() + 5000;
+    while (received() < expectedPairs && performance.now() < drainEnd) await sleep(20);
+    await sleep(100); // anything beyond the expected (duplicates) shows as failures
     const seconds = measureMs / 1000;
     const expected = (total - first + 1) * n;
     const onTime = hist.fractionWithin(ON_TIME_MS) * hist.count / expected;
     const relayCpu = cpu1[0] - cpu0[0];
-    const listeners = peers.slice(1);
+    const busy = coreBusy(cores0, cores1);
+    const genBusy = generatorBusy(busy, generatorCores(0), (cpu1[1] - cpu0[1]) / seconds);
+    const checkedPairs = listeners.reduce((a, p) => a + p.checked, 0);
+    const failedPairs = listeners.reduce((a, p) => a + p.checkFailed, 0);
+    const missingPairs = Math.max(0, expectedPairs - checkedPairs - failedPairs);
+    const verifyFailed = listeners.reduce((a, p) => a + p.failed, 0);
     return {
       listeners: n,
       framesSent: sent,
@@ -160,10 +195,17 @@ export async function runVoiceFanout(
       relayKernelFraction: (sys1 - sys0) / Math.max(1e-9, relayCpu),
       relayCpuUsPerListenerSecond: (relayCpu / seconds / n) * 1e6,
       generatorCpuShare: (cpu1[1] - cpu0[1]) / seconds,
-      coreBusy: coreBusy(cores0, cores1),
+      coreBusy: busy,
+      generatorBusy: genBusy,
+      generatorBound: isGeneratorBound(genBusy),
       verified: listeners.reduce((a, p) => a + p.verified, 0),
-      verifyFailed: listeners.reduce((a, p) => a + p.failed, 0),
-      ok: onTime >= 0.999,
+      verifyFailed,
+      openers: verifiers.length,
+      checkedPairs,
+      expectedPairs,
+      failedPairs,
+      missingPairs,
+      ok: onTime >= 0.999 && failedPairs === 0 && missingPairs === 0 && verifyFailed === 0,
     };
   } finally {
     for (const p of peers) p.close();
@@ -183,6 +225,7 @@ if (import.meta.main) {
       runs: { type: "string", default: "1" },
       perf: { type: "string" },
       profile: { type: "string" },
+      openers: { type: "string", default: "2" },
     },
   });
   const servers = values.servers!.split(",");
@@ -201,7 +244,7 @@ if (import.meta.main) {
             : undefined,
           onWindow: values.perf ? perfWindow(`${values.perf}/${tag}.perf.data`) : undefined,
           profileDir: values.profile ? `${values.profile}/${tag}` : undefined,
-        });
+        }, Number(values.openers));
         if (name === "am") results.push(r);
         missed ||= !r.ok;
         const perFrame = r.relayCpuUsPerListenerSecond / 50;
@@ -215,10 +258,10 @@ if (import.meta.main) {
             } µs/s per listener = ${perFrame.toFixed(1)} µs per frame delivered, kernel ${
               (r.relayKernelFraction * 100).toFixed(0)
             } %), gen cpu=${(r.generatorCpuShare * 100).toFixed(0)} %, ` +
-            `cores=${
-              r.coreBusy.map((x) => (x * 100).toFixed(0)).join("/")
-            } %, verified=${r.verified}` +
-            (r.ok ? " ok" : " MISS"),
+            `cores=${r.coreBusy.map((x) => (x * 100).toFixed(0)).join("/")} %, ` +
+            `pairs verified=${r.checkedPairs}/${r.expectedPairs} (failed ${r.failedPairs}, missing ${r.missingPairs}), ` +
+            `opened=${r.verified}/${r.verified + r.verifyFailed} by ${r.openers}` +
+            (r.ok ? " ok" : " MISS") + (r.generatorBound ? " GENERATOR-BOUND" : ""),
         );
       }
     }
