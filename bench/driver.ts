@@ -20,12 +20,29 @@ export const DELIVERED_BYTES = Number(Deno.env.get("AM_BENCH_DELIVERED_BYTES") ?
 export interface BenchPeer {
   /** Client number (senders are 0..K-1). */
   readonly index: number;
+  /** Local TCP port of its connection (to find its socket, bench/rcv_lowat.ts). */
+  readonly localPort: number;
+  /**
+   * Prepares messages 1..`count` before the run where the protocol has work per
+   * message that a real client would do anyway (ours: sealing), so it is not
+   * done on the generator's core inside the measured window.
+   */
+  prepare?(count: number): void;
   /** Queues message `seq` (1-based, in order) meant to leave at `intended`. */
   send(seq: number, intended: number): void;
   /** Writes what is queued. */
   flush(): void;
-  /** Messages this receiver opened and verified (verifying receivers only). */
+  /** Deliveries this client received (every client counts them, sample or not). */
+  readonly counted: number;
+  /** Their bytes on the socket. */
+  readonly countedBytes: number;
+  /**
+   * Messages this receiver verified (sample receivers only): ours byte for byte
+   * against the sealed frame the sender sent, IRC by checking the whole line.
+   */
   readonly verified: number;
+  /** Of them, messages opened and authenticated with the real opener (ours). */
+  readonly opened: number;
   /** Messages that failed to open or verify. */
   readonly failed: number;
   /** Set when the connection ended early (with why). */
@@ -42,12 +59,23 @@ export interface PeerOptions {
   index: number;
   /** Whether this client sends. */
   sender: boolean;
-  /** Whether this client opens and verifies every message it receives. */
-  verify: boolean;
-  /** Where deliveries are recorded. */
+  /**
+   * Whether this client is a sample receiver: it decodes every message, times
+   * it against its send stamp and verifies it (ours: opens it). The others only
+   * count deliveries and bytes (bench/counters.ts).
+   */
+  sample: boolean;
+  /**
+   * A sample receiver of ours also opens every `openEvery`-th message (by
+   * number) with the real opener (0 or absent: none); it compares every one.
+   */
+  openEvery?: number;
+  /** Where a sample receiver records its deliveries. */
   recorder: Recorder;
-  /** Paces reads during the measurement (null: read as data comes). */
+  /** Paces a sample receiver's reads during the measurement (null: read as data comes). */
   pacer: ReadPacer | null;
+  /** Paces a counting receiver's reads (null: read as data comes). */
+  countPacer?: ReadPacer | null;
   /** Room (IRC: channel "#" + room) to join instead of the benchmark's one. */
   room?: string;
   /** Initial read buffer size (default 64 KiB; it grows for bigger frames). */

@@ -3,16 +3,21 @@
  * same generator (see fanout_run.ts). For each room size it runs a fixed offered
  * load on every server, then climbs a ladder of rates while p99 < 100 ms and
  * ≥ 99.9 % of deliveries arrive, and repeats the highest sustained step so the
- * report can give a median of three. Prints each run as it ends and writes all
- * of them as JSON.
+ * report can give a median of three. A step whose generator core was full
+ * (generator-bound) ends the climb without counting as sustained, so no knee is
+ * claimed where the generator measured itself. Prints each run as it ends and
+ * writes all of them as JSON.
  *
- *   taskset -c 1 deno run -A bench/fanout.ts --out FILE [--clients 500,2000] [--servers am,ngircd,inspircd]
+ *   taskset -c 1 deno run -A bench/fanout.ts --out FILE [--clients 500,2000]
+ *     [--servers am,ngircd,inspircd] [--repeats N] [--rates R1,R2,… (ladder)]
+ *     [--sample N (receivers that time and verify)] [--count-read-ms MS]
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { type FanoutParams, type FanoutResult, runFanout } from "./fanout_run.ts";
+import { DEFAULT_SAMPLE } from "./sample.ts";
 import type { ServerKind } from "./servers.ts";
 
 /** Plan for one room size. */
@@ -29,18 +34,29 @@ export interface RoomPlan {
   readPeriodMs: number;
 }
 
-/** Default plans: 10 senders; ~100k deliveries/s fixed load in both rooms. */
+/**
+ * Default plans: 10 senders; ~100k deliveries/s fixed load in both rooms, then
+ * a ladder rising by about 1.4× a step, up to 4.8 M deliveries/s (500 clients)
+ * and 3.2 M (2000), beyond what any of the three servers sustained on one core
+ * of this machine, so each server's ladder ends at its knee, not at the top.
+ * Joining 2000 IRC clients takes ngircd ~25 s (every JOIN goes to every member),
+ * so the big room's ladder starts higher and has fewer steps.
+ */
 export const PLANS: Record<number, RoomPlan> = {
   500: {
     clients: 500,
     fixedRate: 200,
-    ladder: [400, 800, 1600, 3200],
+    ladder: [800, 1600, 2400, 3200, 4800, 6400, 9600],
     repeats: 3,
     readPeriodMs: 5,
   },
-  // Joining 2000 IRC clients takes ngircd ~25 s (every JOIN goes to every member), so
-  // the big room gets the fixed load three times and one step up, not a full ladder.
-  2000: { clients: 2000, fixedRate: 50, ladder: [100], repeats: 3, readPeriodMs: 10 },
+  2000: {
+    clients: 2000,
+    fixedRate: 50,
+    ladder: [200, 400, 800, 1600],
+    repeats: 3,
+    readPeriodMs: 10,
+  },
 };
 
 /** Median of numbers. */
@@ -65,13 +81,35 @@ function line(r: FanoutResult): string {
       f(r.serverSysShare * 100, 0)
     } %) gen cpu=${f(r.generatorCpuShare * 100, 0)} % ` +
     `cores=${r.coreBusy.map((x) => f(x * 100, 0)).join("/")} % ${r.bytesPerDelivery.toFixed(0)} B` +
-    `${r.verified ? ` verified=${r.verified}/${r.verified + r.verifyFailed}` : ""}` +
-    `${r.lostClients ? ` lost=${r.lostClients}` : ""}${r.sustained ? " ok" : " MISS"}`;
+    ` sample=${r.sample} verified=${r.verified}/${r.verified + r.verifyFailed}` +
+    `${r.opened ? ` opened=${r.opened}` : ""}` +
+    `${r.lostClients ? ` lost=${r.lostClients}` : ""}${r.sustained ? " ok" : " MISS"}` +
+    `${r.generatorBound ? " GENERATOR-BOUND" : ""}`;
+}
+
+/** Server CPU per delivery of a run, µs. */
+export function cpuPerDeliveryUs(r: FanoutResult): number {
+  return (r.serverCpuShare / r.deliveriesPerSec) * 1e6;
 }
 
 /** One tagged run: which phase of the plan it belongs to. */
 export interface TaggedRun extends FanoutResult {
   phase: "fixed" | "ladder" | "knee";
+}
+
+/**
+ * Where a ladder ended: the highest rate sustained on a generator that was not
+ * its own bottleneck (null: none), and whether the climb stopped because the
+ * generator's core was full rather than because the server missed.
+ */
+export function kneeOf(ladder: FanoutResult[]): { rate: number | null; generatorBound: boolean } {
+  let rate: number | null = null;
+  for (const r of ladder) {
+    if (r.generatorBound) return { rate, generatorBound: true };
+    if (!r.sustained) return { rate, generatorBound: false };
+    rate = r.rate;
+  }
+  return { rate, generatorBound: false };
 }
 
 /** Runs the plan for one server and room size. */
@@ -93,15 +131,21 @@ export async function runPlan(
     runs.push({ ...r, phase });
     return r;
   };
-  const first = await run(plan.fixedRate, "fixed");
-  let best = plan.fixedRate;
-  if (first.sustained) {
-    for (const rate of plan.ladder) {
-      if (!(await run(rate, "ladder")).sustained) break;
-      best = rate;
-    }
+  // The climb ends at the first step missed or generator-bound; the knee is repeated.
+  const climbed = [await run(plan.fixedRate, "fixed")];
+  for (const rate of plan.ladder) {
+    if (kneeOf(climbed).rate !== climbed[climbed.length - 1].rate) break;
+    climbed.push(await run(rate, "ladder"));
   }
-  for (let i = 0; i < plan.repeats; i++) await run(best, "knee");
+  const knee = kneeOf(climbed);
+  if (knee.generatorBound) {
+    const at = climbed[climbed.length - 1].rate;
+    console.log(
+      `${server}: the generator's core was full at ${at}/s, so no knee is claimed there` +
+        (knee.rate === null ? " (no lower step was sustained)" : ` (knee ≥ ${knee.rate}/s)`),
+    );
+  }
+  for (let i = 0; i < plan.repeats; i++) await run(knee.rate ?? plan.fixedRate, "knee");
   return runs;
 }
 
@@ -115,6 +159,9 @@ if (import.meta.main) {
       senders: { type: "string", default: "10" },
       "measure-ms": { type: "string", default: "2000" },
       repeats: { type: "string" },
+      rates: { type: "string" },
+      sample: { type: "string", default: String(DEFAULT_SAMPLE) },
+      "count-read-ms": { type: "string", default: "50" },
     },
   });
   const dir = Deno.makeTempDirSync({ prefix: "am-bench-" });
@@ -124,6 +171,7 @@ if (import.meta.main) {
   for (const clients of values.clients!.split(",").map(Number)) {
     const plan = { ...(PLANS[clients] ?? { ...PLANS[500], clients }) };
     if (values.repeats) plan.repeats = Number(values.repeats);
+    if (values.rates) plan.ladder = values.rates.split(",").map(Number);
     for (const server of values.servers!.split(",") as ServerKind[]) {
       all.push(
         ...await runPlan(server, plan, {
@@ -131,13 +179,19 @@ if (import.meta.main) {
           warmupMs: 500,
           measureMs: Number(values["measure-ms"]),
           drainMs: 2000,
-          verifiers: 2,
+          sample: Number(values.sample),
+          countReadMs: Number(values["count-read-ms"]),
           serverCore: 0,
           dir,
         }),
       );
       save();
     }
+    const fixed = all.filter((r) => r.clients === clients && r.phase === "fixed");
+    console.log(
+      `C=${clients} at the equal fixed load (${plan.fixedRate} msg/s): server CPU per delivery ` +
+        fixed.map((r) => `${r.server} ${cpuPerDeliveryUs(r).toFixed(1)} µs`).join(", "),
+    );
   }
   Deno.removeSync(dir, { recursive: true });
 }

@@ -23,7 +23,9 @@
 
 import { parseArgs } from "node:util";
 import { runFanout } from "./fanout_run.ts";
+import { DEFAULT_SAMPLE } from "./sample.ts";
 import { amSpec, type ServerKind } from "./servers.ts";
+import { perfWindow } from "./proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -48,23 +50,6 @@ const dir = Deno.makeTempDirSync({ prefix: "am-bench-" });
 const clients = Number(values.clients);
 const rate = Number(values.rate);
 
-/** `perf record` of one process while the window is open. */
-function perfWindow(out: string) {
-  let child: Deno.ChildProcess | null = null;
-  return async (pid: number, edge: "start" | "end") => {
-    if (edge === "start") {
-      child = new Deno.Command("perf", {
-        args: ["record", "-q", "-e", "cpu-clock", "-g", "-p", String(pid), "-o", out],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    } else if (child) {
-      child.kill("SIGINT");
-      await child.status;
-    }
-  };
-}
-
 for (let run = 1; run <= Number(values.runs); run++) {
   for (const name of servers) {
     const workers = /^(?:am|before)(\d+)$/.exec(name)?.[1];
@@ -80,7 +65,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
       warmupMs: 500,
       measureMs: 3000,
       drainMs: 2000,
-      verifiers: 2,
+      sample: DEFAULT_SAMPLE,
       readPeriodMs: clients >= 2000 ? 10 : 5,
       serverCore: 0,
       dir,

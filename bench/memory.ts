@@ -70,7 +70,7 @@ export async function measureMemory(
             port,
             index: 100000 + i, // no sender numbers
             sender: false,
-            verify: false,
+            sample: false,
             recorder,
             pacer: null,
             room: `r${Math.floor(i / roomSize)}`,

@@ -40,7 +40,7 @@ async function clients(port: number, n: number, join: boolean): Promise<void> {
             port,
             index: 100000 + i,
             sender: false,
-            verify: false,
+            sample: false,
             recorder,
             pacer: null,
             room: `r${Math.floor(i / 100)}`,

@@ -163,3 +163,23 @@ export class ServerProcess {
     clearTimeout(timer);
   }
 }
+
+/**
+ * `perf record -e cpu-clock -g` of one process while a measured window is open:
+ * call with the pid and "start", then "end". Writes `out`.
+ */
+export function perfWindow(out: string) {
+  let child: Deno.ChildProcess | null = null;
+  return async (pid: number, edge: "start" | "end") => {
+    if (edge === "start") {
+      child = new Deno.Command("perf", {
+        args: ["record", "-q", "-e", "cpu-clock", "-g", "-p", String(pid), "-o", out],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    } else if (child) {
+      child.kill("SIGINT");
+      await child.status;
+    }
+  };
+}

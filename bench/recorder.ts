@@ -69,9 +69,23 @@ export class Recorder {
   /** End of the window. */
   windowEnd = Infinity;
 
+  /** Each sender's frames as it sent them, by number (kept by protocols that seal ahead). */
+  readonly #frames: Uint8Array[][];
+
   /** Room for `senders` senders of up to `perSender` messages each. */
   constructor(senders: number, perSender: number) {
     this.#intended = Array.from({ length: senders }, () => new Float64Array(perSender + 1));
+    this.#frames = Array.from({ length: senders }, () => []);
+  }
+
+  /** Keeps the frame `sender` sends as message `seq`, for sample receivers to compare. */
+  keep(sender: number, seq: number, frame: Uint8Array): void {
+    this.#frames[sender][seq] = frame;
+  }
+
+  /** The frame kept for message `seq` of `sender`, if any. */
+  frame(sender: number, seq: number): Uint8Array | undefined {
+    return this.#frames[sender]?.[seq];
   }
 
   /** Notes that message `seq` (1-based) of `sender` is sent, meant for time `t`. */

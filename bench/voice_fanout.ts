@@ -3,10 +3,20 @@
  * listeners in one full-duplex room (`--duplex full`), a fresh relay per N. A
  * frame is on time at a listener when it arrives within 40 ms of the moment it
  * was due (open-loop schedule: generator lag counts). The answer is the largest
- * N ≤ 2000 at which ≥ 99.9 % of (frame, listener) pairs are on time, with the
- * relay's CPU per listener.
+ * N ≤ 2000 at which ≥ 99.9 % of (frame, listener) pairs are on time and every
+ * pair was received and verified, with the relay's CPU per listener. Every
+ * listener checks every frame byte for byte against what the talker sent it
+ * (voice_ledger.ts); `--openers` listeners also open and authenticate each one.
  *
  *   taskset -c 1 deno run -A bench/voice_fanout.ts --out FILE [--steps 250,500,1000,1500,2000]
+ *     [--openers 2]
+ *
+ * Before and after a change, alternating at each step (`--runs` rounds of
+ * `--servers`, `before` being the `server.ts` of another checkout), with the
+ * relay's kernel share and optionally a `perf record` of its measured window:
+ *
+ *   taskset -c 1 deno run -A bench/voice_fanout.ts --steps 1000 --before DIR --servers before,am
+ *     [--runs 3] [--perf DIR] [--profile DIR]
  *
  * @module
  */
@@ -14,11 +24,23 @@
 import { parseArgs } from "node:util";
 import { deriveRoomKey } from "../lib/cipher.ts";
 import { BENCH_PASSPHRASE } from "./am_driver.ts";
-import { coreBusy, coreTimes, cpuSeconds, freePort, ServerProcess, sleep } from "./proc.ts";
+import {
+  coreBusy,
+  coreTimes,
+  cpuSeconds,
+  cpuSplit,
+  freePort,
+  perfWindow,
+  ServerProcess,
+  sleep,
+} from "./proc.ts";
 import { Histogram } from "./recorder.ts";
 import { amSpec } from "./servers.ts";
 import type { BenchTls } from "./bench_tls.ts";
 import { tonePackets, VoicePeer } from "./voice_peer.ts";
+import { VoiceLedger } from "./voice_ledger.ts";
+import { sampleIndices } from "./sample.ts";
+import { generatorBusy, generatorCores, isGeneratorBound } from "./gen_limit.ts";
 
 /** Lateness a frame may have and still count as on time. */
 export const ON_TIME_MS = 40;
@@ -33,13 +55,39 @@ export interface VoiceFanoutResult {
   p99Ms: number;
   maxMs: number;
   relayCpuShare: number;
+  /** Of the relay's CPU, the share spent in the kernel. */
+  relayKernelFraction: number;
   /** Relay CPU per listener, in µs per second of voice. */
   relayCpuUsPerListenerSecond: number;
   generatorCpuShare: number;
   coreBusy: number[];
+  /** Busy share of the generator's core in the window (see gen_limit.ts). */
+  generatorBusy: number;
+  /** That core was above 85 % busy: the run measured the generator too. */
+  generatorBound: boolean;
+  /** Frames opened and authenticated by the opening listeners, and failures. */
   verified: number;
   verifyFailed: number;
+  /** Listeners that opened every frame with their own keys. */
+  openers: number;
+  /** (frame, listener) pairs found byte for byte as the talker sent them, of all expected. */
+  checkedPairs: number;
+  expectedPairs: number;
+  /** Pairs that differed from what the talker sent, and pairs never received. */
+  failedPairs: number;
+  missingPairs: number;
+  /** ≥ 99.9 % on time, and every pair of every listener received and verified. */
   ok: boolean;
+}
+
+/** Which relay a run drives, and what it records of it. */
+export interface VoiceRelayChoice {
+  /** `server.ts` to run instead of this checkout's. */
+  serverPath?: string;
+  /** Runs at the start and end of the measured window (a `perf record`, say). */
+  onWindow?: (pid: number, edge: "start" | "end") => Promise<void>;
+  /** A directory for the relay's V8 CPU profile (`--cpu-prof`). */
+  profileDir?: string;
 }
 
 /** Runs one talker and `n` listeners for `measureMs` against a fresh relay. */
@@ -48,13 +96,23 @@ export async function runVoiceFanout(
   measureMs: number,
   warmupMs = 500,
   tls: BenchTls | null = null,
+  choice: VoiceRelayChoice = {},
+  openers = 2,
 ): Promise<VoiceFanoutResult> {
   const key = await deriveRoomKey(BENCH_PASSPHRASE, "voice");
   const packets = tonePackets(50);
   const port = freePort();
-  const relay = await ServerProcess.start(
-    amSpec(port, 0, ["--duplex", "full", ...(tls?.flags ?? [])]),
-  );
+  const spec = amSpec(port, 0, ["--duplex", "full", ...(tls?.flags ?? [])]);
+  const here = new URL("../server.ts", import.meta.url).pathname;
+  spec.cmd = spec.cmd.map((a) => a === here && choice.serverPath ? choice.serverPath : a);
+  if (choice.profileDir) spec.cmd.splice(2, 0, "--cpu-prof", `--cpu-prof-dir=${choice.profileDir}`);
+  // Under `perf`, V8 names its JIT code in /tmp/perf-PID.map, so JavaScript shows by function.
+  if (choice.onWindow) {
+    spec.cmd = spec.cmd.map((a) =>
+      a.startsWith("--v8-flags=") ? `${a},--perf-basic-prof,--logfile=/dev/null` : a
+    );
+  }
+  const relay = await ServerProcess.start(spec);
   const anchor = tls?.anchorPem ?? null;
   const peers: VoicePeer[] = [];
   try {
@@ -65,25 +123,30 @@ export async function runVoiceFanout(
     const sink = (counter: number, _bytes: number, now: number) => {
       if (counter >= first && counter <= total) hist.add(now - due[counter]);
     };
-    const talker = await VoicePeer.talker(port, key, "talker", anchor);
+    const ledger = new VoiceLedger();
+    const talker = await VoicePeer.talker(port, key, "talker", anchor, ledger);
+    ledger.talkerId = talker.memberId;
     peers.push(talker);
+    // Opening listeners are spread over the first joiners: a talker tags at most
+    // MAX_VOICE_TAGS (255) listeners, the first it admits, and only those can open.
+    const opening = sampleIndices(Math.min(n, 200), 0, openers);
     let next = 0;
     const worker = async () => {
       while (next < n) {
         const i = next++;
-        peers.push(
-          await VoicePeer.join(port, key, `l${i}`, sink, i < 2 ? "talker" : null, anchor),
-        );
+        const opens = opening.has(i) ? "talker" : null;
+        peers.push(await VoicePeer.join(port, key, `l${i}`, sink, opens, anchor, ledger));
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
     await sleep(500);
-    const verifiers = peers.filter((p) => p.nick === "l0" || p.nick === "l1");
+    const verifiers = peers.filter((p) => opening.has(Number(p.nick.slice(1))));
     await Promise.all(verifiers.map((p) => p.keyed("talker")));
     await talker.talk();
     const t0 = performance.now() + 10;
     let sent = 0;
     let cpu0: number[] = [];
+    let sys0 = 0;
     let cores0 = coreTimes();
     while (sent < total) {
       const now = performance.now();
@@ -91,7 +154,9 @@ export async function runVoiceFanout(
         sent++;
         due[sent] = t0 + (sent - 1) * 20;
         if (sent === first) {
+          await choice.onWindow?.(relay.pid, "start");
           cpu0 = [relay.cpu(), cpuSeconds(Deno.pid)];
+          sys0 = cpuSplit(relay.pid).system;
           cores0 = coreTimes();
         }
         talker.sendVoice(packets[sent % packets.length]);
@@ -100,13 +165,25 @@ export async function runVoiceFanout(
       await sleep(1);
     }
     const cpu1 = [relay.cpu(), cpuSeconds(Deno.pid)];
+    const sys1 = cpuSplit(relay.pid).system;
     const cores1 = coreTimes();
-    await sleep(300);
+    await choice.onWindow?.(relay.pid, "end");
+    const listeners = peers.slice(1);
+    const expectedPairs = sent * n;
+    const received = () => listeners.reduce((a, p) => a + p.checked + p.checkFailed, 0);
+    const drainEnd = performance.now() + 5000;
+    while (received() < expectedPairs && performance.now() < drainEnd) await sleep(20);
+    await sleep(100); // anything beyond the expected (duplicates) shows as failures
     const seconds = measureMs / 1000;
     const expected = (total - first + 1) * n;
     const onTime = hist.fractionWithin(ON_TIME_MS) * hist.count / expected;
     const relayCpu = cpu1[0] - cpu0[0];
-    const listeners = peers.slice(1);
+    const busy = coreBusy(cores0, cores1);
+    const genBusy = generatorBusy(busy, generatorCores(0), (cpu1[1] - cpu0[1]) / seconds);
+    const checkedPairs = listeners.reduce((a, p) => a + p.checked, 0);
+    const failedPairs = listeners.reduce((a, p) => a + p.checkFailed, 0);
+    const missingPairs = Math.max(0, expectedPairs - checkedPairs - failedPairs);
+    const verifyFailed = listeners.reduce((a, p) => a + p.failed, 0);
     return {
       listeners: n,
       framesSent: sent,
@@ -115,12 +192,20 @@ export async function runVoiceFanout(
       p99Ms: hist.percentile(99),
       maxMs: hist.max,
       relayCpuShare: relayCpu / seconds,
+      relayKernelFraction: (sys1 - sys0) / Math.max(1e-9, relayCpu),
       relayCpuUsPerListenerSecond: (relayCpu / seconds / n) * 1e6,
       generatorCpuShare: (cpu1[1] - cpu0[1]) / seconds,
-      coreBusy: coreBusy(cores0, cores1),
+      coreBusy: busy,
+      generatorBusy: genBusy,
+      generatorBound: isGeneratorBound(genBusy),
       verified: listeners.reduce((a, p) => a + p.verified, 0),
-      verifyFailed: listeners.reduce((a, p) => a + p.failed, 0),
-      ok: onTime >= 0.999,
+      verifyFailed,
+      openers: verifiers.length,
+      checkedPairs,
+      expectedPairs,
+      failedPairs,
+      missingPairs,
+      ok: onTime >= 0.999 && failedPairs === 0 && missingPairs === 0 && verifyFailed === 0,
     };
   } finally {
     for (const p of peers) p.close();
@@ -135,22 +220,52 @@ if (import.meta.main) {
       out: { type: "string", default: "bench/results/voice_fanout.json" },
       steps: { type: "string", default: "250,500,1000,1500,2000" },
       "measure-ms": { type: "string", default: "3000" },
+      servers: { type: "string", default: "am" },
+      before: { type: "string" },
+      runs: { type: "string", default: "1" },
+      perf: { type: "string" },
+      profile: { type: "string" },
+      openers: { type: "string", default: "2" },
     },
   });
+  const servers = values.servers!.split(",");
+  if (servers.includes("before") && !values.before) {
+    throw new TypeError("give --before DIR: a checkout whose server.ts to compare");
+  }
   const results: VoiceFanoutResult[] = [];
+  let missed = false;
   for (const n of values.steps!.split(",").map(Number)) {
-    const r = await runVoiceFanout(n, Number(values["measure-ms"]));
-    results.push(r);
-    console.log(
-      `voice N=${n}: ${(r.onTimeFraction * 100).toFixed(3)} % on time (≤ ${ON_TIME_MS} ms), ` +
-        `p50=${r.p50Ms.toFixed(1)} p99=${r.p99Ms.toFixed(1)} max=${r.maxMs.toFixed(1)} ms, ` +
-        `relay cpu=${(r.relayCpuShare * 100).toFixed(0)} % (${
-          r.relayCpuUsPerListenerSecond.toFixed(0)
-        } µs/s per listener), gen cpu=${(r.generatorCpuShare * 100).toFixed(0)} %, ` +
-        `cores=${r.coreBusy.map((x) => (x * 100).toFixed(0)).join("/")} %, verified=${r.verified}` +
-        (r.ok ? " ok" : " MISS"),
-    );
-    if (!r.ok) break;
+    for (let run = 1; run <= Number(values.runs); run++) {
+      for (const name of servers) {
+        const tag = `${name}-${n}-${run}`;
+        const r = await runVoiceFanout(n, Number(values["measure-ms"]), 500, null, {
+          serverPath: name === "before"
+            ? `${values.before!.replace(/\/$/, "")}/server.ts`
+            : undefined,
+          onWindow: values.perf ? perfWindow(`${values.perf}/${tag}.perf.data`) : undefined,
+          profileDir: values.profile ? `${values.profile}/${tag}` : undefined,
+        }, Number(values.openers));
+        if (name === "am") results.push(r);
+        missed ||= !r.ok;
+        const perFrame = r.relayCpuUsPerListenerSecond / 50;
+        console.log(
+          `${servers.length > 1 ? `${run} ${name.padEnd(6)} ` : ""}voice N=${n}: ${
+            (r.onTimeFraction * 100).toFixed(3)
+          } % on time (≤ ${ON_TIME_MS} ms), ` +
+            `p50=${r.p50Ms.toFixed(1)} p99=${r.p99Ms.toFixed(1)} max=${r.maxMs.toFixed(1)} ms, ` +
+            `relay cpu=${(r.relayCpuShare * 100).toFixed(0)} % (${
+              r.relayCpuUsPerListenerSecond.toFixed(0)
+            } µs/s per listener = ${perFrame.toFixed(1)} µs per frame delivered, kernel ${
+              (r.relayKernelFraction * 100).toFixed(0)
+            } %), gen cpu=${(r.generatorCpuShare * 100).toFixed(0)} %, ` +
+            `cores=${r.coreBusy.map((x) => (x * 100).toFixed(0)).join("/")} %, ` +
+            `pairs verified=${r.checkedPairs}/${r.expectedPairs} (failed ${r.failedPairs}, missing ${r.missingPairs}), ` +
+            `opened=${r.verified}/${r.verified + r.verifyFailed} by ${r.openers}` +
+            (r.ok ? " ok" : " MISS") + (r.generatorBound ? " GENERATOR-BOUND" : ""),
+        );
+      }
+    }
+    if (missed && servers.length === 1) break;
   }
   Deno.writeTextFileSync(values.out!, JSON.stringify(results, null, 1));
 }

@@ -4,9 +4,10 @@
  * packets (a test tone encoded by our {@linkcode OpusEncoder}), each sealed
  * under its voice sender chain and tagged for every listener it knows, as
  * `am-client` does, every 20 ms on an open-loop schedule; listeners time every
- * voice frame against the moment its frame was due and, when verifying, get the
- * talker's keys (asking for them with a key share) and open and check each
- * frame with the listener's own tag.
+ * voice frame against the moment its frame was due and, given the talker's
+ * {@linkcode VoiceLedger}, check each frame is byte for byte the one the talker
+ * sent them; opening listeners also get the talker's keys (asking for them with
+ * a key share) and open and authenticate each frame with their own tag.
  *
  * @module
  */
@@ -32,6 +33,7 @@ import { Identity } from "../lib/e2e/identity.ts";
 import { benchSession } from "./am_driver.ts";
 import { ConnWriter } from "./conn_writer.ts";
 import { readLoop } from "./driver.ts";
+import type { VoiceLedger } from "./voice_ledger.ts";
 
 /** Opus packets of a 440 Hz + 660 Hz tone at −12 dBFS, `frames` 20 ms frames. */
 export function tonePackets(frames: number): Uint8Array[] {
@@ -65,16 +67,24 @@ export class VoicePeer {
   readonly nick: string;
   /** This peer's end-to-end state. */
   readonly group: GroupSession;
-  /** Voice frames opened and verified (verifying listeners). */
+  /** Voice frames opened and authenticated (opening listeners). */
   verified = 0;
-  /** Voice frames that failed to open or verify (or came before the talker's keys). */
+  /** Voice frames that failed to open or authenticate (or came before the talker's keys). */
   failed = 0;
+  /** Voice frames found exactly as the talker sent them to this listener (with a ledger). */
+  checked = 0;
+  /** Voice frames that differed from what the talker sent, or that it never sent. */
+  checkFailed = 0;
+  /** This peer's member id (from the welcome). */
+  memberId = -1;
   /** Bytes of voice frames received. */
   voiceBytesIn = 0;
   readonly #conn: Deno.Conn;
   readonly #writer: ConnWriter;
   /** Whose members this peer admits: every one (a talker), one nick (a verifier), or none. */
   readonly #admits: "all" | string | null;
+  /** The talker's record of what it sent (talker only). */
+  #ledger: VoiceLedger | null = null;
   #joined!: () => void;
   #granted!: () => void;
   readonly #joinedP = new Promise<void>((r) => this.#joined = r);
@@ -91,7 +101,8 @@ export class VoicePeer {
   /**
    * Connects to the relay on `port` (TLS when given its anchor) and joins;
    * `sink` sees voice frames; with `verifyFrom` (the talker's nick) it opens
-   * and checks every frame from it (`"*"`: a talker, see {@linkcode talker}).
+   * and checks every frame from it (`"*"`: a talker, see {@linkcode talker});
+   * with a `ledger`, a listener checks every frame against what the talker sent.
    */
   static async join(
     port: number,
@@ -100,10 +111,14 @@ export class VoicePeer {
     sink: VoiceSink | null,
     verifyFrom: string | null = null,
     tlsAnchor: string | null = null,
+    ledger: VoiceLedger | null = null,
   ): Promise<VoicePeer> {
     const conn = await benchConnect(port, tlsAnchor);
     const peer = new VoicePeer(conn, key, nick, verifyFrom === "*" ? "all" : verifyFrom);
     const verifying = verifyFrom !== null && verifyFrom !== "*";
+    // The talker writes in the ledger; a listener checks against it.
+    if (verifyFrom === "*") peer.#ledger = ledger;
+    const checking = verifyFrom === "*" ? null : ledger;
     readLoop(
       conn,
       (buf, end, now) =>
@@ -115,9 +130,14 @@ export class VoicePeer {
               buf[c + 3]) >>> 0;
             peer.voiceBytesIn += to - from + 5;
             sink?.(counter, to - from + 5, now);
+            if (checking) {
+              if (checking.check(peer.memberId, buf, from, to)) peer.checked++;
+              else peer.checkFailed++;
+            }
             if (verifying) peer.#verify(buf.slice(from, to));
           } else if (type === FrameType.Welcome) {
             const w = decodeJson<Welcome>(buf.subarray(from, to));
+            peer.memberId = w.self.id;
             for (const m of w.members) peer.#admit(m);
             peer.#joined();
           } else if (type === FrameType.Joined) {
@@ -150,8 +170,9 @@ export class VoicePeer {
     key: RoomKey,
     nick: string,
     tlsAnchor: string | null = null,
+    ledger: VoiceLedger | null = null,
   ): Promise<VoicePeer> {
-    return VoicePeer.join(port, key, nick, null, "*", tlsAnchor);
+    return VoicePeer.join(port, key, nick, null, "*", tlsAnchor, ledger);
   }
 
   #admit(m: Member): void {
@@ -207,9 +228,14 @@ export class VoicePeer {
     }
   }
 
-  /** Seals one Opus packet under the voice chain, tags it for every listener, queues it. */
+  /**
+   * Seals one Opus packet under the voice chain, tags it for every listener,
+   * notes it in the talker's ledger (if any) and queues it.
+   */
   sendVoice(packet: Uint8Array): void {
-    this.#writer.queue(encodeFrame(FrameType.Voice, this.group.sealVoice(packet)));
+    const payload = this.group.sealVoice(packet);
+    this.#ledger?.record(payload);
+    this.#writer.queue(encodeFrame(FrameType.Voice, payload));
   }
 
   /** Writes what is queued. */

@@ -44,7 +44,7 @@ export class SendQueue {
   readonly #schedule: (flush: () => void) => void;
   readonly #hold: ((flush: () => void) => boolean) | null;
   // A flush waits for its turn from send() until it starts; a turn that finds it
-  // started already (a voice frame cut a held wait short) does nothing.
+  // started already (an urgent frame cut a held wait short) does nothing.
   #waiting = false;
   #held = false;
   readonly #flushNow = () => {

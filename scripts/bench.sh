@@ -2,8 +2,9 @@
 # `make bench` / `deno task bench`: installs what the benchmarks need (Deno, ngircd,
 # InspIRCd), runs every benchmark on loopback with the generator on core 1 and each
 # server on core 0, and writes BENCHMARKS.md at the repository root. Bounded: each
-# benchmark has a time limit; about 15 minutes in all on a 2-core machine
-# (BENCH_QUICK=1: one room size, fewer steps, about 7 minutes).
+# benchmark has a time limit; about 25 minutes in all on a 2-core machine, of them
+# up to 15 for the text fan-out ladders (BENCH_QUICK=1: one room size, fewer
+# voice steps, about 11 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -39,11 +40,13 @@ fi
 
 step startup 60 $DENO run -A bench/startup.ts --out "$results/startup.json"
 step "voice bandwidth" 60 $DENO run -A bench/voice_bandwidth.ts --out "$results/voice_bandwidth.json"
-step "voice fan-out" 150 "${pin_gen[@]}" $DENO run -A bench/voice_fanout.ts \
+step "voice fan-out" 180 "${pin_gen[@]}" $DENO run -A bench/voice_fanout.ts \
   --out "$results/voice_fanout.json" --steps "$steps"
 step memory 240 "${pin_gen[@]}" $DENO run -A bench/memory.ts \
   --out "$results/memory.json" --clients "$mem_clients"
-step "text fan-out" 720 "${pin_gen[@]}" $DENO run -A bench/fanout.ts \
+# Each server climbs its ladder to its knee (at most 11 runs at 500 clients, 8 at 2000,
+# a fresh server and a fresh join each; ngircd takes ~30 s to join 2000): ~15 min at most.
+step "text fan-out" 1200 "${pin_gen[@]}" $DENO run -A bench/fanout.ts \
   --out "$results/fanout.json" --clients "$clients" --repeats "$repeats"
 
 # Mouth-to-ear latency needs the client's PortAudio voice pipeline (--mic/--speaker).

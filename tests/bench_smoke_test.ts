@@ -22,7 +22,7 @@ Deno.test("bench generator: text fan-out delivers, times and verifies sealed mes
       warmupMs: 100,
       measureMs: 500,
       drainMs: 1000,
-      verifiers: 2,
+      sample: 2,
       readPeriodMs: 5,
       serverCore: null,
       dir,
@@ -31,7 +31,10 @@ Deno.test("bench generator: text fan-out delivers, times and verifies sealed mes
     assert.equal(r.deliveredFraction, 1, "every message reaches every other client");
     assert.ok(r.p99Ms > 0 && Number.isFinite(r.p99Ms), "latency was measured");
     assert.equal(r.bytesPerDelivery, 100, "deliveries are matched to 100 bytes");
-    assert.ok(r.verified > 0, "verifying receivers opened messages");
+    assert.ok(r.verified > 0, "sample receivers opened messages");
+    assert.equal(r.sample, 2);
+    assert.ok(r.opened > 0, "sample receivers also opened messages with the real opener");
+    assert.equal(r.rcvLowat, 4096, "the counting receivers' sockets took the low-water mark");
     assert.equal(r.verifyFailed, 0);
     assert.equal(r.lostClients, 0);
   } finally {
@@ -45,4 +48,7 @@ Deno.test("bench generator: voice fan-out delivers sealed Opus frames to listene
   assert.ok(r.onTimeFraction > 0, "frames reached the listeners");
   assert.ok(r.verified > 0, "verifying listeners opened frames");
   assert.equal(r.verifyFailed, 0);
+  assert.equal(r.expectedPairs, r.framesSent * 3);
+  assert.equal(r.checkedPairs, r.expectedPairs, "every listener checked every frame");
+  assert.equal(r.failedPairs + r.missingPairs, 0);
 });

@@ -7,13 +7,8 @@
  */
 
 import { type Duplex, Floor } from "./floor.ts";
-import {
-  FrameType,
-  idStamp,
-  type Member,
-  splitTaggedVoice,
-  voiceForListener,
-} from "../protocol.ts";
+import { FrameType, idStamp, type Member } from "../protocol.ts";
+import { ListenerVoice } from "./listener_voice.ts";
 import { encodeFrameParts } from "../framing.ts";
 import type { Priority } from "../send_queue.ts";
 
@@ -128,10 +123,11 @@ export class Room {
 
   /** Sends a talker's tagged voice to the local members, each with its own tag. */
   fanOutVoice(fromId: number, tagged: Uint8Array): void {
-    const voice = splitTaggedVoice(tagged);
+    // One shared frame for the untagged listeners, one buffer for the tagged ones.
+    const voice = new ListenerVoice(fromId, tagged);
     for (const d of this.#members.values()) {
       if (d.member.id === fromId || d.remote) continue;
-      d.deliver(voiceForListener(fromId, tagged, voice, d.member.id), "voice");
+      d.deliver(voice.for(d.member.id), "voice");
     }
   }
 
