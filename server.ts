@@ -131,6 +131,20 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "BYTES",
     help: "bytes queued to one slow reader before it is closed (voice is dropped first)",
   },
+  "coalesce-ms": {
+    type: "string",
+    env: "AM_COALESCE_MS",
+    default: String(D.coalesce.windowMs),
+    value: "MS",
+    help: "while busy, texts to one reader wait up to this long to share a write (0: never)",
+  },
+  "coalesce-rate": {
+    type: "string",
+    env: "AM_COALESCE_RATE",
+    default: String(D.coalesce.busyRate),
+    value: "N",
+    help: "busy: text and control deliveries a second, all connections together",
+  },
   "tls-cert": {
     type: "string",
     env: "AM_TLS_CERT",

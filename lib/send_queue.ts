@@ -42,7 +42,16 @@ export class SendQueue {
   #closed = false;
   #drained: (() => void)[] | null = null;
   readonly #schedule: (flush: () => void) => void;
-  readonly #flushNow = () => void this.#flush();
+  readonly #hold: ((flush: () => void) => boolean) | null;
+  // A flush waits for its turn from send() until it starts; a turn that finds it
+  // started already (an urgent frame cut a held wait short) does nothing.
+  #waiting = false;
+  #held = false;
+  readonly #flushNow = () => {
+    if (!this.#waiting) return;
+    this.#waiting = this.#held = false;
+    void this.#flush();
+  };
   #patient = false;
   /** Voice frames dropped because the reader was behind. */
   droppedVoice = 0;
@@ -51,7 +60,8 @@ export class SendQueue {
    * `onOverflow` runs once when text or control frames pass the limit;
    * `onError` when a write fails (the peer went away). A flush runs at the end of
    * this turn (a microtask), or, while frames pile up faster than they are written,
-   * when `schedule` says (by default the same).
+   * when `schedule` says (by default the same). `hold`, when given, may take the
+   * flush to run later (returning true), unless the frame is urgent.
    */
   constructor(
     writer: ByteWriter,
@@ -60,8 +70,10 @@ export class SendQueue {
     onError: (err: unknown) => void,
     // Wrapped: a browser refuses queueMicrotask called as a method of this queue.
     schedule: (flush: () => void) => void = (flush) => queueMicrotask(flush),
+    hold: ((flush: () => void) => boolean) | null = null,
   ) {
     this.#schedule = schedule;
+    this.#hold = hold;
     this.#writer = writer;
     this.#limits = limits;
     this.#onOverflow = onOverflow;
@@ -73,8 +85,12 @@ export class SendQueue {
     return this.#bytes;
   }
 
-  /** Queues a frame; returns false when it was dropped or the queue gave up. */
-  send(frame: Uint8Array, priority: Priority): boolean {
+  /**
+   * Queues a frame; returns false when it was dropped or the queue gave up. An
+   * `urgent` frame (voice, or a reply the peer waits for) is never held, and
+   * flushes a held queue at once.
+   */
+  send(frame: Uint8Array, priority: Priority, urgent = priority === "voice"): boolean {
     if (this.#closed) return false;
     if (priority === "voice" && this.#bytes + frame.length > this.#limits.voiceBytes) {
       this.droppedVoice++;
@@ -90,10 +106,14 @@ export class SendQueue {
     this.#chunks.push(frame);
     this.#bytes += frame.length;
     if (!this.#flushing) {
-      this.#flushing = true;
+      this.#flushing = this.#waiting = true;
       // Defer so that every frame queued meanwhile joins one write.
-      if (this.#patient) this.#schedule(this.#flushNow);
+      if (!urgent && this.#hold?.(this.#flushNow)) this.#held = true;
+      else if (this.#patient) this.#schedule(this.#flushNow);
       else queueMicrotask(this.#flushNow);
+    } else if (this.#held && urgent) {
+      this.#held = false;
+      queueMicrotask(this.#flushNow);
     }
     return true;
   }

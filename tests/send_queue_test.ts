@@ -233,3 +233,67 @@ Deno.test("overflow during an in-flight write leaves the count at zero", async (
   assert.equal(events.overflow, 1);
   assert.equal(events.errors.length, 0);
 });
+
+/** A hold that takes every flush it is offered, for the test to run when it likes. */
+function holdAll() {
+  const held: (() => void)[] = [];
+  return { held, hold: (flush: () => void) => (held.push(flush), true) };
+}
+
+function setupHeld() {
+  const socket = new FakeSocket();
+  const { held, hold } = holdAll();
+  const queue = new SendQueue(
+    socket,
+    { voiceBytes: 100, maxBytes: 1000 },
+    () => {},
+    () => {},
+    (flush) => queueMicrotask(flush),
+    hold,
+  );
+  return { socket, queue, held };
+}
+
+Deno.test("a held text flush waits for its turn, then the texts share one write", async () => {
+  const { socket, queue, held } = setupHeld();
+  queue.send(frame(3, 1), "text");
+  queue.send(frame(3, 2), "control");
+  await settle();
+  assert.equal(socket.writes.length, 0, "held");
+  assert.equal(held.length, 1, "one flush offered per wait");
+  held[0]();
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 1, 2, 2, 2]));
+  assert.equal(socket.writes.length, 1);
+});
+
+Deno.test("voice is never held, and flushes a queue whose texts are held", async () => {
+  const { socket, queue, held } = setupHeld();
+  queue.send(frame(2, 9), "voice");
+  assert.equal(held.length, 0, "voice is not offered to the hold");
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from([9, 9]));
+  queue.send(frame(2, 1), "text");
+  assert.equal(held.length, 1);
+  queue.send(frame(2, 2), "voice");
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from([9, 9, 1, 1, 2, 2]), "text then voice, now");
+  // The held turn comes later and finds nothing to do: no second, empty write.
+  const writes = socket.writes.length;
+  held[0]();
+  await settle();
+  assert.equal(socket.writes.length, writes);
+});
+
+Deno.test("an urgent reply is never held, and takes held texts with it", async () => {
+  const { socket, queue, held } = setupHeld();
+  queue.send(frame(2, 1), "text");
+  queue.send(frame(2, 2), "control", true);
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 2, 2]));
+  assert.equal(socket.writes.length, 1, "one write, at once");
+  queue.send(frame(2, 3), "control", true);
+  assert.equal(held.length, 1, "only the first text was offered to the hold");
+  await queue.drain();
+  assert.equal(socket.writes.length, 2);
+});

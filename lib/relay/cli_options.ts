@@ -36,6 +36,10 @@ export function relayOptions(values: Record<string, unknown>): Partial<RelayOpti
     maxNick: intValue("max-nick", values["max-nick"], 1, 255),
     maxRoom: intValue("max-room", values["max-room"], 1, 255),
     queue: queueLimits(intValue("send-queue-bytes", values["send-queue-bytes"], 4096, max)),
+    coalesce: {
+      windowMs: intValue("coalesce-ms", values["coalesce-ms"], 0, 1000),
+      busyRate: intValue("coalesce-rate", values["coalesce-rate"], 1, max),
+    },
     web: values["no-web"] === true ? null : {
       port: intValue("web-port", values["web-port"], 0, 65535),
       optional: values["web-port"] === String(DEFAULT_WEB_PORT),

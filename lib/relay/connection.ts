@@ -100,6 +100,7 @@ export class RelayConnection implements Delivery {
       () => this.#slowConsumer(),
       () => this.close("write failed"),
       flushAll,
+      ctx.coalescer.hold,
     );
     this.#limits = new ConnectionLimits(o);
   }
@@ -195,12 +196,14 @@ export class RelayConnection implements Delivery {
   /** Queues a frame to this client. */
   deliver(frame: Uint8Array, priority: Priority): boolean {
     if (this.#held && priority === "text") return this.#held.hold(frame);
+    if (priority !== "voice") this.#ctx.coalescer.note();
     return this.#queue.send(frame, priority);
   }
 
   /** Queues a control frame with a JSON body. */
   sendControl(type: number, body: unknown): void {
-    this.#queue.send(encodeFrame(type, encodeJson(body)), "control");
+    // A reply the peer waits for (a welcome, an error): never held for a shared turn.
+    this.#queue.send(encodeFrame(type, encodeJson(body)), "control", true);
   }
 
   /** Sends an error frame without closing. */
@@ -323,7 +326,7 @@ export class RelayConnection implements Delivery {
           members: this.room.members().map((m) => m.nick),
         });
       case FrameType.Ping:
-        this.#queue.send(PONG, "control");
+        this.#queue.send(PONG, "control", true);
         return;
       case FrameType.Pong:
         return;
@@ -339,7 +342,11 @@ export class RelayConnection implements Delivery {
   #text(sealed: Uint8Array): void {
     const seq = ++this.#textSeq;
     if (!this.#limits.text(Date.now())) {
-      this.#queue.send(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)), "control");
+      this.#queue.send(
+        encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)),
+        "control",
+        true,
+      );
       this.error("rate-limited", "too many messages; the client will resend after a pause");
       return;
     }
@@ -350,8 +357,8 @@ export class RelayConnection implements Delivery {
     recentTextsOf(this.room!).add(this.member.nick, frame, Date.now());
     // In a cluster the ack waits until NATS has the text: a relay that dies
     // after acknowledging has lost nothing the client would not resend.
-    if (relayed) relayed.then(() => this.#queue.send(ack, "control"));
-    else this.#queue.send(ack, "control");
+    if (relayed) relayed.then(() => this.#queue.send(ack, "control", true));
+    else this.#queue.send(ack, "control", true);
   }
 
   #voice(tagged: Uint8Array): void {

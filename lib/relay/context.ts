@@ -10,11 +10,14 @@ import type { ErrorBody, Hello } from "../protocol.ts";
 import type { LogValue } from "../log.ts";
 import type { RelayConnection } from "./connection.ts";
 import type { RelayOptions } from "./options.ts";
+import type { Coalescer } from "./coalescer.ts";
 
 /** What a connection needs from its relay. */
 export interface RelayContext {
   /** The relay's settings. */
   readonly options: RelayOptions;
+  /** The shared flush turn that text and control frames wait for while the relay is busy. */
+  readonly coalescer: Coalescer;
   /** Places a connection in its room, or says why not. */
   join(conn: RelayConnection, hello: Hello): ErrorBody | null;
   /** Takes a connection out of its room and the relay's books. */

@@ -10,6 +10,7 @@ import type { Duplex } from "./floor.ts";
 import { DEFAULT_MAX_FRAME } from "../framing.ts";
 import { DEFAULT_PORT, MAX_NICK_BYTES, MAX_ROOM_BYTES } from "../protocol.ts";
 import { DEFAULT_QUEUE_LIMITS, type QueueLimits } from "../send_queue.ts";
+import { DEFAULT_FLUSH_POLICY, type FlushPolicy } from "./flush_policy.ts";
 
 /** Settings of one relay. */
 export interface RelayOptions {
@@ -53,6 +54,8 @@ export interface RelayOptions {
   floorTimeoutMs: number;
   /** Per-connection send queue limits. */
   queue: QueueLimits;
+  /** When text and control frames wait to share a write (lib/relay/flush_policy.ts). */
+  coalesce: FlushPolicy;
   /** Certificate chain and key to serve TLS with; null serves plain TCP. */
   tls: TlsServe | null;
   /** The web port (browser page and WebSocket endpoint); null serves none. */
@@ -105,6 +108,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   maxRoom: MAX_ROOM_BYTES,
   floorTimeoutMs: 5000,
   queue: DEFAULT_QUEUE_LIMITS,
+  coalesce: DEFAULT_FLUSH_POLICY,
   tls: null,
   web: null,
   reusePort: false,

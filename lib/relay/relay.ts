@@ -20,6 +20,7 @@ import {
 import { logEvent, type LogValue } from "../log.ts";
 import { RelayConnection } from "./connection.ts";
 import type { RelayContext } from "./context.ts";
+import { Coalescer } from "./coalescer.ts";
 import type { RelayCluster } from "./cluster_link.ts";
 import { type ConnectionGate, CountingGate, type Refusal } from "./connection_gate.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
@@ -52,6 +53,8 @@ export function listenError(cause: unknown, host: string, port: number): ListenE
 export class Relay implements RelayContext {
   /** Settings in force. */
   readonly options: RelayOptions;
+  /** The shared flush turn of this relay's connections while it is busy. */
+  readonly coalescer: Coalescer;
   readonly #rooms = new Map<string, Room>();
   readonly #conns = new Set<RelayConnection>();
   readonly #log: (event: string, fields: Record<string, LogValue>) => void;
@@ -69,6 +72,7 @@ export class Relay implements RelayContext {
     log: (event: string, fields: Record<string, LogValue>) => void = logEvent,
   ) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
+    this.coalescer = new Coalescer(this.options.coalesce);
     this.#log = log;
     this.#gate = new CountingGate(this.options);
   }
