@@ -12,6 +12,7 @@
  */
 
 import type { ReadPacer } from "./driver.ts";
+import { concatBytes } from "../lib/framing.ts";
 
 /** Largest frame or line a counter collects for its `onOther` hook. */
 const MAX_OTHER = 1 << 20;
@@ -153,7 +154,7 @@ export class LineCounter {
         lines++;
         bytes += lineBytes;
       } else {
-        const line = joinParts(this.#other);
+        const line = this.#other.length === 1 ? this.#other[0] : concatBytes(this.#other);
         this.#other = [];
         this.#onOther(line.subarray(0, line.length - 1));
       }
@@ -208,17 +209,6 @@ export function findNewline(
   }
   while (i < to && buf[i] !== LF) i++;
   return i;
-}
-
-function joinParts(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

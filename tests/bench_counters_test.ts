@@ -12,23 +12,13 @@ import assert from "node:assert/strict";
 import { findNewline, FrameCounter, LineCounter } from "../bench/counters.ts";
 import { sampleIndices } from "../bench/sample.ts";
 import { relayedLineOk } from "../bench/irc_driver.ts";
-import { encodeFrame } from "../lib/framing.ts";
+import { concatBytes, encodeFrame } from "../lib/framing.ts";
 import { FrameType } from "../lib/protocol.ts";
 
 const encoder = new TextEncoder();
 // The padding bench/irc_driver.ts puts in every message (100-byte lines at ngircd).
 const PAD_FOR_TEST = "x".repeat(100 - ":c0000!~b@127.0.0.1 PRIVMSG #bench :".length - 2 - 13);
 const decoder = new TextDecoder();
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Feeds `stream` cut at `cuts` (ascending offsets), each piece from inside a larger buffer. */
 function feedSplit(
@@ -49,7 +39,7 @@ function feedSplit(
 const texts = [10, 95, 1, 300].map((n) => encodeFrame(FrameType.Text, new Uint8Array(n).fill(7)));
 const ping = encodeFrame(FrameType.Ping, encoder.encode("p1"));
 const welcome = encodeFrame(FrameType.Welcome, encoder.encode('{"room":"bench"}'));
-const frameStream = concat([welcome, texts[0], ping, texts[1], texts[2], texts[3], ping]);
+const frameStream = concatBytes([welcome, texts[0], ping, texts[1], texts[2], texts[3], ping]);
 const textBytes = texts.reduce((n, t) => n + t.length, 0);
 
 Deno.test("FrameCounter: counts text frames and bytes at every single split point", () => {
