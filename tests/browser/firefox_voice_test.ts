@@ -49,7 +49,14 @@ Deno.test("Firefox: browser and terminal members hear each other", opts, async (
     await t.step("Firefox voice → terminal", async () => {
       await page.click("#talk");
       await bob.waitFor((e) => e.event === "talk-start" && e.nick === "carol", "carol talks");
-      await page.waitForFunction(() => document.querySelector("#level:not([hidden])"));
+      await page.waitForFunction(() => document.querySelector("#level:not([hidden])"))
+        .catch(async (cause) => {
+          // Say what the page said: a microphone that never started, or a refused frame.
+          const status = await page.evaluate(() =>
+            document.querySelector("#voice-status")?.textContent
+          );
+          throw new Error(`no level meter while talking; voice status: "${status}"`, { cause });
+        });
       // The tone never ends by itself, so the talk's length is set here: it is the
       // input (as a WAV's length is), not a wait for something to happen.
       await new Promise((r) => setTimeout(r, 1500));
