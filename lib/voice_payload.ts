@@ -54,6 +54,36 @@ export function splitTaggedVoice(payload: Uint8Array): TaggedVoice {
   return { tags, sealed: payload.subarray(end) };
 }
 
+/** Bytes of one listener's relayed voice frame (header, talker id, tag, sealed frame). */
+export function listenerVoiceSize(voice: TaggedVoice): number {
+  return 5 + 2 + VOICE_PAIR_TAG_BYTES + voice.sealed.length;
+}
+
+/**
+ * Writes one listener's relayed voice frame into `out` (of
+ * {@linkcode listenerVoiceSize} bytes): the talker's member id, the tag at
+ * payload offset `tagAt` (left as `out` holds it when null) and the sealed frame.
+ */
+export function writeListenerVoice(
+  out: Uint8Array,
+  fromId: number,
+  payload: Uint8Array,
+  voice: TaggedVoice,
+  tagAt: number | null,
+): Uint8Array {
+  const length = out.length - 4;
+  out[0] = length >>> 24;
+  out[1] = (length >>> 16) & 0xff;
+  out[2] = (length >>> 8) & 0xff;
+  out[3] = length & 0xff;
+  out[4] = FrameType.Voice;
+  out[5] = fromId >>> 8;
+  out[6] = fromId & 0xff;
+  if (tagAt !== null) out.set(payload.subarray(tagAt, tagAt + VOICE_PAIR_TAG_BYTES), 7);
+  out.set(voice.sealed, 7 + VOICE_PAIR_TAG_BYTES);
+  return out;
+}
+
 /**
  * One listener's relayed voice frame: the talker's member id, the listener's
  * tag (zeros when the talker gave none) and the sealed frame.
@@ -64,19 +94,13 @@ export function voiceForListener(
   voice: TaggedVoice,
   listenerId: number,
 ): Uint8Array {
-  const out = new Uint8Array(5 + 2 + VOICE_PAIR_TAG_BYTES + voice.sealed.length);
-  const length = out.length - 4;
-  out[0] = length >>> 24;
-  out[1] = (length >>> 16) & 0xff;
-  out[2] = (length >>> 8) & 0xff;
-  out[3] = length & 0xff;
-  out[4] = FrameType.Voice;
-  out[5] = fromId >>> 8;
-  out[6] = fromId & 0xff;
-  const at = voice.tags.get(listenerId);
-  if (at !== undefined) out.set(payload.subarray(at, at + VOICE_PAIR_TAG_BYTES), 7);
-  out.set(voice.sealed, 7 + VOICE_PAIR_TAG_BYTES);
-  return out;
+  const out = new Uint8Array(listenerVoiceSize(voice));
+  return writeListenerVoice(out, fromId, payload, voice, voice.tags.get(listenerId) ?? null);
+}
+
+/** The index of the tag entry at payload offset `tagAt` (offsets from {@linkcode splitTaggedVoice}). */
+export function tagEntryIndex(tagAt: number): number {
+  return (tagAt - 3) / TAG_ENTRY;
 }
 
 /** Splits a relayed voice payload into the talker's id, this listener's tag and the sealed frame. */
