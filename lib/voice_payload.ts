@@ -98,7 +98,7 @@ export function voiceForListener(
   return writeListenerVoice(out, fromId, payload, voice, voice.tags.get(listenerId) ?? null);
 }
 
-/** The index of the tag entry at payload offset `tagAt` (offsets from {@linkcode splitTaggedVoice}). */
+/** The index of the tag entry at payload offset `tagAt` (as {@linkcode splitTaggedVoice} gives). */
 export function tagEntryIndex(tagAt: number): number {
   return (tagAt - 3) / TAG_ENTRY;
 }

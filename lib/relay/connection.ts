@@ -202,8 +202,12 @@ export class RelayConnection implements Delivery {
 
   /** Queues a control frame with a JSON body. */
   sendControl(type: number, body: unknown): void {
-    // A reply the peer waits for (a welcome, an error): never held for a shared turn.
-    this.#queue.send(encodeFrame(type, encodeJson(body)), "control", true);
+    this.#reply(encodeFrame(type, encodeJson(body)));
+  }
+
+  /** Queues a frame the peer waits for (welcome, error, ack, pong): never held for a turn. */
+  #reply(frame: Uint8Array): void {
+    this.#queue.send(frame, "control", true);
   }
 
   /** Sends an error frame without closing. */
@@ -326,7 +330,7 @@ export class RelayConnection implements Delivery {
           members: this.room.members().map((m) => m.nick),
         });
       case FrameType.Ping:
-        this.#queue.send(PONG, "control", true);
+        this.#reply(PONG);
         return;
       case FrameType.Pong:
         return;
@@ -342,11 +346,7 @@ export class RelayConnection implements Delivery {
   #text(sealed: Uint8Array): void {
     const seq = ++this.#textSeq;
     if (!this.#limits.text(Date.now())) {
-      this.#queue.send(
-        encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)),
-        "control",
-        true,
-      );
+      this.#reply(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)));
       this.error("rate-limited", "too many messages; the client will resend after a pause");
       return;
     }
@@ -357,8 +357,8 @@ export class RelayConnection implements Delivery {
     recentTextsOf(this.room!).add(this.member.nick, frame, Date.now());
     // In a cluster the ack waits until NATS has the text: a relay that dies
     // after acknowledging has lost nothing the client would not resend.
-    if (relayed) relayed.then(() => this.#queue.send(ack, "control", true));
-    else this.#queue.send(ack, "control", true);
+    if (relayed) relayed.then(() => this.#reply(ack));
+    else this.#reply(ack);
   }
 
   #voice(tagged: Uint8Array): void {
