@@ -47,16 +47,28 @@ Deno.test("Firefox: browser and terminal members hear each other", opts, async (
     await raiseBrowserPriority(browser);
 
     await t.step("Firefox voice → terminal", async () => {
+      // The meter is shown by the page's own event (a captured frame), noted as it
+      // happens: a headless Firefox may hold back animation frames, which puppeteer's
+      // default polling waits on, and a short talk may show and hide it in between.
+      await page.evaluate(() => {
+        const level = document.querySelector("#level") as HTMLElement;
+        const seen = globalThis as unknown as { amLevelSeen: boolean };
+        seen.amLevelSeen = !level.hidden;
+        new MutationObserver(() => seen.amLevelSeen ||= !level.hidden)
+          .observe(level, { attributes: true, attributeFilter: ["hidden"] });
+      });
       await page.click("#talk");
       await bob.waitFor((e) => e.event === "talk-start" && e.nick === "carol", "carol talks");
-      await page.waitForFunction(() => document.querySelector("#level:not([hidden])"))
-        .catch(async (cause) => {
-          // Say what the page said: a microphone that never started, or a refused frame.
-          const status = await page.evaluate(() =>
-            document.querySelector("#voice-status")?.textContent
-          );
-          throw new Error(`no level meter while talking; voice status: "${status}"`, { cause });
-        });
+      await page.waitForFunction(
+        () => (globalThis as unknown as { amLevelSeen: boolean }).amLevelSeen,
+        { polling: 50 },
+      ).catch(async (cause) => {
+        // Say what the page said: a microphone that never started, or a refused frame.
+        const status = await page.evaluate(() =>
+          document.querySelector("#voice-status")?.textContent
+        );
+        throw new Error(`no level meter while talking; voice status: "${status}"`, { cause });
+      });
       // The tone never ends by itself, so the talk's length is set here: it is the
       // input (as a WAV's length is), not a wait for something to happen.
       await new Promise((r) => setTimeout(r, 1500));
