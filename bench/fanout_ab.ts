@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import { runFanout } from "./fanout_run.ts";
 import { DEFAULT_SAMPLE } from "./sample.ts";
 import { amSpec, type ServerKind } from "./servers.ts";
-import { perfWindow } from "./proc.ts";
+import { perfWindow, writeCallsWindow } from "./proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -57,19 +57,24 @@ for (let run = 1; run <= Number(values.runs); run++) {
     const path = name.startsWith("before")
       ? `${values.before!.replace(/\/$/, "")}/server.ts`
       : here;
+    const perf = values.perf ? perfWindow(`${values.perf}/${name}-${run}.perf.data`) : undefined;
+    const writes = writeCallsWindow();
     const r = await runFanout({
       server: ours ? "am" : name as ServerKind,
       clients,
       senders: Number(values.senders),
       rate,
       warmupMs: 500,
-      measureMs: 3000,
+      measureMs: 3000, // deliveries/write below assumes it
       drainMs: 2000,
       sample: DEFAULT_SAMPLE,
       readPeriodMs: clients >= 2000 ? 10 : 5,
       serverCore: 0,
       dir,
-      onWindow: values.perf ? perfWindow(`${values.perf}/${name}-${run}.perf.data`) : undefined,
+      onWindow: async (pid, edge) => {
+        writes.onWindow(pid, edge);
+        await perf?.(pid, edge);
+      },
       spec: ours
         ? (port) => {
           // Stated even for every core: the generator's affinity (taskset -c 1) would be inherited.
@@ -90,13 +95,13 @@ for (let run = 1; run <= Number(values.runs); run++) {
         r.deliveriesPerSec.toFixed(0)
       }/s server CPU ${(r.serverCpuShare * 100).toFixed(1)} % = ${
         usPerDelivery.toFixed(2)
-      } µs/delivery (kernel ${kernelUs.toFixed(2)}) p50=${r.p50Ms.toFixed(1)} p99=${
-        r.p99Ms.toFixed(1)
-      } ms delivered ${(r.deliveredFraction * 100).toFixed(2)} % generator CPU ${
-        (r.generatorCpuShare * 100).toFixed(0)
-      } % cores ${r.coreBusy.map((b) => `${(b * 100).toFixed(0)} %`).join(" / ")}${
-        r.verified ? ` verified ${r.verified}/${r.verified + r.verifyFailed}` : ""
-      }`,
+      } µs/delivery (kernel ${kernelUs.toFixed(2)}) ${
+        (r.deliveriesPerSec * 3 / Math.max(1, writes.count())).toFixed(1)
+      } deliveries/write p50=${r.p50Ms.toFixed(1)} p99=${r.p99Ms.toFixed(1)} ms delivered ${
+        (r.deliveredFraction * 100).toFixed(2)
+      } % generator CPU ${(r.generatorCpuShare * 100).toFixed(0)} % cores ${
+        r.coreBusy.map((b) => `${(b * 100).toFixed(0)} %`).join(" / ")
+      }${r.verified ? ` verified ${r.verified}/${r.verified + r.verifyFailed}` : ""}`,
     );
   }
 }

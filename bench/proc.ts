@@ -183,3 +183,40 @@ export function perfWindow(out: string) {
     }
   };
 }
+
+/**
+ * The socket write system calls (`sendto` and `write`, counted by `perf stat`)
+ * one process makes while a measured window is open: how many messages each
+ * write carries is what the relay's CPU per delivery follows. `count()` is the
+ * calls in the last window (0 when perf could not count).
+ */
+export function writeCallsWindow() {
+  let child: Deno.ChildProcess | null = null;
+  let calls = 0;
+  return {
+    async onWindow(pid: number, edge: "start" | "end") {
+      if (edge === "start") {
+        child = new Deno.Command("perf", {
+          args: [
+            "stat",
+            "-x,",
+            "-e",
+            "syscalls:sys_enter_sendto,syscalls:sys_enter_write",
+            "-p",
+            String(pid),
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+      } else if (child) {
+        child.kill("SIGINT");
+        const { stderr } = await child.output();
+        child = null;
+        calls = new TextDecoder().decode(stderr).split("\n")
+          .map((line) => Number(line.split(",")[0]))
+          .filter(Number.isFinite).reduce((a, b) => a + b, 0);
+      }
+    },
+    count: () => calls,
+  };
+}
