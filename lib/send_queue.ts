@@ -42,16 +42,19 @@ export class SendQueue {
   #closed = false;
   #drained: (() => void)[] | null = null;
   readonly #schedule: (flush: () => void) => void;
-  readonly #hold: ((flush: () => void) => boolean) | null;
+  readonly #hold: ((flush: () => Promise<void> | undefined) => boolean) | null;
   // A flush waits for its turn from send() until it starts; a turn that finds it
   // started already (an urgent frame cut a held wait short) does nothing.
   #waiting = false;
   #held = false;
-  readonly #flushNow = () => {
+  readonly #flushNow = (): Promise<void> | undefined => {
     if (!this.#waiting) return;
     this.#waiting = this.#held = false;
-    void this.#flush();
+    return this.#flush();
   };
+  // An urgent frame queued while a write was under way: the next write goes at
+  // once even when texts would otherwise wait for the next shared turn.
+  #urgentQueued = false;
   #patient = false;
   /** Voice frames dropped because the reader was behind. */
   droppedVoice = 0;
@@ -70,7 +73,7 @@ export class SendQueue {
     onError: (err: unknown) => void,
     // Wrapped: a browser refuses queueMicrotask called as a method of this queue.
     schedule: (flush: () => void) => void = (flush) => queueMicrotask(flush),
-    hold: ((flush: () => void) => boolean) | null = null,
+    hold: ((flush: () => Promise<void> | undefined) => boolean) | null = null,
   ) {
     this.#schedule = schedule;
     this.#hold = hold;
@@ -105,17 +108,21 @@ export class SendQueue {
     }
     this.#chunks.push(frame);
     this.#bytes += frame.length;
-    if (!this.#flushing) {
-      this.#flushing = this.#waiting = true;
-      // Defer so that every frame queued meanwhile joins one write.
-      if (!urgent && this.#hold?.(this.#flushNow)) this.#held = true;
-      else if (this.#patient) this.#schedule(this.#flushNow);
-      else queueMicrotask(this.#flushNow);
-    } else if (this.#held && urgent) {
+    if (!this.#flushing) this.#arm(urgent);
+    else if (this.#held && urgent) {
       this.#held = false;
       queueMicrotask(this.#flushNow);
-    }
+    } else if (urgent) this.#urgentQueued = true;
     return true;
+  }
+
+  #arm(urgent: boolean): void {
+    this.#flushing = this.#waiting = true;
+    this.#urgentQueued = false;
+    // Defer so that every frame queued meanwhile joins one write.
+    if (!urgent && this.#hold?.(this.#flushNow)) this.#held = true;
+    else if (this.#patient) this.#schedule(this.#flushNow);
+    else queueMicrotask(this.#flushNow);
   }
 
   /** Resolves once everything queued so far is written (or the queue is closed). */
@@ -133,9 +140,16 @@ export class SendQueue {
   }
 
   async #flush(): Promise<void> {
+    // With a hold, frames that arrive while this flush writes wait for the next
+    // shared turn instead of a second write in this one: under load a write can
+    // take a whole turn to complete, and writing again at once would double the
+    // writes a turn just when they are what limits the relay.
+    let left = this.#hold ? this.#chunks.length : Infinity;
     try {
-      while (this.#chunks.length > 0 && !this.#closed) {
+      while (left > 0 && this.#chunks.length > 0 && !this.#closed) {
+        const before = this.#chunks.length;
         const batch = this.#takeBatch();
+        left -= before - this.#chunks.length;
         let off = 0;
         while (off < batch.length && !this.#closed) {
           off += await this.#writer.write(batch.subarray(off));
@@ -149,6 +163,7 @@ export class SendQueue {
     } finally {
       this.#flushing = false;
       if (this.#bytes === 0 || this.#closed) this.#settle();
+      else if (this.#chunks.length > 0) this.#arm(this.#urgentQueued);
     }
   }
 

@@ -236,8 +236,8 @@ Deno.test("overflow during an in-flight write leaves the count at zero", async (
 
 /** A hold that takes every flush it is offered, for the test to run when it likes. */
 function holdAll() {
-  const held: (() => void)[] = [];
-  return { held, hold: (flush: () => void) => (held.push(flush), true) };
+  const held: (() => Promise<void> | undefined)[] = [];
+  return { held, hold: (flush: () => Promise<void> | undefined) => (held.push(flush), true) };
 }
 
 function setupHeld() {
@@ -296,4 +296,42 @@ Deno.test("an urgent reply is never held, and takes held texts with it", async (
   assert.equal(held.length, 1, "only the first text was offered to the hold");
   await queue.drain();
   assert.equal(socket.writes.length, 2);
+});
+
+Deno.test("texts that come while a held flush writes wait for the next turn, not a second write", async () => {
+  const { socket, queue, held } = setupHeld();
+  queue.send(frame(2, 1), "text");
+  socket.blocked = true;
+  const written = held[0]();
+  await settle();
+  queue.send(frame(2, 2), "text");
+  queue.send(frame(2, 3), "text");
+  assert.equal(held.length, 1, "not offered again while the write is under way");
+  socket.release();
+  await written;
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1]), "one write in this turn");
+  assert.equal(held.length, 2, "the rest waits for the next turn");
+  held[1]();
+  await queue.drain();
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 2, 2, 3, 3]));
+  assert.equal(socket.writes.length, 2, "they share the next turn's write");
+});
+
+Deno.test("voice that comes while a held flush writes is written as soon as that write ends", async () => {
+  const { socket, queue, held } = setupHeld();
+  queue.send(frame(2, 1), "text");
+  socket.blocked = true;
+  const written = held[0]();
+  await settle();
+  queue.send(frame(2, 2), "text");
+  queue.send(frame(2, 9), "voice");
+  socket.release();
+  await written;
+  await queue.drain();
+  assert.deepEqual(
+    socket.received,
+    Uint8Array.from([1, 1, 2, 2, 9, 9]),
+    "in order, without a turn",
+  );
+  assert.equal(held.length, 1, "nothing offered to the hold");
 });

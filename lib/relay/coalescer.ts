@@ -10,22 +10,80 @@
 
 import { type FlushPolicy, isBusy, RateMeter } from "./flush_policy.ts";
 
+/** A held flush: starts the queue's write and returns its completion (if any). */
+export type HeldFlush = () => Promise<void> | undefined;
+
+/** The timer a coalescer uses: the global one, or a test's hand-driven one. */
+export interface TurnTimer {
+  /** Runs `fn` after `ms`; returns what `clear` takes. */
+  set(fn: () => void, ms: number): unknown;
+  /** Cancels a timer `set` returned. */
+  clear(handle: unknown): void;
+}
+
+const GLOBAL_TIMER: TurnTimer = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /** Shared coalescing turn of one relay (or one worker of it). */
 export class Coalescer {
   readonly #policy: FlushPolicy;
   readonly #now: () => number;
   readonly #meter: RateMeter;
   #busy = false;
-  #due: (() => void)[] = [];
+  #due: HeldFlush[] = [];
+  // When the first of #due was held: its turn comes `windowMs` later.
+  #since = 0;
+  readonly #timers: TurnTimer;
+  #timer: unknown;
+  // Writes started by past turns and not yet complete. A turn that finds many of
+  // the last turn's writes still under way waits for them, up to a second window:
+  // writes are then what limits the relay, and waiting lets each write carry more
+  // instead of the turns overlapping and the writes a second growing with the
+  // load. A few stragglers (readers that stopped reading) hold up no one.
+  #writing = 0;
+  #turnSize = 0;
+  #late = false;
+  readonly #written = () => {
+    this.#writing--;
+    if (!this.#late || this.#writesBehind()) return;
+    this.#timers.clear(this.#timer);
+    this.#run();
+  };
   readonly #run = () => {
-    const now = this.#due;
+    const waited = this.#now() - this.#since;
+    if (this.#writesBehind() && waited < 2 * this.#policy.windowMs) {
+      this.#late = true;
+      this.#timer = this.#timers.set(this.#run, 2 * this.#policy.windowMs - waited);
+      return;
+    }
+    this.#late = false;
+    this.#timer = undefined;
+    const due = this.#due;
     this.#due = [];
-    for (const flush of now) flush();
+    this.#turnSize = due.length;
+    for (const flush of due) {
+      const done = flush();
+      if (done) {
+        this.#writing++;
+        done.then(this.#written);
+      }
+    }
   };
 
+  #writesBehind(): boolean {
+    return this.#writing > this.#turnSize / 16;
+  }
+
   /** A coalescer following `policy`; `now` is the clock in ms. */
-  constructor(policy: FlushPolicy, now: () => number = () => performance.now()) {
+  constructor(
+    policy: FlushPolicy,
+    now: () => number = () => performance.now(),
+    timers: TurnTimer = GLOBAL_TIMER,
+  ) {
     this.#policy = policy;
+    this.#timers = timers;
     this.#now = now;
     this.#meter = new RateMeter(now());
   }
@@ -39,10 +97,14 @@ export class Coalescer {
    * Takes `flush` to run at the shared turn and returns true while the relay is
    * busy; returns false (the caller flushes as usual) when it is not.
    */
-  hold = (flush: () => void): boolean => {
-    this.#busy = isBusy(this.#meter.rate(this.#now()), this.#busy, this.#policy);
+  hold = (flush: HeldFlush): boolean => {
+    const now = this.#now();
+    this.#busy = isBusy(this.#meter.rate(now), this.#busy, this.#policy);
     if (!this.#busy) return false;
-    if (this.#due.push(flush) === 1) setTimeout(this.#run, this.#policy.windowMs);
+    if (this.#due.push(flush) === 1) {
+      this.#since = now;
+      this.#timer = this.#timers.set(this.#run, this.#policy.windowMs);
+    }
     return true;
   };
 }

@@ -53,15 +53,87 @@ Deno.test("the coalescer holds nothing while quiet and one turn's flushes while 
   let now = 0;
   const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => now);
   const ran: number[] = [];
-  assert.equal(coalescer.hold(() => ran.push(0)), false, "quiet: the caller flushes");
+  assert.equal(coalescer.hold(() => void ran.push(0)), false, "quiet: the caller flushes");
   for (let i = 0; i < 1000; i++) coalescer.note();
   now = RATE_PERIOD_MS; // 4,000 a second over the period
   const turn = Promise.withResolvers<void>();
-  assert.equal(coalescer.hold(() => ran.push(1)), true);
-  assert.equal(coalescer.hold(() => (ran.push(2), turn.resolve())), true);
+  assert.equal(coalescer.hold(() => void ran.push(1)), true);
+  assert.equal(coalescer.hold(() => void (ran.push(2), turn.resolve())), true);
   assert.equal(ran.length, 0, "held until the turn");
   await turn.promise;
   assert.deepEqual(ran, [1, 2], "both at one turn, in order");
   now = 2 * RATE_PERIOD_MS + 60_000; // nothing counted since: quiet again
-  assert.equal(coalescer.hold(() => ran.push(3)), false);
+  assert.equal(coalescer.hold(() => void ran.push(3)), false);
+});
+
+/** A timer the test fires by hand, so that turns come exactly when it says. */
+function handTimer() {
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  let next = 0;
+  return {
+    pending,
+    set: (fn: () => void, ms: number) => (pending.set(++next, { fn, ms }), next),
+    clear: (handle: unknown) => void pending.delete(handle as number),
+    /** Fires the one pending timer; returns the delay it was set for. */
+    fire(): number {
+      assert.equal(pending.size, 1, "one timer pending");
+      const [[id, { fn, ms }]] = pending;
+      pending.delete(id);
+      fn();
+      return ms;
+    },
+  };
+}
+
+Deno.test("a turn waits for the last turn's writes, for at most a second window", async () => {
+  let now = 0;
+  const timer = handTimer();
+  const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => now, timer);
+  for (let i = 0; i < 1000; i++) coalescer.note();
+  now = RATE_PERIOD_MS;
+  const writing = Promise.withResolvers<void>();
+  const ran: string[] = [];
+  coalescer.hold(() => (ran.push("a"), writing.promise));
+  assert.equal(timer.fire(), 5, "the first turn comes one window after the first hold");
+  assert.deepEqual(ran, ["a"]);
+
+  coalescer.hold(() => void ran.push("b"));
+  now += 5;
+  assert.equal(timer.fire(), 5);
+  assert.deepEqual(ran, ["a"], "put off: the last turn's write is still under way");
+  assert.equal(timer.pending.size, 1, "until the end of a second window at most");
+  now += 2;
+  writing.resolve();
+  await writing.promise;
+  await Promise.resolve();
+  assert.deepEqual(ran, ["a", "b"], "taken as soon as that write ends");
+  assert.equal(timer.pending.size, 0, "and its fallback timer cleared");
+
+  // A write that never ends (a reader that stopped) delays the turns by one window, no more.
+  coalescer.hold(() => (ran.push("c"), new Promise<void>(() => {})));
+  timer.fire();
+  coalescer.hold(() => void ran.push("d"));
+  now += 5;
+  timer.fire();
+  assert.deepEqual(ran, ["a", "b", "c"]);
+  now += 5;
+  assert.equal(timer.fire(), 5, "the fallback, a second window after the first hold");
+  assert.deepEqual(ran, ["a", "b", "c", "d"]);
+});
+
+Deno.test("a few writes that do not end hold up no turn", () => {
+  let now = 0;
+  const timer = handTimer();
+  const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => now, timer);
+  for (let i = 0; i < 1000; i++) coalescer.note();
+  now = RATE_PERIOD_MS;
+  let ran = 0;
+  coalescer.hold(() => (ran++, new Promise<void>(() => {}))); // a reader that stopped
+  for (let i = 1; i < 32; i++) coalescer.hold(() => void ran++);
+  timer.fire();
+  assert.equal(ran, 32);
+  coalescer.hold(() => void ran++);
+  now += 5;
+  timer.fire();
+  assert.equal(ran, 33, "one write of 32 still under way: the turn is taken on time");
 });
