@@ -16,7 +16,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { type FanoutParams, type FanoutResult, runFanout } from "./fanout_run.ts";
+import type { FanoutParams } from "./fanout_params.ts";
+import type { FanoutResult } from "./fanout_result.ts";
+import { runFanout } from "./fanout_run.ts";
 import { DEFAULT_SAMPLE } from "./sample.ts";
 import type { ServerKind } from "./servers.ts";
 

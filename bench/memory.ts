@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { AmDriver } from "./am_driver.ts";
 import type { BenchTls } from "./bench_tls.ts";
 import type { BenchPeer, Driver } from "./driver.ts";
-import { JOIN_PARALLEL } from "./fanout_run.ts";
+import { JOIN_PARALLEL } from "./fanout_join.ts";
 import { IrcDriver } from "./irc_driver.ts";
 import { freePort, ServerProcess, sleep } from "./proc.ts";
 import { Recorder } from "./recorder.ts";

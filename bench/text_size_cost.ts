@@ -33,7 +33,8 @@ const rate = Number(values.rate);
 
 if (values.one) {
   // Child: one run at the size in AM_BENCH_DELIVERED_BYTES; prints one JSON line.
-  const { fixedTextLoad, runFanout } = await import("./fanout_run.ts");
+  const { fixedTextLoad } = await import("./fanout_params.ts");
+  const { runFanout } = await import("./fanout_run.ts");
   const dir = await Deno.makeTempDir({ prefix: "am-bench-size-" });
   try {
     const r = await runFanout(fixedTextLoad(clients, rate, dir));

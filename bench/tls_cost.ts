@@ -15,7 +15,8 @@
 
 import { parseArgs } from "node:util";
 import { type BenchTls, makeBenchTls } from "./bench_tls.ts";
-import { fixedTextLoad, runFanout } from "./fanout_run.ts";
+import { fixedTextLoad } from "./fanout_params.ts";
+import { runFanout } from "./fanout_run.ts";
 import { measureMemory } from "./memory.ts";
 import { measureStartup } from "./startup.ts";
 import { runVoiceFanout } from "./voice_fanout.ts";

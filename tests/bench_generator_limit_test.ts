@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { kneeOf } from "../bench/fanout.ts";
 import { OPEN_BUDGET, openPlan } from "../bench/sample.ts";
-import type { FanoutResult } from "../bench/fanout_run.ts";
+import type { FanoutResult } from "../bench/fanout_result.ts";
 import {
   allowedCores,
   GENERATOR_BOUND_SHARE,

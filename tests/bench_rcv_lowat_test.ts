@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { defaultLowat } from "../bench/fanout_run.ts";
+import { defaultLowat } from "../bench/fanout_params.ts";
 import { inodesByLocalPort } from "../bench/rcv_lowat.ts";
 
 // Two connections from local port 0xA001 (to 0x1F90 and to 0x1F91), one from 0xA002, a listener.

@@ -1,61 +1,37 @@
 /**
- * One client connection on the relay: it reads frames, enforces the hello,
- * rate limits and floor, stamps the sender on what it forwards, and writes
- * through a bounded {@linkcode SendQueue}. Sealed payloads pass through as
- * opaque bytes: nothing here can open them.
+ * One client connection on the relay: it holds the hello deadline, admits the
+ * hello, and writes through a bounded {@linkcode SendQueue}; closing and fatal
+ * errors end here. Reading is frame_reader.ts and a joined member's frames are
+ * member_frames.ts. Sealed payloads pass through as opaque bytes: nothing here
+ * can open them.
  *
  * @module
  */
 
+import { encodeFrame, FrameDecoder } from "../framing.ts";
 import {
-  encodeFrame,
-  encodeFrameParts,
-  FrameDecoder,
-  FrameTooLargeError,
-  MalformedFrameError,
-} from "../framing.ts";
-import {
-  ACK_FORWARDED,
-  ACK_RATE_LIMITED,
-  decodeJson,
-  encodeAck,
   encodeJson,
   type ErrorBody,
   type ErrorCode,
   FrameType,
   type Member,
-  nickStamp,
   parseHello,
   ProtocolError,
-  type TalkRequest,
 } from "../protocol.ts";
 import type { Delivery, Room } from "./room.ts";
 import { batchedScheduler, type Priority, SendQueue } from "../send_queue.ts";
 import { ConnectionLimits } from "./connection_limits.ts";
-import { recentTextsOf } from "./room_history.ts";
 import type { RelayContext } from "./context.ts";
+import { type FrameSink, readFrames } from "./frame_reader.ts";
 import { HeldTexts } from "./held_texts.ts";
+import { badFrame, handleMemberFrame } from "./member_frames.ts";
 import type { RelaySocket } from "./socket.ts";
-import { ReadSlots, SLOT_BYTES } from "./read_slots.ts";
 
-// An idle connection keeps its read buffer for as long as it is idle: a small slot
-// of a shared slab (lib/relay/read_slots.ts), which busy connections trade for a
-// buffer of their own that grows. 2048 bytes each cost 1.8 KiB more per idle
-// connection (bench/memory.ts).
-const READ_MIN = SLOT_BYTES;
-const READ_MAX = 64 * 1024;
-/** The small read buffers of every connection of the relay. */
-const readSlots = new ReadSlots();
-const PONG = encodeFrame(FrameType.Pong);
 /** One flush turn for every connection of the relay (see batchedScheduler). */
 const flushAll = batchedScheduler();
-/** Gives a read buffer back to the slots if it is one (only slots have the smallest size). */
-function releaseReadBuffer(buf: Uint8Array): void {
-  if (buf.length === READ_MIN) readSlots.give(buf);
-}
 
 /** Relay side of one client connection. */
-export class RelayConnection implements Delivery {
+export class RelayConnection implements Delivery, FrameSink {
   /** Peer IP address, for the per-address limit. */
   readonly ip: string;
   /** The member entry, once the hello is accepted. */
@@ -66,14 +42,16 @@ export class RelayConnection implements Delivery {
   lastHeard = Date.now();
   /** When this member last sent voice, for the floor timeout. */
   lastVoice = 0;
+  /** This connection's rate limits and malformed-frame allowance. */
+  readonly limits: ConnectionLimits;
+  /** Texts this member has sent: the sequence number its last ack carried. */
+  textsSent = 0;
+  /** The sender stamp on this member's texts, made at its first forwarded text. */
+  textStamp: Uint8Array | null = null;
   readonly #ctx: RelayContext;
   readonly #conn: RelaySocket;
   readonly #queue: SendQueue;
   readonly #decoder: FrameDecoder;
-  readonly #limits: ConnectionLimits;
-  #textSeq = 0;
-  /** The sender stamp on this member's texts, made at its first text. */
-  #nickStamp: Uint8Array | null = null;
   #closed = false;
   /** Texts held back while a resuming member's history is being gathered. */
   #held: HeldTexts | null = null;
@@ -102,7 +80,7 @@ export class RelayConnection implements Delivery {
       flushAll,
       ctx.coalescer.hold,
     );
-    this.#limits = new ConnectionLimits(o);
+    this.limits = new ConnectionLimits(o);
   }
 
   /** Peer address as host:port, for logs (made when a log line needs it). */
@@ -123,6 +101,11 @@ export class RelayConnection implements Delivery {
     return this.#closed;
   }
 
+  /** Whether a fatal error is on its way to the peer: nothing more from it is handled. */
+  get failing(): boolean {
+    return this.#failing;
+  }
+
   /** Starts the hello deadline, then reads and handles frames until the peer goes away. */
   run(): void {
     this.#helloTimer = setTimeout(() => {
@@ -132,65 +115,7 @@ export class RelayConnection implements Delivery {
       this.#ctx.log("error", { peer: this.peer, code: "hello-timeout", fatal: true });
       this.close(`${why} (TLS handshake unfinished)`);
     }, this.#ctx.options.helloTimeoutMs);
-    this.#read(readSlots.take());
-  }
-
-  // A callback per read rather than an async loop: a suspended async function
-  // kept a generator and two promises alive per idle connection (bench/analysis.md).
-  #read(buf: Uint8Array): void {
-    let reading: Promise<number | null>;
-    try {
-      reading = this.#conn.read(buf);
-    } catch (err) {
-      releaseReadBuffer(buf);
-      return this.#readFailed(err);
-    }
-    reading.then((n) => {
-      if (this.#closed || n === null) {
-        // The read has settled, so nothing writes into the buffer any more.
-        releaseReadBuffer(buf);
-        if (!this.#closed) this.close("closed by peer");
-        return;
-      }
-      this.lastHeard = Date.now();
-      try {
-        for (const frame of this.#decoder.push(buf.subarray(0, n))) {
-          if (this.#closed || this.#failing) break;
-          this.#handleSafely(frame.type, frame.payload);
-        }
-      } catch (err) {
-        releaseReadBuffer(buf);
-        return this.#readFailed(err);
-      }
-      if (this.#closed) return releaseReadBuffer(buf);
-      // Grow the read buffer for connections that fill it; go back to a small slot
-      // after a small read, so that an idle connection (its last frame a ping) keeps
-      // only that.
-      if (n === buf.length && buf.length < READ_MAX) {
-        releaseReadBuffer(buf);
-        buf = new Uint8Array(buf.length * 2);
-      } else if (buf.length > READ_MIN && n <= READ_MIN / 2) {
-        buf = readSlots.take();
-      }
-      this.#read(buf);
-    }, (err) => {
-      releaseReadBuffer(buf);
-      this.#readFailed(err);
-    });
-  }
-
-  #readFailed(err: unknown): void {
-    if (err instanceof FrameTooLargeError) {
-      this.fail("frame-too-large", `${err.message}; connection closed`);
-    } else if (err instanceof ProtocolError) {
-      this.fail(err.code, err.message);
-    } else if (this.#closed) {
-      // Read failed because we closed the socket ourselves.
-    } else if (err instanceof MalformedFrameError) {
-      this.fail("bad-frame", err.message);
-    } else {
-      this.close(err instanceof Error ? err.message : String(err));
-    }
+    readFrames(this.#conn, this.#decoder, this);
   }
 
   /** Queues a frame to this client. */
@@ -202,11 +127,11 @@ export class RelayConnection implements Delivery {
 
   /** Queues a control frame with a JSON body. */
   sendControl(type: number, body: unknown): void {
-    this.#reply(encodeFrame(type, encodeJson(body)));
+    this.reply(encodeFrame(type, encodeJson(body)));
   }
 
   /** Queues a frame the peer waits for (welcome, error, ack, pong): never held for a turn. */
-  #reply(frame: Uint8Array): void {
+  reply(frame: Uint8Array): void {
     this.#queue.send(frame, "control", true);
   }
 
@@ -214,7 +139,7 @@ export class RelayConnection implements Delivery {
   error(code: ErrorCode, message: string): void {
     // One log line a second at most per connection: a flooder must not turn
     // the relay's log into its amplifier.
-    const suppressed = this.#limits.logError(Date.now());
+    const suppressed = this.limits.logError(Date.now());
     if (suppressed !== null) {
       this.#ctx.log("error", {
         peer: this.peer,
@@ -266,129 +191,49 @@ export class RelayConnection implements Delivery {
     this.#resolveDone?.();
   }
 
-  /**
-   * Handles one frame. Before the hello any protocol error is fatal; after it,
-   * a malformed frame (bad JSON, bad UTF-8, unknown type, a second hello) is
-   * answered with a non-fatal error and the connection goes on, unless the
-   * peer keeps sending them.
-   */
   /** Clears the hello deadline and lets its timer go (an idle member keeps none). */
   #stopHelloTimer(): void {
     clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
   }
 
-  #handleSafely(type: number, payload: Uint8Array): void {
+  /**
+   * Handles one frame. Before the hello any protocol error is fatal; after it,
+   * a malformed frame (bad JSON, bad UTF-8, unknown type, a second hello) is
+   * answered with a non-fatal error and the connection goes on, unless the
+   * peer keeps sending them.
+   */
+  handleFrame(type: number, payload: Uint8Array): void {
     try {
-      this.#handle(type, payload);
+      if (this.room) handleMemberFrame(this, this.#ctx, this.room, type, payload);
+      else this.#hello(type, payload);
     } catch (err) {
       if (!(err instanceof ProtocolError) || !this.room) throw err;
-      this.#badFrame(err.code, err.message);
+      badFrame(this, err.code, err.message);
     }
   }
 
-  #badFrame(code: ErrorCode, message: string): void {
-    if (this.#limits.badFrame(Date.now())) return this.error(code, message);
-    this.fail("bad-frame", `too many malformed frames (last: ${message}); connection closed`);
-  }
-
-  #handle(type: number, payload: Uint8Array): void {
-    if (!this.room) {
-      if (type !== FrameType.Hello) {
-        return this.fail("bad-hello", "the first frame must be a hello");
-      }
-      this.#stopHelloTimer();
-      const hello = parseHello(payload, this.#ctx.options);
-      const refusal = this.#ctx.join(this, hello);
-      if (refusal) return this.fail(refusal.code, refusal.message);
-      if (hello.resume === true) {
-        // Back after a lost connection: what the room said meanwhile (the client
-        // drops what it already had), bounded to a quarter of its queue.
-        // New texts wait behind the history, so the member sees them in order.
-        this.#held = new HeldTexts();
-        this.#ctx.recentTexts(this).then((history) => {
-          const held = this.#held!;
-          this.#held = null;
-          const budget = this.#ctx.options.queue.maxBytes / 4;
-          for (const f of held.release(history, budget)) this.deliver(f, "text");
-        });
-      }
-      return;
+  /** The first frame: a hello that joins a room, or a fatal error. */
+  #hello(type: number, payload: Uint8Array): void {
+    if (type !== FrameType.Hello) {
+      return this.fail("bad-hello", "the first frame must be a hello");
     }
-    switch (type) {
-      case FrameType.Text:
-        return this.#text(payload);
-      case FrameType.Voice:
-        return this.#voice(payload);
-      case FrameType.KeyShare:
-        return this.#keyShare(payload);
-      case FrameType.Talk:
-        return this.#ctx.talk(this, decodeJson<TalkRequest>(payload).on === true);
-      case FrameType.Who:
-        return this.sendControl(FrameType.WhoReply, {
-          room: this.room.name,
-          members: this.room.members().map((m) => m.nick),
-        });
-      case FrameType.Ping:
-        this.#reply(PONG);
-        return;
-      case FrameType.Pong:
-        return;
-      case FrameType.Bye:
-        return this.close("left");
-      case FrameType.Hello:
-        return this.#badFrame("bad-hello", "already joined; a connection says hello once");
-      default:
-        return this.#badFrame("bad-frame", `unknown frame type ${type}`);
+    this.#stopHelloTimer();
+    const hello = parseHello(payload, this.#ctx.options);
+    const refusal = this.#ctx.join(this, hello);
+    if (refusal) return this.fail(refusal.code, refusal.message);
+    if (hello.resume === true) {
+      // Back after a lost connection: what the room said meanwhile (the client
+      // drops what it already had), bounded to a quarter of its queue.
+      // New texts wait behind the history, so the member sees them in order.
+      this.#held = new HeldTexts();
+      this.#ctx.recentTexts(this).then((history) => {
+        const held = this.#held!;
+        this.#held = null;
+        const budget = this.#ctx.options.queue.maxBytes / 4;
+        for (const f of held.release(history, budget)) this.deliver(f, "text");
+      });
     }
-  }
-
-  #text(sealed: Uint8Array): void {
-    const seq = ++this.#textSeq;
-    if (!this.#limits.text(Date.now())) {
-      this.#reply(encodeFrame(FrameType.Ack, encodeAck(seq, ACK_RATE_LIMITED)));
-      this.error("rate-limited", "too many messages; the client will resend after a pause");
-      return;
-    }
-    const ack = encodeFrame(FrameType.Ack, encodeAck(seq, ACK_FORWARDED));
-    this.#nickStamp ??= nickStamp(this.member.nick);
-    const frame = encodeFrameParts(FrameType.Text, this.#nickStamp, sealed);
-    const relayed = this.room!.broadcast(frame, "text", this);
-    recentTextsOf(this.room!).add(this.member.nick, frame, Date.now());
-    // In a cluster the ack waits until NATS has the text: a relay that dies
-    // after acknowledging has lost nothing the client would not resend.
-    if (relayed) relayed.then(() => this.#reply(ack));
-    else this.#reply(ack);
-  }
-
-  #voice(tagged: Uint8Array): void {
-    const room = this.room!;
-    if (!room.floor.mayTalk(this.member.nick)) return;
-    const now = Date.now();
-    const verdict = this.#limits.voice(now);
-    if (verdict !== "pass") {
-      // Voice is useless late: drop it, as a network would, but say so (once a second).
-      if (verdict === "drop-and-tell") {
-        this.error("rate-limited", "too many voice frames; some were dropped");
-      }
-      return;
-    }
-    this.lastVoice = now;
-    room.broadcastVoice(this, tagged);
-  }
-
-  /** An addressed key share: stamped with both ids and passed to that member only. */
-  #keyShare(payload: Uint8Array): void {
-    if (payload.length < 2) throw new ProtocolError("bad-frame", "key share has no recipient");
-    if (!this.#limits.keyShare(Date.now())) {
-      this.error("rate-limited", "too many key shares; some were dropped");
-      return;
-    }
-    const from = this.member.id;
-    const ids = new Uint8Array([from >>> 8, from & 0xff, payload[0], payload[1]]);
-    const to = (payload[0] << 8) | payload[1];
-    if (to === from) return;
-    this.room!.sendTo(to, encodeFrameParts(FrameType.KeyShare, ids, payload.subarray(2)));
   }
 
   #slowConsumer(): void {

@@ -1,53 +1,30 @@
 /**
- * The relay: accepts TCP connections (TLS 1.3 unless told otherwise), admits them to rooms, runs the floor,
- * and shuts down in order. It routes by metadata only (room, nick, kind of
- * frame) and never imports the cipher: it holds no key and cannot read what
- * it forwards.
+ * The relay: accepts TCP connections (TLS 1.3 unless told otherwise) and, on
+ * its web port, WebSocket ones, starts each as a {@linkcode RelayConnection},
+ * sweeps idle members and stale floors, and shuts down in order. Rooms are
+ * room_registry.ts, the floor is floor_control.ts. It routes by metadata only
+ * (room, nick, kind of frame) and never imports the cipher: it holds no key
+ * and cannot read what it forwards.
  *
  * @module
  */
 
 import { encodeFrame } from "../framing.ts";
-import {
-  encodeJson,
-  type ErrorBody,
-  FrameType,
-  type Hello,
-  type Member,
-  PROTOCOL_VERSION,
-  type Welcome,
-} from "../protocol.ts";
+import { encodeJson, type ErrorBody, FrameType, type Hello } from "../protocol.ts";
 import { logEvent, type LogValue } from "../log.ts";
 import { RelayConnection } from "./connection.ts";
 import type { RelayContext } from "./context.ts";
 import { Coalescer } from "./coalescer.ts";
 import type { RelayCluster } from "./cluster_link.ts";
 import { type ConnectionGate, CountingGate, type Refusal } from "./connection_gate.ts";
+import { announceTalk, requestFloor } from "./floor_control.ts";
+import { listenError, webListenError, webOffReason } from "./listen_error.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
-import { Room } from "./room.ts";
+import { RoomRegistry } from "./room_registry.ts";
 import { recentTextsOf } from "./room_history.ts";
 import type { RelayListener, RelaySocket } from "./socket.ts";
 import { TlsListener } from "./tls_listener.ts";
 import { serveWeb, type WebServer } from "./web_server.ts";
-
-/** Raised when the relay cannot listen (port in use, bad address, no permission). */
-export class ListenError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ListenError";
-  }
-}
-
-/** The {@linkcode ListenError} for a failure to listen on `host:port`, saying what to do. */
-export function listenError(cause: unknown, host: string, port: number): ListenError {
-  const code = (cause as { code?: string }).code;
-  const why = cause instanceof Deno.errors.AddrInUse || code === "EADDRINUSE"
-    ? `port ${port} is already in use; stop the other program or pick another --port`
-    : cause instanceof Deno.errors.PermissionDenied || code === "EACCES"
-    ? `no permission to listen on ${host}:${port}; pick a port above 1023`
-    : `cannot listen on ${host}:${port}: ${(cause as Error).message}`;
-  return new ListenError(why, { cause });
-}
 
 /** A running relay. */
 export class Relay implements RelayContext {
@@ -55,7 +32,7 @@ export class Relay implements RelayContext {
   readonly options: RelayOptions;
   /** The shared flush turn of this relay's connections while it is busy. */
   readonly coalescer: Coalescer;
-  readonly #rooms = new Map<string, Room>();
+  readonly #rooms: RoomRegistry;
   readonly #conns = new Set<RelayConnection>();
   readonly #log: (event: string, fields: Record<string, LogValue>) => void;
   #listener: RelayListener | null = null;
@@ -75,6 +52,7 @@ export class Relay implements RelayContext {
     this.coalescer = new Coalescer(this.options.coalesce);
     this.#log = log;
     this.#gate = new CountingGate(this.options);
+    this.#rooms = new RoomRegistry(this);
   }
 
   /** Connections open now, joined or not. */
@@ -85,6 +63,11 @@ export class Relay implements RelayContext {
   /** Makes this relay part of a cluster (call before {@linkcode listen}). */
   useCluster(cluster: RelayCluster): void {
     this.#cluster = cluster;
+  }
+
+  /** The cluster this relay is part of, or null. */
+  get cluster(): RelayCluster | null {
+    return this.#cluster;
   }
 
   /** Counts connections against the limits elsewhere (the workers' shared gate); before {@linkcode listen}. */
@@ -136,19 +119,13 @@ export class Relay implements RelayContext {
         accept: (socket) => this.#stopping ? socket.close() : this.#accept(socket),
       });
     } catch (cause) {
-      const code = (cause as { code?: string }).code;
-      const inUse = cause instanceof Deno.errors.AddrInUse || code === "EADDRINUSE";
-      if (inUse && web.optional) {
-        this.log("web-off", { reason: `port ${web.port} is in use; give --web-port or --no-web` });
+      const err = webListenError(cause, host, web.port, web.optional);
+      if (!err) {
+        this.log("web-off", { reason: webOffReason(web.port) });
         return;
       }
       this.#listener?.close();
-      throw new ListenError(
-        inUse
-          ? `web port ${web.port} is already in use; pick another --web-port or --no-web`
-          : `cannot serve the web port ${host}:${web.port}: ${(cause as Error).message}`,
-        { cause },
-      );
+      throw err;
     }
     const a = this.#web.addr;
     this.log("web", { address: `${a.hostname}:${a.port}`, tls: tls ? "on" : "off" });
@@ -225,66 +202,15 @@ export class Relay implements RelayContext {
 
   /** Admits a connection to the room its hello names, or says why not. */
   join(conn: RelayConnection, hello: Hello): ErrorBody | null {
-    // The same client session coming back before its old socket timed out, or, in
-    // a cluster, failing over from another relay: the new connection replaces it.
-    const replace = (room: Room | undefined) => {
-      const same = room?.get(hello.nick);
-      if (same?.close && same.member.session === hello.session) {
-        same.close("replaced by a new connection of the same session");
-      }
-    };
-    replace(this.#rooms.get(hello.room));
-    let room = this.#rooms.get(hello.room);
-    if (!room) {
-      room = new Room(hello.room, this.options.duplex);
-      this.#rooms.set(hello.room, room);
-      this.#cluster?.openRoom(room);
-      // Opening mirrors the cluster's members, possibly this session on a dead relay.
-      replace(room);
-    }
-    if (room.has(hello.nick)) {
-      this.#releaseRoom(room);
-      return {
-        code: "nick-taken",
-        message: `the nick ${hello.nick} is taken in ${hello.room}; pick another with --nick`,
-      };
-    }
-    const id = room.allocateId();
-    if (id === null) {
-      this.#releaseRoom(room);
-      return { code: "server-full", message: `room ${hello.room} is full` };
-    }
-    const member: Member = {
-      nick: hello.nick,
-      id,
-      session: hello.session,
-      keyId: hello.keyId,
-      identity: hello.identity,
-      ephemeral: hello.ephemeral,
-      sig: hello.sig,
-    };
-    conn.member = member;
-    conn.room = room;
-    room.broadcast(encodeFrame(FrameType.Joined, encodeJson(member)), "control");
-    room.add(conn);
-    this.#cluster?.memberJoined(room, conn);
-    const welcome: Welcome = {
-      v: PROTOCOL_VERSION,
-      self: member,
+    const refusal = this.#rooms.join(conn, hello);
+    if (refusal) return refusal;
+    const room = conn.room!;
+    this.log("join", {
+      peer: conn.peer,
+      nick: conn.member.nick,
       room: room.name,
-      duplex: room.floor.duplex,
-      members: room.members(),
-      talking: room.floor.talkers,
-      limits: {
-        textRate: this.options.textRate,
-        textBurst: this.options.textBurst,
-        maxFrame: this.options.maxFrame,
-        keyShareRate: this.options.keyShareRate,
-        keyShareBurst: this.options.keyShareBurst,
-      },
-    };
-    conn.sendControl(FrameType.Welcome, welcome);
-    this.log("join", { peer: conn.peer, nick: member.nick, room: room.name, members: room.size });
+      members: room.size,
+    });
     return null;
   }
 
@@ -292,60 +218,12 @@ export class Relay implements RelayContext {
   leave(conn: RelayConnection): void {
     if (!this.#conns.delete(conn)) return;
     this.#gate.close(conn.ip);
-    const room = conn.room;
-    if (!room) return;
-    const wasTalking = room.remove(conn);
-    if (wasTalking) this.#announceTalk(room, conn.member.nick, false);
-    room.broadcast(encodeFrame(FrameType.Left, encodeJson(conn.member)), "control");
-    this.#cluster?.memberLeft(room, conn.member);
-    this.#releaseRoom(room);
-  }
-
-  /** Forgets a room nobody on this relay is in. */
-  #releaseRoom(room: Room): void {
-    this.#cluster?.roomIdle(room);
-    if (room.size === 0 && this.#rooms.get(room.name) === room) this.#rooms.delete(room.name);
+    this.#rooms.leave(conn);
   }
 
   /** Handles a request to take or give up the floor. */
   talk(conn: RelayConnection, on: boolean): void {
-    const room = conn.room!;
-    const nick = conn.member.nick;
-    if (!on) {
-      if (room.floor.release(nick)) this.#announceTalk(room, nick, false);
-      return;
-    }
-    const decision = room.floor.request(nick);
-    if (!decision.granted) {
-      conn.sendControl(FrameType.FloorDenied, { holder: decision.holder });
-      return;
-    }
-    conn.lastVoice = Date.now();
-    if (decision.changed && this.#cluster && room.floor.duplex === "half") {
-      // Held here provisionally (no one else on this relay gets it meanwhile)
-      // until the cluster says whether a member of another relay holds it.
-      this.#cluster.claimFloor(room, nick).then((holder) => {
-        if (holder !== null) {
-          room.floor.release(nick);
-          if (!conn.closed) conn.sendControl(FrameType.FloorDenied, { holder });
-        } else if (conn.closed || !room.floor.mayTalk(nick)) {
-          this.#cluster?.releaseFloor(room, nick);
-        } else {
-          conn.lastVoice = Date.now();
-          this.#announceTalk(room, nick, true);
-        }
-      });
-      return;
-    }
-    // Also tell the talker, as its grant, even when it was already talking.
-    if (decision.changed) this.#announceTalk(room, nick, true);
-    else conn.sendControl(FrameType.TalkState, { nick, on: true });
-  }
-
-  #announceTalk(room: Room, nick: string, on: boolean): void {
-    if (!on) this.#cluster?.releaseFloor(room, nick);
-    room.broadcast(encodeFrame(FrameType.TalkState, encodeJson({ nick, on })), "control");
-    this.log(on ? "talk-start" : "talk-end", { nick, room: room.name });
+    requestFloor(this, conn, on);
   }
 
   #sweep(): void {
@@ -355,7 +233,7 @@ export class Relay implements RelayContext {
       if (now - c.lastHeard > idleTimeoutMs) {
         c.fail("disconnected", `nothing heard for ${idleTimeoutMs} ms; closing`);
       } else if (c.room?.floor.mayTalk(c.member.nick) && now - c.lastVoice > floorTimeoutMs) {
-        if (c.room.floor.release(c.member.nick)) this.#announceTalk(c.room, c.member.nick, false);
+        if (c.room.floor.release(c.member.nick)) announceTalk(this, c.room, c.member.nick, false);
       }
     }
   }

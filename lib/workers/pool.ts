@@ -12,7 +12,7 @@
 
 import { logEvent, type LogValue } from "../log.ts";
 import type { RelayOptions } from "../relay/options.ts";
-import { ListenError, listenError } from "../relay/relay.ts";
+import { ListenError, listenError, webListenError, webOffReason } from "../relay/listen_error.ts";
 import { Hub } from "./hub.ts";
 import type { FromHub, ToHub, WorkerStart } from "./messages.ts";
 
@@ -89,14 +89,10 @@ export class WorkerPool {
       throw listenError(new Deno.errors.AddrInUse(), options.host, options.port);
     }
     if (options.web && await listenedOn(options.host, options.web.port)) {
-      if (!options.web.optional) {
-        throw new ListenError(
-          `web port ${options.web.port} is already in use; pick another --web-port or --no-web`,
-        );
-      }
-      pool.#log("web-off", {
-        reason: `port ${options.web.port} is in use; give --web-port or --no-web`,
-      });
+      const { port, optional } = options.web;
+      const err = webListenError(new Deno.errors.AddrInUse(), options.host, port, optional);
+      if (err) throw err;
+      pool.#log("web-off", { reason: webOffReason(port) });
       options.web = null;
     }
     try {

@@ -11,7 +11,8 @@
 
 import { logEvent, type LogValue } from "../log.ts";
 import type { RelayCluster } from "../relay/cluster_link.ts";
-import { ListenError, Relay } from "../relay/relay.ts";
+import { ListenError } from "../relay/listen_error.ts";
+import { Relay } from "../relay/relay.ts";
 import { HubChannel, HubGate } from "./hub_channel.ts";
 import type { FromHub, ToHub, WorkerStart } from "./messages.ts";
 import { WorkerLink } from "./worker_link.ts";
