@@ -8,24 +8,37 @@
 
 const FRAME_SAMPLES = 960;
 
-/** Microphone → Int16 frames of 960 samples, posted to the page. */
+/**
+ * Microphone → Int16 frames of 960 samples, posted to the page at the sound
+ * card's clock, as a device delivers them. A render quantum in which the
+ * microphone's stream carries no audio (Firefox hands such an input as no
+ * channels at all: a muted or not yet started track) counts as silence, and a
+ * frame with any such quantum is posted as `{ empty: frame }`, so the page
+ * can tell "no sound" from "quiet" and its talk loop never waits on a stream
+ * that sends nothing.
+ */
 class CaptureProcessor extends AudioWorkletProcessor {
   constructor() {
     super();
     this.frame = new Int16Array(FRAME_SAMPLES);
     this.filled = 0;
+    this.empty = false;
   }
 
   process(inputs) {
     const channel = inputs[0]?.[0];
-    if (!channel) return true;
-    for (let i = 0; i < channel.length; i++) {
-      const s = Math.max(-1, Math.min(1, channel[i]));
+    // A quantum is 128 samples; a frame (960) is 7.5 of them, so frames may end mid-quantum.
+    const length = channel?.length ?? 128;
+    if (!channel) this.empty = true;
+    for (let i = 0; i < length; i++) {
+      const s = channel ? Math.max(-1, Math.min(1, channel[i])) : 0;
       this.frame[this.filled++] = s < 0 ? Math.round(s * 32768) : Math.round(s * 32767);
       if (this.filled === FRAME_SAMPLES) {
-        this.port.postMessage(this.frame, [this.frame.buffer]);
+        if (this.empty) this.port.postMessage({ empty: this.frame }, [this.frame.buffer]);
+        else this.port.postMessage(this.frame, [this.frame.buffer]);
         this.frame = new Int16Array(FRAME_SAMPLES);
         this.filled = 0;
+        this.empty = !channel;
       }
     }
     return true;

@@ -101,7 +101,11 @@ export class PageVoice {
         vadHangoverMs: DEFAULT_VAD_HANGOVER_MS,
         echo: false,
         onLevel: (peak) => this.#onLevel(peak),
-        notice: (message) => this.#say(message, true),
+        // A notice may end the talk (the microphone failed): the button says so at once.
+        notice: (message) => {
+          this.#say(message, true);
+          this.#sync();
+        },
       });
       this.#talk.disabled = false;
       // Test hook, for tests/browser/voice_e2e_test.ts only: a copy of what the

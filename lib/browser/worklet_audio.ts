@@ -20,6 +20,10 @@ import { loadOpusWasm } from "../../audio/opus_codec.ts";
 
 /** Frames handed to the playout worklet ahead of the one playing (20 ms each). */
 const PLAYOUT_AHEAD = 2;
+/** A started capture whose first frame takes longer than this (ms) is opened again. */
+const FIRST_FRAME_MS = 2000;
+/** Opens of the microphone in one start before it is reported as failed. */
+const START_ATTEMPTS = 2;
 
 /** The page's audio: one context, its worklet module and the Opus codec loaded. */
 export class PageAudio {
@@ -70,16 +74,40 @@ export class WorkletSource implements AudioSource {
   #stream: MediaStream | null = null;
   #input: MediaStreamAudioSourceNode | null = null;
   #node: AudioWorkletNode | null = null;
+  /** The stream has carried sound since this start. */
+  #live = false;
+  /** Before that, the worklet found no audio in the stream. */
+  #noInput = false;
 
   /** A microphone in `audio`'s context. */
   constructor(audio: PageAudio) {
     this.#audio = audio;
   }
 
-  /** Asks for the microphone (the first time, the browser asks the user) and captures. */
+  /**
+   * Asks for the microphone (the first time, the browser asks the user) and
+   * captures; resolves once the first frame is in. A capture that yields no
+   * frame within {@linkcode FIRST_FRAME_MS} is opened once more, and then
+   * refused with an error that says what the browser reported.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      await this.#open();
+      const missing = await this.#firstFrame();
+      if (!missing) return;
+      await this.stop();
+      if (attempt === START_ATTEMPTS) {
+        throw new Error(
+          `the browser's microphone sent no sound (${missing}); press Talk to try again`,
+        );
+      }
+    }
+  }
+
+  async #open(): Promise<void> {
     const ctx = this.#audio.context;
     this.#frames.length = 0;
+    this.#noInput = this.#live = false;
     // As the terminal client, the page sends the microphone as it is. Chromium's echo
     // canceller alone cut the correlation of a speech file with what a terminal heard
     // from 0.94 to 0.73 (tests/browser/voice_e2e_test.ts); in a half-duplex room (the
@@ -92,7 +120,9 @@ export class WorkletSource implements AudioSource {
         autoGainControl: false,
       },
     });
-    await ctx.resume();
+    // Not awaited: a context the browser keeps suspended never settles this, and the
+    // first-frame wait below reports that instead of hanging here.
+    void ctx.resume();
     this.#input = ctx.createMediaStreamSource(this.#stream);
     this.#node = new AudioWorkletNode(ctx, "am-capture", {
       numberOfInputs: 1,
@@ -100,15 +130,45 @@ export class WorkletSource implements AudioSource {
       channelCount: 1,
       channelCountMode: "explicit",
     });
-    this.#node.port.onmessage = (e: MessageEvent<Int16Array>) => {
+    this.#node.port.onmessage = (e: MessageEvent<Int16Array | { empty: Int16Array }>) => {
+      const live = e.data instanceof Int16Array;
+      const frame = e.data instanceof Int16Array ? e.data : e.data.empty;
+      if (live) this.#live = true;
+      else if (!this.#live) return void (this.#noInput = true); // before the first sound
       const waiting = this.#waiting;
       this.#waiting = null;
-      if (waiting) waiting(e.data);
-      else this.#frames.push(e.data);
+      if (waiting) waiting(frame);
+      else this.#frames.push(frame);
     };
     this.#input.connect(this.#node);
     // Connected (it outputs silence) so the browser keeps pulling it.
     this.#node.connect(ctx.destination);
+  }
+
+  /**
+   * Waits for the first frame of sound; returns what was wrong when none came
+   * in time, else "". (Frames of a stream still without audio are not kept.)
+   */
+  async #firstFrame(): Promise<string> {
+    if (this.#frames.length > 0) return "";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const first = await Promise.race([
+      new Promise<Int16Array>((resolve) => this.#waiting = resolve),
+      new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), FIRST_FRAME_MS)),
+    ]);
+    clearTimeout(timer);
+    if (first) {
+      this.#frames.unshift(first);
+      return "";
+    }
+    this.#waiting = null;
+    const state = this.#audio.context.state;
+    const tracks = this.#stream?.getAudioTracks() ?? [];
+    if (state !== "running") return `the page's audio is ${state}`;
+    if (!tracks.some((t) => t.readyState === "live")) return "the microphone's track ended";
+    if (this.#noInput) return "its stream carries no audio";
+    // Neither silence nor sound: the page's audio clock does not run.
+    return `no frame in ${FIRST_FRAME_MS / 1000} s`;
   }
 
   /** The next 20 ms frame, as soon as the worklet has it. */

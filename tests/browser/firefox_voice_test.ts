@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { rms, windowedCorrelation } from "../../audio/analysis.ts";
 import { readWav } from "../../audio/wav.ts";
+import type { Page } from "puppeteer-core";
 import { ClientProcess, RelayProcess, testDir } from "../support/harness.ts";
 import { inTranscript, joinAs, launchFirefox, raiseBrowserPriority } from "../support/browser.ts";
 import { makeSpeech, usePulse } from "../support/pulse_session.ts";
@@ -22,6 +23,33 @@ function toneHz(samples: Int16Array, rate = 48000): number {
     if ((samples[i - 1] < 0) !== (samples[i] < 0)) crossings++;
   }
   return crossings / 2 / (samples.length / rate);
+}
+
+/**
+ * Notes in the page whether the level meter (shown by the page's own event, a
+ * captured frame) has shown since now: a headless Firefox may hold back
+ * animation frames, which puppeteer's default polling waits on, and a short
+ * talk may show and hide it in between.
+ */
+async function watchLevel(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const level = document.querySelector("#level") as HTMLElement;
+    const seen = globalThis as unknown as { amLevelSeen: boolean };
+    seen.amLevelSeen = !level.hidden;
+    new MutationObserver(() => seen.amLevelSeen ||= !level.hidden)
+      .observe(level, { attributes: true, attributeFilter: ["hidden"] });
+  });
+}
+
+/** Waits until the level meter has shown since {@linkcode watchLevel}; fails with the voice status. */
+async function levelSeen(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    () => (globalThis as unknown as { amLevelSeen: boolean }).amLevelSeen,
+    { polling: 50, timeout },
+  ).catch(async (cause) => {
+    const status = await page.evaluate(() => document.querySelector("#voice-status")?.textContent);
+    throw new Error(`no level meter while talking; voice status: "${status}"`, { cause });
+  });
 }
 
 Deno.test("Firefox: browser and terminal members hear each other", opts, async (t) => {
@@ -47,42 +75,10 @@ Deno.test("Firefox: browser and terminal members hear each other", opts, async (
     await raiseBrowserPriority(browser);
 
     await t.step("Firefox voice → terminal", async () => {
-      // The meter is shown by the page's own event (a captured frame), noted as it
-      // happens: a headless Firefox may hold back animation frames, which puppeteer's
-      // default polling waits on, and a short talk may show and hide it in between.
-      await page.evaluate(() => {
-        const level = document.querySelector("#level") as HTMLElement;
-        const seen = globalThis as unknown as { amLevelSeen: boolean };
-        seen.amLevelSeen = !level.hidden;
-        new MutationObserver(() => seen.amLevelSeen ||= !level.hidden)
-          .observe(level, { attributes: true, attributeFilter: ["hidden"] });
-      });
+      await watchLevel(page);
       await page.click("#talk");
       await bob.waitFor((e) => e.event === "talk-start" && e.nick === "carol", "carol talks");
-      const levelSeen = (timeout: number) =>
-        page.waitForFunction(
-          () => (globalThis as unknown as { amLevelSeen: boolean }).amLevelSeen,
-          { polling: 50, timeout },
-        );
-      // KNOWN DEFECT, not understood (see the issue note): about one suite run in three,
-      // Firefox's first Talk yields no captured frame at all, with no error shown. The
-      // test presses Talk once more in that case and says so; a second miss fails it.
-      await levelSeen(10_000).catch(async () => {
-        const status = await page.evaluate(() =>
-          document.querySelector("#voice-status")?.textContent
-        );
-        console.log(`no level meter 10 s after Talk (voice status "${status}"); pressing again`);
-        if (await page.$eval("#talk", (b) => b.getAttribute("aria-pressed") === "true")) {
-          await page.click("#talk");
-        }
-        await page.click("#talk");
-        await levelSeen(30_000).catch(async (cause) => {
-          const status = await page.evaluate(() =>
-            document.querySelector("#voice-status")?.textContent
-          );
-          throw new Error(`no level meter while talking; voice status: "${status}"`, { cause });
-        });
-      });
+      await levelSeen(page, 30_000);
       // The tone never ends by itself, so the talk's length is set here: it is the
       // input (as a WAV's length is), not a wait for something to happen.
       await new Promise((r) => setTimeout(r, 1500));
@@ -118,6 +114,40 @@ Deno.test("Firefox: browser and terminal members hear each other", opts, async (
       console.log(`terminal → Firefox: correlation ${correlation.toFixed(3)}`);
       assert.ok(correlation >= 0.8, `correlation ${correlation} too low`);
     });
+
+    await t.step(
+      "a microphone that sends nothing is reported; the next Talk has voice",
+      async () => {
+        // The one stand-in here: the page's getUserMedia answers its next two calls (a
+        // Talk opens the microphone twice before it gives up) with the stream of an
+        // audio context that never runs: a real browser stream that carries no audio,
+        // as a microphone that never starts does. Calls after those get the fake tone.
+        await page.evaluate(() => {
+          const devices = navigator.mediaDevices;
+          const real = devices.getUserMedia.bind(devices);
+          let empty = 2;
+          devices.getUserMedia = async (constraints) => {
+            if (empty-- <= 0) return real(constraints);
+            const stopped = new AudioContext({ sampleRate: 48000 });
+            await stopped.suspend();
+            return stopped.createMediaStreamDestination().stream;
+          };
+        });
+        await page.click("#talk");
+        await page.waitForFunction(
+          () => document.querySelector("#voice-status")?.textContent?.includes("no sound"),
+          { polling: 50, timeout: 30_000 },
+        );
+        const status = await page.$eval("#voice-status", (e) => e.textContent);
+        console.log(`a silent microphone: "${status}"`);
+        assert.match(status ?? "", /microphone sent no sound .*press Talk to try again/);
+        assert.equal(await page.$eval("#talk", (b) => b.getAttribute("aria-pressed")), "false");
+        await watchLevel(page);
+        await page.click("#talk");
+        await levelSeen(page, 30_000);
+        await page.click("#talk");
+      },
+    );
   } finally {
     await browser.close();
     await alice.finish().catch(() => {});
