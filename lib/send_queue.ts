@@ -30,6 +30,20 @@ export interface ByteWriter {
 
 const MAX_BATCH = 64 * 1024;
 
+// The last batch joined, kept for the next queue: in a room's fan-out most
+// receivers of one flush turn hold the very same frames, and they then share one
+// buffer instead of each copying the same bytes (never written to once made).
+let lastBatch: { frames: Uint8Array[]; bytes: Uint8Array } = {
+  frames: [],
+  bytes: new Uint8Array(),
+};
+
+function sameFrames(a: Uint8Array[], b: Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Outgoing queue of one connection. */
 export class SendQueue {
   readonly #writer: ByteWriter;
@@ -180,12 +194,15 @@ export class SendQueue {
     while (n < this.#chunks.length && size + this.#chunks[n].length <= MAX_BATCH) {
       size += this.#chunks[n++].length;
     }
+    const frames = this.#chunks.splice(0, n);
+    if (sameFrames(frames, lastBatch.frames)) return lastBatch.bytes;
     const out = new Uint8Array(size);
     let at = 0;
-    for (const c of this.#chunks.splice(0, n)) {
+    for (const c of frames) {
       out.set(c, at);
       at += c.length;
     }
+    lastBatch = { frames, bytes: out };
     return out;
   }
 
