@@ -154,6 +154,8 @@ export class PortAudioSink implements AudioSink {
   shrinks = 0;
   /** Audio queued ahead of the latest frame when it was written, in ms. */
   queuedMs = NaN;
+  /** A short frame is written as it is: the device then asks for the next one sooner. */
+  readonly shortFrames = true;
   readonly #pa: PortAudio;
   readonly #device: number;
   readonly #size: SpeakerBufferPolicy;
