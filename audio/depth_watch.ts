@@ -39,6 +39,8 @@ const CALM_PACKETS = 500;
 const TRIM_TICKS = 100;
 /** Slack kept beyond twice the jitter when trimming, in ms. */
 const TRIM_MARGIN_MS = 10;
+/** A gap between two ticks' pops beyond this is a stall of the player, not of the path. */
+const PLAYER_STALL_MS = 3 * FRAME_MS;
 /** Smallest trim worth a cut in the audio, in ms. */
 const MIN_TRIM_MS = 2;
 /** Largest trim of one frame, in ms: a frame is never dropped whole this way. */
@@ -72,6 +74,12 @@ export class DepthWatch {
    */
   played(nowMs: number | undefined, arrivedMs: number | undefined): void {
     if (nowMs !== undefined && nowMs === this.#lastPopMs) this.#slack.shift(-FRAME_MS);
+    // A tick this late means the player itself (or its sound server) stalled: every
+    // frame since waits that much longer, so the slack kept describes a depth gone,
+    // and would hold the added wait for 10 s. Trims give it back 2 s later.
+    if (nowMs !== undefined && nowMs - (this.#lastPopMs ?? nowMs) > PLAYER_STALL_MS) {
+      this.#slack.clear();
+    }
     if (nowMs !== undefined && arrivedMs !== undefined) this.#slack.add(nowMs - arrivedMs);
     this.#lastPopMs = nowMs;
   }

@@ -38,7 +38,8 @@ export class SpeakerBufferPolicy {
   readonly #calmMs: number;
   #sizeS: number;
   #lastChangeMs = -Infinity;
-  #quietFrames = 0;
+  /** Quiet frames written in a row; a device just opened has held nothing else. */
+  #quietFrames = Infinity;
 
   /** Starts at `lowS`. */
   constructor(options: SpeakerBufferOptions) {

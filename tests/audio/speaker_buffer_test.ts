@@ -53,6 +53,8 @@ Deno.test("a grown buffer never shrinks under sound, nor when a stall breaks the
 
 Deno.test("a stall inside silence does not grow the buffer; one next to sound does", () => {
   const p = new SpeakerBufferPolicy({ lowS: 0.015, maxS: 0.1 });
+  // A stall before anything was written: the device had held only silence.
+  assert.equal(p.stalled(0, true), null, "a device just opened held nothing to hear");
   // Silence written for a while (a listener starting up), then a stall, then silence.
   assert.deepEqual(write(p, 0, 10, true), []);
   assert.equal(p.stalled(200, true), null, "the gap fell inside silence: unheard");
