@@ -39,7 +39,13 @@ export interface AudioSink {
   readonly queuedMs?: number;
   /** Size of the device's output buffer in ms (if known). */
   readonly bufferMs?: number;
-  /** Plays one frame; resolves when the sink can take the next one. */
+  /**
+   * Whether a frame shorter than {@linkcode FRAME_SAMPLES} plays as just that much
+   * audio, so the next write is taken that much sooner (a device); a sink that pads
+   * short frames or counts whole frames leaves this unset.
+   */
+  readonly shortFrames?: boolean;
+  /** Plays one frame (see `shortFrames`); resolves when the sink can take the next one. */
   write(frame: Int16Array): Promise<void>;
   /** Flushes and releases the device or file (a WAV file is complete afterwards). */
   close(): Promise<void>;

@@ -4,8 +4,11 @@
  * second holds a frame too many. With tick times it watches each played frame's slack
  * (how long it waited between arriving and being handed to the device): after 10 s
  * on a calm path in which every frame waited more than a frame plus twice the
- * jitter, a frame may be given back; a frame of the last half second that waited
- * less than the jitter asks for a frame more. Pure: times are passed in.
+ * jitter, a frame may be given back; after 2 s on a calm path, the part of a frame
+ * that every frame since (up to 10 s) waited beyond twice the jitter and a margin may
+ * be trimmed off, which moves the player's tick to just after the arrivals; a frame
+ * of the last half second that waited less than the jitter asks for a frame more.
+ * Pure: times are passed in.
  *
  * @module
  */
@@ -25,6 +28,23 @@ const DRIFT_TICKS = 25;
  */
 const CALM_TICKS = 500;
 const CALM_PACKETS = 500;
+/**
+ * Ticks of slack, and packets without a spike or underrun, before a part of a frame is
+ * trimmed (2 s). Trimming keeps twice the jitter plus {@linkcode TRIM_MARGIN_MS} more
+ * than the least slack of up to 10 s, and a deficit grows the depth back by a frame,
+ * so it may act sooner than a whole frame's give-back. Replayed over 43 recorded talks
+ * (bench/jitter_replay.ts), 2 s with a 10 ms margin concealed no more than the buffer
+ * without trims; 2–8 ms, or the least of only the last 2 s, concealed more.
+ */
+const TRIM_TICKS = 100;
+/** Slack kept beyond twice the jitter when trimming, in ms. */
+const TRIM_MARGIN_MS = 10;
+/** A gap between two ticks' pops beyond this is a stall of the player, not of the path. */
+const PLAYER_STALL_MS = 3 * FRAME_MS;
+/** Smallest trim worth a cut in the audio, in ms. */
+const MIN_TRIM_MS = 2;
+/** Largest trim of one frame, in ms: a frame is never dropped whole this way. */
+const MAX_TRIM_MS = FRAME_MS - 1;
 
 /** How the path behaved, as a {@linkcode JitterEstimator} tells it. */
 export interface PathTiming {
@@ -54,6 +74,12 @@ export class DepthWatch {
    */
   played(nowMs: number | undefined, arrivedMs: number | undefined): void {
     if (nowMs !== undefined && nowMs === this.#lastPopMs) this.#slack.shift(-FRAME_MS);
+    // A tick this late means the player itself (or its sound server) stalled: every
+    // frame since waits that much longer, so the slack kept describes a depth gone,
+    // and would hold the added wait for 10 s. Trims give it back 2 s later.
+    if (nowMs !== undefined && nowMs - (this.#lastPopMs ?? nowMs) > PLAYER_STALL_MS) {
+      this.#slack.clear();
+    }
     if (nowMs !== undefined && arrivedMs !== undefined) this.#slack.add(nowMs - arrivedMs);
     this.#lastPopMs = nowMs;
   }
@@ -80,6 +106,27 @@ export class DepthWatch {
       return least >= FRAME_MS + 2 * path.jitterMs;
     }
     return this.#excessTicks >= DRIFT_TICKS;
+  }
+
+  /**
+   * How many whole ms of the current frame may be trimmed off (0 for none): with tick
+   * times on a path calm for 2 s, the least slack kept (2–10 s of it) beyond twice the
+   * jitter and a 10 ms margin, up to a frame less 1 ms. Playing a frame that much shorter
+   * brings the next tick, and every later one, that much sooner.
+   */
+  trim(path: PathTiming): number {
+    if (path.calmPackets < TRIM_TICKS) return 0;
+    // The least over all the slack kept (up to 10 s), not only the last 2 s: a path
+    // that was slow a few seconds ago may be again (replayed talks conceal less so).
+    const least = this.#slack.least(Math.max(TRIM_TICKS, this.#slack.size));
+    if (least === undefined) return 0;
+    const spare = Math.floor(least - 2 * path.jitterMs - TRIM_MARGIN_MS);
+    return spare >= MIN_TRIM_MS ? Math.min(spare, MAX_TRIM_MS) : 0;
+  }
+
+  /** The player cut `ms` off a frame: every frame now waits that much less. */
+  trimmed(ms: number): void {
+    this.#slack.shift(-ms);
   }
 
   /** Whether a frame of the last half second waited less than `jitterMs`. */

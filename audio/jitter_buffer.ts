@@ -115,6 +115,23 @@ export class JitterBuffer {
     return this.#playing && this.#watch.deficit(this.#timing.jitterMs);
   }
 
+  /**
+   * How many whole ms of the frame just popped the caller may cut off (0 for none),
+   * with tick times on a path calm for 2 s: what every frame of the last 2–10 s
+   * waited beyond twice the jitter and a margin. A frame played that much shorter
+   * brings the next tick sooner, so frames wait only as long as the path needs
+   * rather than up to a frame more by the chance phase of the tick against the
+   * arrivals. Call {@linkcode JitterBuffer.trimmed} with what was cut.
+   */
+  get trimMs(): number {
+    return this.#playing ? this.#watch.trim(this.#timing) : 0;
+  }
+
+  /** The caller played a frame `ms` shorter: every frame now waits that much less. */
+  trimmed(ms: number): void {
+    this.#watch.trimmed(ms);
+  }
+
   /** The caller played a tick without popping: every frame now waits 20 ms longer. */
   hold(): void {
     this.#watch.held();

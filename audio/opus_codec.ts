@@ -22,7 +22,18 @@ export const OPUS_BITRATE = 24000;
 /** Encoder+decoder look-ahead at 48 kHz (6.5 ms), to align a round trip. */
 export const OPUS_DELAY_SAMPLES = 312;
 
-const OPUS_APPLICATION_VOIP = 2048;
+/**
+ * libopus application modes. "voip" (SILK or hybrid for speech) is what the messenger
+ * sends; "restricted-lowdelay" (CELT only) cuts the look-ahead from 6.5 to 2.5 ms.
+ * The mode is the encoder's alone: every packet says in its TOC byte how it was
+ * coded, and any decoder plays any mode.
+ */
+export type OpusApplication = "voip" | "audio" | "restricted-lowdelay";
+const APPLICATIONS: Record<OpusApplication, number> = {
+  voip: 2048,
+  audio: 2049,
+  "restricted-lowdelay": 2051,
+};
 const OPUS_SET_BITRATE_REQUEST = 4002;
 const MAX_PACKET_BYTES = 1276 * 3;
 /** opusscript's handler decodes up to 120 ms and writes 4 bytes per sample. */
@@ -97,8 +108,8 @@ abstract class Codec {
   protected readonly pcmPtr: number;
   protected readonly packetPtr: number;
 
-  constructor(pcmBytes: number) {
-    this.handler = new this.n.OpusScriptHandler(SAMPLE_RATE, 1, OPUS_APPLICATION_VOIP);
+  constructor(pcmBytes: number, application: OpusApplication = "voip") {
+    this.handler = new this.n.OpusScriptHandler(SAMPLE_RATE, 1, APPLICATIONS[application]);
     this.pcmPtr = this.n._malloc(pcmBytes);
     this.packetPtr = this.n._malloc(MAX_PACKET_BYTES);
   }
@@ -120,10 +131,10 @@ abstract class Codec {
 
 /** Encodes 20 ms frames of 48 kHz mono Int16 into Opus packets (≈60 bytes each). */
 export class OpusEncoder extends Codec {
-  /** Creates an encoder at `bitrate` bits per second (default 24000). */
-  constructor(bitrate = OPUS_BITRATE) {
+  /** Creates an encoder at `bitrate` bits per second (default 24000) in `application` mode. */
+  constructor(bitrate = OPUS_BITRATE, application: OpusApplication = "voip") {
     // The handler reads one byte per 16-bit slot (its Node Buffer convention).
-    super(FRAME_SAMPLES * 4);
+    super(FRAME_SAMPLES * 4, application);
     check(this.live()._encoder_ctl(OPUS_SET_BITRATE_REQUEST, bitrate), "set bitrate");
   }
 

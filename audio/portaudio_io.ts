@@ -154,6 +154,8 @@ export class PortAudioSink implements AudioSink {
   shrinks = 0;
   /** Audio queued ahead of the latest frame when it was written, in ms. */
   queuedMs = NaN;
+  /** A short frame is written as it is: the device then asks for the next one sooner. */
+  readonly shortFrames = true;
   readonly #pa: PortAudio;
   readonly #device: number;
   readonly #size: SpeakerBufferPolicy;
@@ -197,12 +199,12 @@ export class PortAudioSink implements AudioSink {
    * the buffer (what was queued is gone already), so the next stall as long is ridden
    * out. Capped, and never done for a writer that paused on purpose.
    */
-  #growAfterStall(idleMs: number): void {
+  #growAfterStall(idleMs: number, quiet: boolean): void {
     if (idleMs > PAUSE_MS || !Number.isFinite(idleMs)) return;
     // Just after an underrun the stream may report an error: it is dry.
     if (this.#queuedFrames() > 0) return;
     this.stalls++;
-    if (this.#size.stalled(performance.now()) !== null) this.#reopen();
+    if (this.#size.stalled(performance.now(), quiet) !== null) this.#reopen();
   }
 
   /**
@@ -252,11 +254,12 @@ export class PortAudioSink implements AudioSink {
     const copy = new Int16Array(frame);
     const next = this.#pending.then(async () => {
       const idleMs = performance.now() - this.#lastWriteEnd;
-      this.#growAfterStall(idleMs);
+      const quiet = peakLevel(copy) < QUIET_PEAK;
+      this.#growAfterStall(idleMs, quiet);
       // After a calm while a grown buffer shrinks, between words: the device then
       // starts again from the prefill, like after an idle gap.
       let refill = idleMs > (this.prefillFrames + 1) * FRAME_MS;
-      if (this.#size.wrote(performance.now(), peakLevel(copy) < QUIET_PEAK) !== null) {
+      if (this.#size.wrote(performance.now(), quiet) !== null) {
         this.#reopen();
         this.shrinks++;
         refill = true;

@@ -18,6 +18,11 @@ export class SlackWindow {
     this.#size = size;
   }
 
+  /** Slacks noted, up to the window's size. */
+  get size(): number {
+    return this.#values.length;
+  }
+
   /** Notes one played frame's slack. */
   add(ms: number): void {
     this.#values.push(ms);

@@ -3,13 +3,15 @@
  * talker, a mixer, and a playout loop that hands the speaker exactly one
  * 20 ms frame per tick (silence when nobody talks, so a recording keeps a
  * continuous timeline and a device never underruns). Spurts fade in and
- * out; a missing frame is concealed by Opus.
+ * out; a missing frame is concealed by Opus. When every talker's buffer has
+ * slack to spare, a quiet tick is played shorter, so the device's ticks come
+ * just after the arrivals instead of up to a frame later by chance.
  *
  * @module
  */
 
 import type { AudioSink } from "../../audio/audio_io.ts";
-import { FRAME_MS, FRAME_SAMPLES } from "../../audio/audio_io.ts";
+import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from "../../audio/audio_io.ts";
 import { fadeInPlace, fadeOutPlace } from "../../audio/fade.ts";
 import { JitterBuffer } from "../../audio/jitter_buffer.ts";
 import { mixFrames } from "../../audio/mixer.ts";
@@ -60,6 +62,9 @@ export class VoicePlayout {
   skipped = 0;
   /** Ticks of silence played to deepen a talker's buffer when its jitter grew. */
   held = 0;
+  /** Quiet ticks played shorter to give back slack, and the ms cut from them in all. */
+  trims = 0;
+  trimmedMs = 0;
   /** Called with each decoded frame of a talker (the echo bot listens here). */
   onDecoded: ((talker: string, pcm: Int16Array) => void) | null = null;
 
@@ -92,16 +97,19 @@ export class VoicePlayout {
     t.buffer.push(counter, packet, t.lastHeard, t.lastHeard - this.#lastTick > SELF_STALL_MS);
   }
 
-  /** One tick's frame: every talker's next frame, mixed. */
+  /** One tick's frame: every talker's next frame, mixed (shorter when trimmed). */
   #tick(): Int16Array {
     const frames: Int16Array[] = [];
     const now = performance.now();
+    // What every playing talker allows to be cut off this tick, if all played quiet.
+    let trimMs = this.#sink.shortFrames ? Infinity : 0;
     for (const [id, t] of this.#talkers) {
       if (t.quiet && t.buffer.deficit) {
         // Frames have been arriving with too little slack: stretch the pause after a
         // quiet frame by one tick of silence, instead of concealing a frame later.
         t.buffer.hold();
         this.held++;
+        trimMs = 0;
         continue;
       }
       const pop = t.buffer.pop(now);
@@ -121,6 +129,7 @@ export class VoicePlayout {
           this.skipped++;
         }
         t.quiet = quiet;
+        trimMs = quiet ? Math.min(trimMs, t.buffer.trimMs) : 0;
         if (pop.start) fadeInPlace(pcm);
         if (t.arrivals) this.#traceFrame(t, seq, pcm);
         this.onDecoded?.(id, pcm);
@@ -128,6 +137,7 @@ export class VoicePlayout {
       } else if (pop.kind === "lost") {
         const pcm = t.decoder.conceal();
         t.quiet = false;
+        trimMs = 0;
         this.concealed++;
         if (pop.final) fadeOutPlace(pcm);
         frames.push(pcm);
@@ -136,9 +146,23 @@ export class VoicePlayout {
         this.#talkers.delete(id);
       }
     }
-    return frames.length
+    const mixed = frames.length
       ? mixFrames(frames, { length: FRAME_SAMPLES })
       : new Int16Array(FRAME_SAMPLES);
+    return frames.length && Number.isFinite(trimMs) && trimMs > 0
+      ? this.#trim(mixed, trimMs)
+      : mixed;
+  }
+
+  /**
+   * Plays this quiet tick `ms` shorter: the device takes the next frame that much
+   * sooner, so every talker's frames wait that much less from now on.
+   */
+  #trim(pcm: Int16Array, ms: number): Int16Array {
+    for (const t of this.#talkers.values()) if (t.buffer.playing) t.buffer.trimmed(ms);
+    this.trims++;
+    this.trimmedMs += ms;
+    return pcm.subarray(0, FRAME_SAMPLES - (ms * SAMPLE_RATE) / 1000);
   }
 
   #traceFrame(t: Talker, seq: number, pcm: Int16Array): void {
@@ -193,6 +217,8 @@ export class VoicePlayout {
       concealed: this.concealed,
       skipped: this.skipped,
       held: this.held,
+      trims: this.trims,
+      trimmedMs: this.trimmedMs,
     });
     this.#trace?.flush();
     await this.#sink.close();

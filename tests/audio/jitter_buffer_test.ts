@@ -335,19 +335,22 @@ Deno.test("a lasting shift of the path's delay stops counting as lateness within
 /**
  * A talk with tick times, played as lib/voice/playout.ts plays it: packet `s` arrives
  * at `arrive(s)` ms; ticks come every 20 ms at `phase` ms past the 20 ms grid; a
- * `deficit` is answered with a tick of silence (`hold`), a `surplus` with a skip.
+ * `deficit` is answered with a tick of silence (`hold`), a `surplus` with a skip, and
+ * with `trim` a tick is played `trimMs` shorter whenever the buffer allows it.
  * Returns each played frame's wait (pop time − arrival), the losses and the holds.
  */
-function timedTalk(frames: number, arrive: (s: number) => number, phase = 7) {
+function timedTalk(frames: number, arrive: (s: number) => number, phase = 7, trim = false) {
   const jb = new JitterBuffer();
   const arrivals = Array.from({ length: frames }, (_, s) => ({ s, at: arrive(s) }))
     .sort((a, b) => a.at - b.at);
   const waits: number[] = [];
   let lost = 0;
   let held = 0;
+  let trims = 0;
   let next = 0;
-  for (let tick = 0; tick < frames + 60; tick++) {
-    const now = tick * 20 + phase;
+  let step = 20;
+  for (let tick = 0, now = phase; tick < frames + 60; tick++, now += step) {
+    step = 20;
     while (next < arrivals.length && arrivals[next].at <= now) {
       jb.push(arrivals[next].s, pkt(arrivals[next].s), arrivals[next].at);
       next++;
@@ -361,8 +364,14 @@ function timedTalk(frames: number, arrive: (s: number) => number, phase = 7) {
     if (pop.kind === "frame") waits.push(now - arrive(pop.seq));
     else if (pop.kind === "lost" && pop.seq < frames) lost++;
     if (jb.surplus) jb.pop(now);
+    const ms = trim && pop.kind === "frame" ? jb.trimMs : 0;
+    if (ms > 0) {
+      jb.trimmed(ms);
+      step -= ms;
+      trims++;
+    }
   }
-  return { jb, waits, lost, held };
+  return { jb, waits, lost, held, trims };
 }
 
 /** Deterministic jitter in [0, 1) per packet. */
@@ -414,4 +423,43 @@ Deno.test("with tick times, a stall's spike still holds the depth it needs", () 
   // The first stall is concealed (nothing foretold it); the second is ridden out.
   const second = timedTalk(800, (s) => s * 20 + noise(s) + stall(s, 200));
   assert.equal(lost, second.lost, "the second stall concealed nothing more");
+});
+
+Deno.test("with trims, the start's extra frame is given back after 2 s, not 10", () => {
+  const arrive = (s: number) => s * 20 + 3 * noise(s);
+  const plain = timedTalk(1000, arrive);
+  const trimmed = timedTalk(1000, arrive, 7, true);
+  assert.equal(plain.lost, 0);
+  assert.equal(trimmed.lost, 0);
+  assert.ok(trimmed.trims >= 1);
+  // Seconds 3 to 9 of the talk: a frame deeper without trims, not with them.
+  const early = (w: number[]) => mean(w.slice(150, 450));
+  assert.ok(early(plain.waits) > 20, `waits ${early(plain.waits).toFixed(1)} ms without trims`);
+  assert.ok(early(trimmed.waits) < 20, `waits ${early(trimmed.waits).toFixed(1)} ms with trims`);
+});
+
+Deno.test("with trims, a frame waits the jitter and a margin, not the tick's phase", () => {
+  const arrive = (s: number) => s * 20 + 3 * noise(s);
+  // Ticks 18 ms past the arrivals: one frame deep, every frame still waits ~17 ms.
+  const plain = timedTalk(1500, arrive, 18);
+  const trimmed = timedTalk(1500, arrive, 18, true);
+  const settled = (w: number[]) => w.slice(-500);
+  assert.ok(Math.min(...settled(plain.waits)) > 14, "without trims the phase is kept");
+  // 2 × jitter (≈ 2–3 ms) + the 10 ms margin + the 0–3 ms noise.
+  const most = Math.max(...settled(trimmed.waits));
+  assert.ok(most < 17, `waits up to ${most.toFixed(1)} ms with trims`);
+  assert.equal(trimmed.lost, 0);
+});
+
+Deno.test("with trims, a path that turns jittery grows the depth back", () => {
+  const late = (s: number) => s >= 500 && s < 1000 && s % 2 === 1;
+  const { waits, lost, held } = timedTalk(
+    2000,
+    (s) => s * 20 + 2 * noise(s) + (late(s) ? 10 + 15 * noise(s) : 0),
+    7,
+    true,
+  );
+  assert.ok(held >= 1, "a tick of silence deepened the buffer");
+  assert.ok(lost <= 2, `${lost} frames concealed`);
+  assert.ok(mean(waits.slice(700, 950)) > 20, "deeper while jittery");
 });

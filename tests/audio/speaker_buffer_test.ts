@@ -50,3 +50,19 @@ Deno.test("a grown buffer never shrinks under sound, nor when a stall breaks the
   assert.deepEqual(write(p, 14020, 400, true), []);
   assert.deepEqual(write(p, 24020, 10, true), [0.04]);
 });
+
+Deno.test("a stall inside silence does not grow the buffer; one next to sound does", () => {
+  const p = new SpeakerBufferPolicy({ lowS: 0.015, maxS: 0.1 });
+  // A stall before anything was written: the device had held only silence.
+  assert.equal(p.stalled(0, true), null, "a device just opened held nothing to hear");
+  // Silence written for a while (a listener starting up), then a stall, then silence.
+  assert.deepEqual(write(p, 0, 10, true), []);
+  assert.equal(p.stalled(200, true), null, "the gap fell inside silence: unheard");
+  assert.equal(p.grown, false);
+  // The frame after the stall is sound: the gap cut into what is heard next.
+  assert.equal(p.stalled(400, false), 0.04);
+  // Sound before the stall (fewer quiet frames than the buffer held): grown again.
+  assert.deepEqual(write(p, 420, 1, false), []);
+  assert.deepEqual(write(p, 440, 2, true), []);
+  assert.equal(p.stalled(500, true), 0.08, "the buffer held sound when it ran dry");
+});

@@ -38,8 +38,8 @@ Deno.test("burst budget: each stage from the talker's and listener's trace lines
 Deno.test("jitter replay: tick times play a calm path with less delay, concealing nothing", () => {
   const arrivals = new Map<number, number>();
   for (let s = 0; s < 1500; s++) arrivals.set(s, s * 20 + ((s * 7919) % 101) / 50);
-  const frames = replay(arrivals, false, 5);
-  const timed = replay(arrivals, true, 5);
+  const frames = replay(arrivals, "frames", 5);
+  const timed = replay(arrivals, "tick times", 5);
   assert.equal(frames.concealed, 0);
   assert.equal(timed.concealed, 0);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -47,5 +47,21 @@ Deno.test("jitter replay: tick times play a calm path with less delay, concealin
   assert.ok(
     settled(timed.waits) + 10 < settled(frames.waits),
     `waits ${settled(timed.waits)} against ${settled(frames.waits)} ms`,
+  );
+});
+
+Deno.test("jitter replay: trims bring a calm path's ticks just after the arrivals", () => {
+  const arrivals = new Map<number, number>();
+  for (let s = 0; s < 1500; s++) arrivals.set(s, s * 20 + ((s * 7919) % 101) / 50);
+  // Ticks 19 ms past the arrivals: without trims each frame waits ~17–19 ms more.
+  const timed = replay(arrivals, "tick times", 19);
+  const trimmed = replay(arrivals, "trim", 19);
+  assert.equal(trimmed.concealed, 0);
+  assert.ok(trimmed.trims >= 1 && trimmed.trimmedMs > 0);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const settled = (xs: number[]) => mean(xs.slice(-500));
+  assert.ok(
+    settled(trimmed.waits) + 3 < settled(timed.waits),
+    `waits ${settled(trimmed.waits)} against ${settled(timed.waits)} ms`,
   );
 });
