@@ -166,7 +166,7 @@ export class SendQueue {
         left -= before - this.#chunks.length;
         let off = 0;
         while (off < batch.length && !this.#closed) {
-          off += await this.#writer.write(batch.subarray(off));
+          off += await this.#writer.write(off === 0 ? batch : batch.subarray(off));
         }
         // close() or an overflow during the write has already zeroed the count.
         if (!this.#closed) this.#bytes -= batch.length;
