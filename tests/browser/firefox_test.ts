@@ -48,9 +48,11 @@ Deno.test(
           alice.events.filter((e) => e.event === "joined" && e.nick === "fern") as {
             fingerprint?: string;
           }[];
-        await alice.waitFor(() => joins().length === 2, "fern joins again");
+        // At least one join more: a reloading page may be seen to leave and join more
+        // than once (its old socket closing), and every join must carry the identity.
+        await alice.waitFor(() => joins().length >= 2, "fern joins again");
         assert.ok(joins()[0].fingerprint);
-        assert.equal(joins()[1].fingerprint, joins()[0].fingerprint);
+        for (const j of joins()) assert.equal(j.fingerprint, joins()[0].fingerprint);
         assert.ok(!alice.events.some((e) => e.event === "identity-changed"));
       });
     } finally {

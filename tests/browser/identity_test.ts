@@ -69,8 +69,10 @@ Deno.test("the page keeps its identity and its known members in the browser", op
       assert.match(first, /^\d{5}( \d{5}){5}$/);
       await inTranscript(page, `your fingerprint: ${first}`);
       await rejoin(page, "carol", url);
-      await bob.waitFor(() => joins().length === 2, "carol joins again");
-      assert.equal(joins()[1].fingerprint, first);
+      // At least one join more (a reloading page may be seen to leave and join more
+      // than once), each with the same identity.
+      await bob.waitFor(() => joins().length >= 2, "carol joins again");
+      for (const j of joins()) assert.equal(j.fingerprint, first);
       assert.ok(!bob.events.some((e) => e.event === "identity-changed"), "no identity-changed");
     });
 
