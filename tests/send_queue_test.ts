@@ -298,12 +298,18 @@ Deno.test("an urgent reply is never held, and takes held texts with it", async (
   assert.equal(socket.writes.length, 2);
 });
 
-Deno.test("texts that come while a held flush writes wait for the next turn, not a second write", async () => {
+/** A held queue whose turn came and whose write of [1, 1] has not ended yet. */
+async function heldWriteUnderWay() {
   const { socket, queue, held } = setupHeld();
   queue.send(frame(2, 1), "text");
   socket.blocked = true;
   const written = held[0]();
   await settle();
+  return { socket, queue, held, written };
+}
+
+Deno.test("texts that come while a held flush writes wait for the next turn, not a second write", async () => {
+  const { socket, queue, held, written } = await heldWriteUnderWay();
   queue.send(frame(2, 2), "text");
   queue.send(frame(2, 3), "text");
   assert.equal(held.length, 1, "not offered again while the write is under way");
@@ -318,11 +324,7 @@ Deno.test("texts that come while a held flush writes wait for the next turn, not
 });
 
 Deno.test("voice that comes while a held flush writes is written as soon as that write ends", async () => {
-  const { socket, queue, held } = setupHeld();
-  queue.send(frame(2, 1), "text");
-  socket.blocked = true;
-  const written = held[0]();
-  await settle();
+  const { socket, queue, held, written } = await heldWriteUnderWay();
   queue.send(frame(2, 2), "text");
   queue.send(frame(2, 9), "voice");
   socket.release();
