@@ -96,7 +96,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
       }/s server CPU ${(r.serverCpuShare * 100).toFixed(1)} % = ${
         usPerDelivery.toFixed(2)
       } µs/delivery (kernel ${kernelUs.toFixed(2)}) ${
-        (r.deliveriesPerSec * 3 / Math.max(1, writes.count())).toFixed(1)
+        writes.count() ? (r.deliveriesPerSec * 3 / writes.count()).toFixed(1) : "–"
       } deliveries/write p50=${r.p50Ms.toFixed(1)} p99=${r.p99Ms.toFixed(1)} ms delivered ${
         (r.deliveredFraction * 100).toFixed(2)
       } % generator CPU ${(r.generatorCpuShare * 100).toFixed(0)} % cores ${

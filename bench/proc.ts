@@ -185,7 +185,7 @@ export function perfWindow(out: string) {
 }
 
 /**
- * The socket write system calls (`sendto` and `write`, counted by `perf stat`)
+ * The socket write system calls (`sendto`, `write`, `writev`, `sendmsg`, counted by `perf stat`)
  * one process makes while a measured window is open: how many messages each
  * write carries is what the relay's CPU per delivery follows. `count()` is the
  * calls in the last window (0 when perf could not count).
@@ -201,7 +201,7 @@ export function writeCallsWindow() {
             "stat",
             "-x,",
             "-e",
-            "syscalls:sys_enter_sendto,syscalls:sys_enter_write",
+            "syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendmsg",
             "-p",
             String(pid),
           ],
