@@ -6,7 +6,7 @@ import {
   RATE_PERIOD_MS,
   RateMeter,
 } from "../../lib/relay/flush_policy.ts";
-import { Coalescer } from "../../lib/relay/coalescer.ts";
+import { Coalescer, TURN_SLICE } from "../../lib/relay/coalescer.ts";
 
 const policy: FlushPolicy = { windowMs: 20, busyRate: 10_000 };
 
@@ -74,6 +74,10 @@ function handTimer() {
     pending,
     set: (fn: () => void, ms: number) => (pending.set(++next, { fn, ms }), next),
     clear: (handle: unknown) => void pending.delete(handle as number),
+    later: [] as (() => void)[],
+    soon(fn: () => void) {
+      this.later.push(fn);
+    },
     /** Fires the one pending timer; returns the delay it was set for. */
     fire(): number {
       assert.equal(pending.size, 1, "one timer pending");
@@ -136,4 +140,23 @@ Deno.test("a few writes that do not end hold up no turn", () => {
   now += 5;
   timer.fire();
   assert.equal(ran, 33, "one write of 32 still under way: the turn is taken on time");
+});
+
+Deno.test("a turn of many readers starts their writes in slices, one event-loop turn each", () => {
+  let now = 0;
+  const timer = handTimer();
+  const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => now, timer);
+  for (let i = 0; i < 1000; i++) coalescer.note();
+  now = RATE_PERIOD_MS;
+  let started = 0;
+  const readers = 2 * TURN_SLICE + 44;
+  for (let i = 0; i < readers; i++) coalescer.hold(() => void started++);
+  timer.fire();
+  assert.equal(started, TURN_SLICE, "the first slice in the turn itself");
+  assert.equal(timer.later.length, 1);
+  timer.later.shift()!();
+  assert.equal(started, 2 * TURN_SLICE);
+  timer.later.shift()!();
+  assert.equal(started, readers, "the rest in the next turns");
+  assert.equal(timer.later.length, 0);
 });
