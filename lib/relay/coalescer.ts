@@ -8,16 +8,8 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
 import { type FlushPolicy, isBusy, RateMeter } from "./flush_policy.ts";
-
-/**
- * Flushes a turn starts in one event-loop turn. Deno makes a socket write's
- * system call at once only for the first 128 writes of an event-loop turn; the
- * rest wait to be polled again and cost more each, so a turn of 2000 readers is
- * started in slices, each in a turn of its own.
- */
-export const TURN_SLICE = 128;
+import { inSlices, nextTurn, type Soon } from "./slices.ts";
 
 /** A held flush: starts the queue's write and returns its completion (if any). */
 export type HeldFlush = () => Promise<void> | undefined;
@@ -29,13 +21,13 @@ export interface TurnTimer {
   /** Cancels a timer `set` returned. */
   clear(handle: unknown): void;
   /** Runs `fn` in the next turn of the event loop, after pending I/O. */
-  soon(fn: () => void): void;
+  soon: Soon;
 }
 
 const GLOBAL_TIMER: TurnTimer = {
   set: (fn, ms) => setTimeout(fn, ms),
   clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  soon: (fn) => void setImmediate(fn),
+  soon: nextTurn,
 };
 
 /** Shared coalescing turn of one relay (or one worker of it). */
@@ -77,18 +69,15 @@ export class Coalescer {
     this.#turnSize = due.length;
     // Flushes not yet started count as writing, so no next turn overtakes them.
     this.#writing += due.length;
-    this.#start(due, 0);
+    // A turn of thousands of readers starts their writes a slice per event-loop turn.
+    inSlices(due, this.#start, this.#timers.soon);
   };
 
-  #start(due: HeldFlush[], from: number): void {
-    const end = Math.min(due.length, from + TURN_SLICE);
-    for (let i = from; i < end; i++) {
-      const done = due[i]();
-      if (done) done.then(this.#written);
-      else this.#written();
-    }
-    if (end < due.length) this.#timers.soon(() => this.#start(due, end));
-  }
+  readonly #start = (flush: HeldFlush) => {
+    const done = flush();
+    if (done) done.then(this.#written);
+    else this.#written();
+  };
 
   #writesBehind(): boolean {
     return this.#writing > this.#turnSize / 16;

@@ -9,6 +9,7 @@
 import { type Duplex, Floor } from "./floor.ts";
 import { FrameType, idStamp, type Member } from "../protocol.ts";
 import { ListenerVoice } from "./listener_voice.ts";
+import { inSlices, SLICE } from "./slices.ts";
 import { encodeFrameParts } from "../framing.ts";
 import type { Priority } from "../send_queue.ts";
 
@@ -125,10 +126,11 @@ export class Room {
   fanOutVoice(fromId: number, tagged: Uint8Array): void {
     // One shared frame for the untagged listeners, one buffer for the tagged ones.
     const voice = new ListenerVoice(fromId, tagged);
-    for (const d of this.#members.values()) {
-      if (d.member.id === fromId || d.remote) continue;
-      d.deliver(voice.for(d.member.id), "voice");
-    }
+    const give = (d: Delivery) => {
+      if (d.member.id !== fromId && !d.remote) d.deliver(voice.for(d.member.id), "voice");
+    };
+    if (this.#members.size <= SLICE) { for (const d of this.#members.values()) give(d); }
+    else inSlices([...this.#members.values()], give);
   }
 
   /** Sends an addressed frame to member `to`: here, or through the uplink to its relay. */

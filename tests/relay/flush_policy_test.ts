@@ -6,7 +6,8 @@ import {
   RATE_PERIOD_MS,
   RateMeter,
 } from "../../lib/relay/flush_policy.ts";
-import { Coalescer, TURN_SLICE } from "../../lib/relay/coalescer.ts";
+import { Coalescer } from "../../lib/relay/coalescer.ts";
+import { SLICE } from "../../lib/relay/slices.ts";
 
 const policy: FlushPolicy = { windowMs: 20, busyRate: 10_000 };
 
@@ -69,15 +70,14 @@ Deno.test("the coalescer holds nothing while quiet and one turn's flushes while 
 /** A timer the test fires by hand, so that turns come exactly when it says. */
 function handTimer() {
   const pending = new Map<number, { fn: () => void; ms: number }>();
+  const later: (() => void)[] = [];
   let next = 0;
   return {
     pending,
     set: (fn: () => void, ms: number) => (pending.set(++next, { fn, ms }), next),
     clear: (handle: unknown) => void pending.delete(handle as number),
-    later: [] as (() => void)[],
-    soon(fn: () => void) {
-      this.later.push(fn);
-    },
+    later,
+    soon: (fn: () => void) => void later.push(fn),
     /** Fires the one pending timer; returns the delay it was set for. */
     fire(): number {
       assert.equal(pending.size, 1, "one timer pending");
@@ -149,13 +149,13 @@ Deno.test("a turn of many readers starts their writes in slices, one event-loop 
   for (let i = 0; i < 1000; i++) coalescer.note();
   now = RATE_PERIOD_MS;
   let started = 0;
-  const readers = 2 * TURN_SLICE + 44;
+  const readers = 2 * SLICE + 44;
   for (let i = 0; i < readers; i++) coalescer.hold(() => void started++);
   timer.fire();
-  assert.equal(started, TURN_SLICE, "the first slice in the turn itself");
+  assert.equal(started, SLICE, "the first slice in the turn itself");
   assert.equal(timer.later.length, 1);
   timer.later.shift()!();
-  assert.equal(started, 2 * TURN_SLICE);
+  assert.equal(started, 2 * SLICE);
   timer.later.shift()!();
   assert.equal(started, readers, "the rest in the next turns");
   assert.equal(timer.later.length, 0);
