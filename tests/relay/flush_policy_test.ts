@@ -89,12 +89,18 @@ function handTimer() {
   };
 }
 
-Deno.test("a turn waits for the last turn's writes, for at most a second window", async () => {
-  let now = 0;
+/** A coalescer on a hand-driven timer and clock (`clock.now`), already busy. */
+function busyCoalescer() {
+  const clock = { now: 0 };
   const timer = handTimer();
-  const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => now, timer);
+  const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => clock.now, timer);
   for (let i = 0; i < 1000; i++) coalescer.note();
-  now = RATE_PERIOD_MS;
+  clock.now = RATE_PERIOD_MS;
+  return { clock, timer, coalescer };
+}
+
+Deno.test("a turn waits for the last turn's writes, for at most a second window", async () => {
+  const { clock, timer, coalescer } = busyCoalescer();
   const writing = Promise.withResolvers<void>();
   const ran: string[] = [];
   coalescer.hold(() => (ran.push("a"), writing.promise));
@@ -102,11 +108,11 @@ Deno.test("a turn waits for the last turn's writes, for at most a second window"
   assert.deepEqual(ran, ["a"]);
 
   coalescer.hold(() => void ran.push("b"));
-  now += 5;
+  clock.now += 5;
   assert.equal(timer.fire(), 5);
   assert.deepEqual(ran, ["a"], "put off: the last turn's write is still under way");
   assert.equal(timer.pending.size, 1, "until the end of a second window at most");
-  now += 2;
+  clock.now += 2;
   writing.resolve();
   await writing.promise;
   await Promise.resolve();
@@ -117,37 +123,29 @@ Deno.test("a turn waits for the last turn's writes, for at most a second window"
   coalescer.hold(() => (ran.push("c"), new Promise<void>(() => {})));
   timer.fire();
   coalescer.hold(() => void ran.push("d"));
-  now += 5;
+  clock.now += 5;
   timer.fire();
   assert.deepEqual(ran, ["a", "b", "c"]);
-  now += 5;
+  clock.now += 5;
   assert.equal(timer.fire(), 5, "the fallback, a second window after the first hold");
   assert.deepEqual(ran, ["a", "b", "c", "d"]);
 });
 
 Deno.test("a few writes that do not end hold up no turn", () => {
-  let now = 0;
-  const timer = handTimer();
-  const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => now, timer);
-  for (let i = 0; i < 1000; i++) coalescer.note();
-  now = RATE_PERIOD_MS;
+  const { clock, timer, coalescer } = busyCoalescer();
   let ran = 0;
   coalescer.hold(() => (ran++, new Promise<void>(() => {}))); // a reader that stopped
   for (let i = 1; i < 32; i++) coalescer.hold(() => void ran++);
   timer.fire();
   assert.equal(ran, 32);
   coalescer.hold(() => void ran++);
-  now += 5;
+  clock.now += 5;
   timer.fire();
   assert.equal(ran, 33, "one write of 32 still under way: the turn is taken on time");
 });
 
 Deno.test("a turn of many readers starts their writes in slices, one event-loop turn each", () => {
-  let now = 0;
-  const timer = handTimer();
-  const coalescer = new Coalescer({ windowMs: 5, busyRate: 1000 }, () => now, timer);
-  for (let i = 0; i < 1000; i++) coalescer.note();
-  now = RATE_PERIOD_MS;
+  const { timer, coalescer } = busyCoalescer();
   let started = 0;
   const readers = 2 * SLICE + 44;
   for (let i = 0; i < readers; i++) coalescer.hold(() => void started++);
