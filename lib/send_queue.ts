@@ -8,6 +8,8 @@
  * @module
  */
 
+import { concatBytes } from "./framing.ts";
+
 /** How a frame is treated when the queue is backed up. */
 export type Priority = "control" | "text" | "voice";
 
@@ -44,6 +46,9 @@ function sameFrames(a: Uint8Array[], b: Uint8Array[]): boolean {
   return true;
 }
 
+/** A flush held for a shared turn: starts the write and returns its completion (if any). */
+export type HeldFlush = () => Promise<void> | undefined;
+
 /** Outgoing queue of one connection. */
 export class SendQueue {
   readonly #writer: ByteWriter;
@@ -56,7 +61,7 @@ export class SendQueue {
   #closed = false;
   #drained: (() => void)[] | null = null;
   readonly #schedule: (flush: () => void) => void;
-  readonly #hold: ((flush: () => Promise<void> | undefined) => boolean) | null;
+  readonly #hold: ((flush: HeldFlush) => boolean) | null;
   // A flush waits for its turn from send() until it starts; a turn that finds it
   // started already (an urgent frame cut a held wait short) does nothing.
   #waiting = false;
@@ -87,7 +92,7 @@ export class SendQueue {
     onError: (err: unknown) => void,
     // Wrapped: a browser refuses queueMicrotask called as a method of this queue.
     schedule: (flush: () => void) => void = (flush) => queueMicrotask(flush),
-    hold: ((flush: () => Promise<void> | undefined) => boolean) | null = null,
+    hold: ((flush: HeldFlush) => boolean) | null = null,
   ) {
     this.#schedule = schedule;
     this.#hold = hold;
@@ -190,20 +195,12 @@ export class SendQueue {
       return this.#chunks.shift()!;
     }
     let n = 0;
-    let size = 0;
-    while (n < this.#chunks.length && size + this.#chunks[n].length <= MAX_BATCH) {
-      size += this.#chunks[n++].length;
+    for (let size = 0; n < this.#chunks.length && size + this.#chunks[n].length <= MAX_BATCH; n++) {
+      size += this.#chunks[n].length;
     }
     const frames = this.#chunks.splice(0, n);
-    if (sameFrames(frames, lastBatch.frames)) return lastBatch.bytes;
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const c of frames) {
-      out.set(c, at);
-      at += c.length;
-    }
-    lastBatch = { frames, bytes: out };
-    return out;
+    if (!sameFrames(frames, lastBatch.frames)) lastBatch = { frames, bytes: concatBytes(frames) };
+    return lastBatch.bytes;
   }
 
   #settle(): void {

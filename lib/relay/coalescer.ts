@@ -10,9 +10,7 @@
 
 import { type FlushPolicy, isBusy, RateMeter } from "./flush_policy.ts";
 import { inSlices, nextTurn, type Soon } from "./slices.ts";
-
-/** A held flush: starts the queue's write and returns its completion (if any). */
-export type HeldFlush = () => Promise<void> | undefined;
+import type { HeldFlush } from "../send_queue.ts";
 
 /** The timer a coalescer uses: the global one, or a test's hand-driven one. */
 export interface TurnTimer {

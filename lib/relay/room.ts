@@ -9,7 +9,7 @@
 import { type Duplex, Floor } from "./floor.ts";
 import { FrameType, idStamp, type Member } from "../protocol.ts";
 import { ListenerVoice } from "./listener_voice.ts";
-import { inSlices, SLICE } from "./slices.ts";
+import { inSlices } from "./slices.ts";
 import { encodeFrameParts } from "../framing.ts";
 import type { Priority } from "../send_queue.ts";
 
@@ -129,8 +129,7 @@ export class Room {
     const give = (d: Delivery) => {
       if (d.member.id !== fromId && !d.remote) d.deliver(voice.for(d.member.id), "voice");
     };
-    if (this.#members.size <= SLICE) { for (const d of this.#members.values()) give(d); }
-    else inSlices([...this.#members.values()], give);
+    inSlices([...this.#members.values()], give);
   }
 
   /** Sends an addressed frame to member `to`: here, or through the uplink to its relay. */
