@@ -66,7 +66,13 @@ export function encodeFrameParts(type: number, prefix: Uint8Array, body: Uint8Ar
   return out;
 }
 
-function writeHeader(out: Uint8Array, at: number, type: number, payloadLength: number): void {
+/** Writes a frame's header (length, type) for a payload of `payloadLength` bytes at `out[at]`. */
+export function writeHeader(
+  out: Uint8Array,
+  at: number,
+  type: number,
+  payloadLength: number,
+): void {
   const length = payloadLength + 1;
   out[at] = length >>> 24;
   out[at + 1] = (length >>> 16) & 0xff;

@@ -8,6 +8,7 @@
  */
 
 import { FrameType } from "./frame_type.ts";
+import { HEADER_SIZE, writeHeader } from "./framing.ts";
 import { ProtocolError } from "./protocol_error.ts";
 
 /** Bytes of one listener's tag on a voice frame. */
@@ -56,7 +57,7 @@ export function splitTaggedVoice(payload: Uint8Array): TaggedVoice {
 
 /** Bytes of one listener's relayed voice frame (header, talker id, tag, sealed frame). */
 export function listenerVoiceSize(voice: TaggedVoice): number {
-  return 5 + 2 + VOICE_PAIR_TAG_BYTES + voice.sealed.length;
+  return HEADER_SIZE + 2 + VOICE_PAIR_TAG_BYTES + voice.sealed.length;
 }
 
 /**
@@ -71,12 +72,7 @@ export function writeListenerVoice(
   voice: TaggedVoice,
   tagAt: number | null,
 ): Uint8Array {
-  const length = out.length - 4;
-  out[0] = length >>> 24;
-  out[1] = (length >>> 16) & 0xff;
-  out[2] = (length >>> 8) & 0xff;
-  out[3] = length & 0xff;
-  out[4] = FrameType.Voice;
+  writeHeader(out, 0, FrameType.Voice, out.length - HEADER_SIZE);
   out[5] = fromId >>> 8;
   out[6] = fromId & 0xff;
   if (tagAt !== null) out.set(payload.subarray(tagAt, tagAt + VOICE_PAIR_TAG_BYTES), 7);
