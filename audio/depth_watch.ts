@@ -18,6 +18,10 @@ import { SlackWindow } from "./slack_window.ts";
 
 /** Ticks the queue must stay above target + 1 before it reports a surplus. */
 const DRIFT_TICKS = 25;
+/** Frames at a spurt's start whose slack is forgotten once they have played (0.5 s). */
+const START_SLACK_FRAMES = 25;
+/** The first second of a spurt, in ticks: where a talker's warm-up sets its start late. */
+const START_TICKS = 50;
 /**
  * Ticks of slack, with tick times, that must all leave a frame to spare before one is
  * given back (10 s), and packets without a lateness spike or an underrun before slack
@@ -60,6 +64,12 @@ export class DepthWatch {
   readonly #slack = new SlackWindow(CALM_TICKS);
   #lastPopMs: number | undefined;
   #excessTicks = 0;
+  /** Frames of a spurt's start still to be played. */
+  #startFrames = 0;
+  /** Slacks kept that are of a spurt's start (the oldest ones), left out of trims and give-backs. */
+  #startKept = 0;
+  /** The last surplus answered came from the frame count (not from slack). */
+  #countedSurplus = false;
 
   /** A tick began with the queue `depth` frames deep against a target of `target`. */
   tick(depth: number, target: number): void {
@@ -73,14 +83,33 @@ export class DepthWatch {
    * skips a frame: every frame now waits 20 ms less.
    */
   played(nowMs: number | undefined, arrivedMs: number | undefined): void {
-    if (nowMs !== undefined && nowMs === this.#lastPopMs) this.#slack.shift(-FRAME_MS);
+    if (nowMs !== undefined && nowMs === this.#lastPopMs) {
+      // A skip the frame count asked for: the queue stood more than a frame above its
+      // target for the last half second, so the path delivers sooner now than it did
+      // before that (typically a talker whose first frames came late as its capture and
+      // encoder warmed up). Slack from before the half second, moved down by the skip,
+      // would read as frames that came too late for the new depth and hold off every
+      // trim and give-back for 10 s; only the half second that showed the surplus is kept.
+      if (this.#countedSurplus && this.#slack.size <= START_TICKS + DRIFT_TICKS) {
+        this.#startKept = Math.max(0, this.#startKept - (this.#slack.size - DRIFT_TICKS));
+        this.#slack.keepLast(DRIFT_TICKS);
+      }
+      this.#slack.shift(-FRAME_MS);
+    }
+    this.#countedSurplus = false;
     // A tick this late means the player itself (or its sound server) stalled: every
     // frame since waits that much longer, so the slack kept describes a depth gone,
     // and would hold the added wait for 10 s. Trims give it back 2 s later.
     if (nowMs !== undefined && nowMs - (this.#lastPopMs ?? nowMs) > PLAYER_STALL_MS) {
       this.#slack.clear();
+      this.#startKept = 0;
     }
-    if (nowMs !== undefined && arrivedMs !== undefined) this.#slack.add(nowMs - arrivedMs);
+    if (nowMs !== undefined && arrivedMs !== undefined) {
+      if (this.#slack.size === CALM_TICKS && this.#startKept > 0) this.#startKept--;
+      this.#slack.add(nowMs - arrivedMs);
+      if (this.#startFrames > 0) this.#startKept++;
+    }
+    if (this.#startFrames > 0) this.#startFrames--;
     this.#lastPopMs = nowMs;
   }
 
@@ -92,6 +121,19 @@ export class DepthWatch {
   /** The slack seen so far is stale (a spurt started, or an underrun added depth). */
   forgetSlack(): void {
     this.#slack.clear();
+    this.#startFrames = 0;
+    this.#startKept = 0;
+  }
+
+  /**
+   * A spurt started: its first half second tells of the talker's start (a capture
+   * stream opening, its first frames handed over late or in a bunch) more than of the
+   * path, and a frame that waited less then would hold off every trim and give-back
+   * for 10 s. Their slack counts towards a deficit only.
+   */
+  spurtStarted(): void {
+    this.forgetSlack();
+    this.#startFrames = START_SLACK_FRAMES;
   }
 
   /**
@@ -101,11 +143,13 @@ export class DepthWatch {
    * target for half a second.
    */
   surplus(path: PathTiming): boolean {
-    const least = this.#slack.least();
+    const pathSlack = this.#slack.size - this.#startKept;
+    const least = pathSlack >= CALM_TICKS ? this.#slack.least(pathSlack) : undefined;
     if (least !== undefined && path.calmPackets >= CALM_PACKETS) {
       return least >= FRAME_MS + 2 * path.jitterMs;
     }
-    return this.#excessTicks >= DRIFT_TICKS;
+    this.#countedSurplus = this.#excessTicks >= DRIFT_TICKS;
+    return this.#countedSurplus;
   }
 
   /**
@@ -118,8 +162,9 @@ export class DepthWatch {
     if (path.calmPackets < TRIM_TICKS) return 0;
     // The least over all the slack kept (up to 10 s), not only the last 2 s: a path
     // that was slow a few seconds ago may be again (replayed talks conceal less so).
-    const least = this.#slack.least(Math.max(TRIM_TICKS, this.#slack.size));
-    if (least === undefined) return 0;
+    const pathSlack = this.#slack.size - this.#startKept;
+    if (pathSlack < TRIM_TICKS) return 0;
+    const least = this.#slack.least(pathSlack)!;
     const spare = Math.floor(least - 2 * path.jitterMs - TRIM_MARGIN_MS);
     return spare >= MIN_TRIM_MS ? Math.min(spare, MAX_TRIM_MS) : 0;
   }

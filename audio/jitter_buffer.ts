@@ -206,7 +206,7 @@ export class JitterBuffer {
       this.#waitTicks = 0;
       this.#nextSeq = this.#oldestQueued();
       this.#lostRun = 0;
-      this.#watch.forgetSlack();
+      this.#watch.spurtStarted();
     }
     this.#catchUp();
     const seq = this.#nextSeq;

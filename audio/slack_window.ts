@@ -44,6 +44,11 @@ export class SlackWindow {
     for (let i = 0; i < this.#values.length; i++) this.#values[i] += ms;
   }
 
+  /** Forgets all but the last `count` slacks. */
+  keepLast(count: number): void {
+    if (this.#values.length > count) this.#values.splice(0, this.#values.length - count);
+  }
+
   /** Forgets the slacks (the depth just changed, so they no longer describe it). */
   clear(): void {
     this.#values.length = 0;

@@ -69,3 +69,53 @@ Deno.test("depth watch: after the player stalls, its slack starts afresh and is 
     "the stall's added wait is given back, a frame less 1 ms at a time",
   );
 });
+
+Deno.test("depth watch: a skip the frame count asked for keeps only the half second that showed it", () => {
+  // A talk whose first frame came 30 ms late (the talker warming up), then frames that
+  // queue 3 deep against a target of 1: every tick pops a frame that waited ~75 ms.
+  const w = new DepthWatch();
+  const calmStart = { jitterMs: 1, calmPackets: 0 };
+  w.played(0, -19); // the spurt's first frame waited 19 ms
+  let t = 20;
+  for (let i = 0; i < 25; i++, t += 20) {
+    w.tick(3, 1);
+    w.played(t, t - 75);
+  }
+  assert.equal(w.surplus(calmStart), true, "half a second more than a frame above target");
+  w.played(t - 20, t - 20 - 55); // the second pop of that tick: a quiet frame skipped
+  // 2 s of frames at the new depth, each waiting 55 ms.
+  for (let i = 0; i < 100; i++, t += 20) {
+    w.tick(2, 1);
+    w.played(t, t - 55);
+  }
+  // Kept whole and moved down by the skip, the first frame's slack (−1 ms) would forbid
+  // any trim; the frames after the skip waited 35–55 ms, so up to 19 ms can go.
+  assert.equal(w.trim({ jitterMs: 1, calmPackets: 200 }), 19);
+});
+
+Deno.test("depth watch: a skip that slack asked for moves all the slack kept", () => {
+  const w = new DepthWatch();
+  for (let i = 0; i < 500; i++) w.played(i * 20, i * 20 - (i === 450 ? 25 : 45));
+  assert.equal(w.surplus(calm), true, "every frame waited more than 20 + 2 × 2");
+  w.played(499 * 20, 499 * 20 - 25); // the skip
+  for (let i = 500; i < 540; i++) w.played(i * 20, i * 20 - 25);
+  // The one frame that waited 25 ms, less the skip's 20, still bounds the trims.
+  assert.equal(w.trim(calm), 0);
+});
+
+Deno.test("depth watch: a spurt's first half second counts towards a deficit, then not at all", () => {
+  const w = new DepthWatch();
+  w.spurtStarted();
+  w.played(0, -2); // the talker's first frame came late: it waited 2 ms
+  for (let i = 1; i < 25; i++) w.played(i * 20, i * 20 - 40);
+  assert.equal(w.deficit(5), true, "2 ms of slack < 5 ms of jitter");
+  for (let i = 25; i < 125; i++) w.played(i * 20, i * 20 - 40);
+  assert.equal(w.deficit(5), false);
+  // 2 s of frames that waited 40 ms after the start's 25: 40 − 2 × 1 − 10 = 28, capped at 19.
+  assert.equal(w.trim({ jitterMs: 1, calmPackets: 200 }), 19);
+  const v = new DepthWatch();
+  v.forgetSlack(); // an underrun, not a spurt's start: every frame since counts
+  v.played(0, -2);
+  for (let i = 1; i < 125; i++) v.played(i * 20, i * 20 - 40);
+  assert.equal(v.trim({ jitterMs: 1, calmPackets: 200 }), 0);
+});
