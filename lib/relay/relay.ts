@@ -82,9 +82,12 @@ export class Relay implements RelayContext {
 
   /** Starts listening (with TLS when the options hold a certificate); returns the bound address. */
   async listen(): Promise<Deno.NetAddr> {
-    const { host, port, tls, reusePort } = this.options;
+    const { host, port, tls, reusePort, io } = this.options;
     try {
-      this.#listener = tls
+      // Loaded only when asked for: a relay on Deno's I/O never opens libc.
+      this.#listener = io === "epoll"
+        ? (await import("./epoll/listener.ts")).EpollListener.open(host, port, reusePort)
+        : tls
         ? await TlsListener.open(host, port, tls.certPem, tls.keyPem, reusePort)
         : reusePort
         ? Deno.listen({ hostname: host, port, transport: "tcp", reusePort })
@@ -97,6 +100,7 @@ export class Relay implements RelayContext {
       address: `${addr.hostname}:${addr.port}`,
       duplex: this.options.duplex,
       tls: tls ? "TLSv1.3" : "off",
+      io: io === "epoll" ? io : undefined,
       fingerprint: tls?.fingerprint,
     });
     await this.#listenWeb();
