@@ -46,6 +46,11 @@ export class EpollConn implements RelaySocket, Pollable {
     reactor().add(fd, this);
   }
 
+  /** The file descriptor (-1 once closed), for socket options this class does not set. */
+  get fd(): number {
+    return this.#fd;
+  }
+
   /** The peer's address. */
   get remoteAddr(): Deno.NetAddr {
     return { transport: "tcp", hostname: this.#host, port: this.#port };
