@@ -19,6 +19,9 @@ const SEND_FLAGS = C.MSG_DONTWAIT | C.MSG_NOSIGNAL;
 const READABLE = 1;
 const WRITABLE = 2;
 const CLOSED = 4;
+// The peer has shut its side or the connection failed: no further edge will come, so
+// reads go on calling recv until it says so (0 bytes or the error).
+const ENDED = 8;
 
 /** A read or write waiting for the reactor. */
 interface Waiter<T> {
@@ -135,6 +138,7 @@ export class EpollConn implements RelaySocket, Pollable {
     }
     if (events & (C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLHUP | C.EPOLLERR)) {
       this.#state |= READABLE;
+      if (events & (C.EPOLLRDHUP | C.EPOLLHUP | C.EPOLLERR)) this.#state |= ENDED;
       const reader = this.#reader;
       if (reader) {
         const n = this.#recv(reader.bytes);
@@ -163,8 +167,9 @@ export class EpollConn implements RelaySocket, Pollable {
   #recv(buf: Uint8Array): number | null | undefined | Error {
     const n = libc().recv(this.#fd, buf, size(buf.length), 0);
     if (n > 0) {
-      // A short read emptied the socket; the edge of the next arrival says when to try again.
-      if (n < buf.length) this.#state &= ~READABLE;
+      // A short read emptied the socket; the edge of the next arrival says when to try
+      // again (after the peer's FIN none comes: recv then says 0 itself).
+      if (n < buf.length && !(this.#state & ENDED)) this.#state &= ~READABLE;
       return n;
     }
     if (n === 0) return buf.length === 0 ? 0 : null;

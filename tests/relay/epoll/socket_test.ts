@@ -57,6 +57,25 @@ Deno.test("port 0: the bound port is reported; accept, then bytes both ways", as
   listener.close();
 });
 
+Deno.test("data and the peer's close seen before the read: the data, then the end", async () => {
+  const { listener, peer, conn } = await pair((port) => connect("127.0.0.1", port));
+  await peer.write(new Uint8Array(10).fill(1));
+  peer.close();
+  // A round trip on a second connection after the close: on loopback the FIN is queued
+  // by the time close returns, so the reactor has reported it once this one arrives.
+  const next = listener[Symbol.asyncIterator]().next();
+  const probe = await connect("127.0.0.1", listener.addr.port);
+  const probed = (await next).value as EpollConn;
+  await probe.write(new Uint8Array(1));
+  assert.equal(await probed.read(new Uint8Array(4)), 1);
+  // No further event will come for the first socket: its reads must find the end themselves.
+  const buf = new Uint8Array(64);
+  assert.equal(await conn.read(buf), 10);
+  assert.equal(await conn.read(buf), null);
+  for (const c of [conn, probe, probed]) c.close();
+  listener.close();
+});
+
 Deno.test("IPv6, and the client side's connect", async () => {
   const { listener, peer, conn } = await pair((port) => connect("::1", port), "::1");
   assert.equal(listener.addr.hostname, "::1");
