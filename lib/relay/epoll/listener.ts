@@ -95,7 +95,13 @@ export class EpollListener implements RelayListener, Pollable {
       this.#peerLen[0] = SOCKADDR_BYTES;
       const fd = c.accept4(this.#fd, this.#peer, lenBytes, flags);
       if (fd >= 0) {
-        this.#ready.push(new EpollConn(fd, decodeSockAddr(this.#peer)));
+        try {
+          this.#ready.push(new EpollConn(fd, decodeSockAddr(this.#peer)));
+        } catch {
+          // epoll refused it (out of memory or of watches): drop this one connection, as a
+          // full backlog would, rather than fail the listener.
+          c.close(fd);
+        }
         continue;
       }
       const code = errno();
