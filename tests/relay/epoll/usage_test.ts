@@ -5,9 +5,19 @@ import assert from "node:assert/strict";
 const SERVER = new URL("../../../server.ts", import.meta.url).pathname;
 
 /** Runs am-server with `perms` and `args` on a free port; its exit code and stderr lines. */
-async function amServer(perms: string[], args: string[]) {
+async function amServer(perms: string[], args: string[], port = 0) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...perms, SERVER, "--host", "127.0.0.1", "--port", "0", "--no-web", ...args],
+    args: [
+      "run",
+      ...perms,
+      SERVER,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--no-web",
+      ...args,
+    ],
     env: { XDG_STATE_HOME: Deno.makeTempDirSync({ prefix: "am-io-" }) },
     stdin: "null",
     stdout: "piped",
@@ -47,6 +57,19 @@ for (
     assert.match(lines[0], message);
   });
 }
+
+Deno.test("--io epoll on a port in use: the relay's one-line message, exit 2", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const { code, lines } = await amServer(ALL, ["--io", "epoll", "--no-tls"], port);
+    assert.equal(code, 2, lines.join("\n"));
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0], new RegExp(`^am-server: port ${port} is already in use`));
+  } finally {
+    taken.close();
+  }
+});
 
 Deno.test("AM_IO=epoll selects the backend as --io does", async () => {
   const child = new Deno.Command(Deno.execPath(), {
