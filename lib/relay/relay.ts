@@ -18,7 +18,7 @@ import { Coalescer } from "./coalescer.ts";
 import type { RelayCluster } from "./cluster_link.ts";
 import { type ConnectionGate, CountingGate, type Refusal } from "./connection_gate.ts";
 import { announceTalk, requestFloor } from "./floor_control.ts";
-import { listenError, webListenError, webOffReason } from "./listen_error.ts";
+import { ListenError, listenError, webListenError, webOffReason } from "./listen_error.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
 import { RoomRegistry } from "./room_registry.ts";
 import { recentTextsOf } from "./room_history.ts";
@@ -83,6 +83,10 @@ export class Relay implements RelayContext {
   /** Starts listening (with TLS when the options hold a certificate); returns the bound address. */
   async listen(): Promise<Deno.NetAddr> {
     const { host, port, tls, reusePort, io } = this.options;
+    if (io === "epoll" && tls) {
+      // The TLS layer is Node's, over Deno's sockets: epoll would silently serve plain TCP.
+      throw new ListenError("--io epoll serves plain TCP only: add --no-tls, or use --io deno");
+    }
     try {
       // Loaded only when asked for: a relay on Deno's I/O never opens libc.
       this.#listener = io === "epoll"

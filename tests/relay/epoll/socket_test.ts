@@ -6,7 +6,8 @@ import { connect } from "../../../lib/relay/epoll/connect.ts";
 import { C, libc } from "../../../lib/relay/epoll/libc.ts";
 import { EpollListener } from "../../../lib/relay/epoll/listener.ts";
 import type { EpollConn } from "../../../lib/relay/epoll/socket.ts";
-import { listenError } from "../../../lib/relay/listen_error.ts";
+import { ListenError, listenError } from "../../../lib/relay/listen_error.ts";
+import { Relay } from "../../../lib/relay/relay.ts";
 
 const PENDING = Symbol("pending");
 /** Whether `p` has settled by now (no timer: a settled promise wins the race). */
@@ -162,6 +163,16 @@ Deno.test("a port in use is AddrInUse, with the relay's message; refused connect
   b.close();
   await assert.rejects(connect("127.0.0.1", port), Deno.errors.ConnectionRefused);
   assert.throws(() => EpollListener.open("relay.example", 0), TypeError);
+});
+
+Deno.test("a relay built in-process with TLS and epoll is refused, not served in the clear", async () => {
+  const relay = new Relay({
+    host: "127.0.0.1",
+    port: 0,
+    io: "epoll",
+    tls: { certPem: "", keyPem: "", fingerprint: "" },
+  }, () => {});
+  await assert.rejects(relay.listen(), ListenError, "--io epoll serves plain TCP only");
 });
 
 Deno.test("the reactor lets a process end once its sockets are closed", async () => {
