@@ -7,8 +7,8 @@
  * @module
  */
 
-import { C, check, Errno, errno, errnoError, libc } from "./libc.ts";
-import { openSocket, setIntOption } from "./listener.ts";
+import { C, check, Errno, errno, errnoError, libc, setIntOption } from "./libc.ts";
+import { openSocket } from "./listener.ts";
 import { encodeSockAddr } from "./sockaddr.ts";
 import { EpollConn } from "./socket.ts";
 
@@ -22,7 +22,7 @@ export async function connect(host: string, port: number): Promise<EpollConn> {
   const fd = openSocket(sa.family);
   let conn: EpollConn;
   try {
-    setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1);
+    check(setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, 1), "setsockopt");
     if (c.connect(fd, sa.bytes, sa.bytes.length) === -1) {
       const code = errno();
       if (code !== Errno.EINPROGRESS) throw errnoError(code, "connect");

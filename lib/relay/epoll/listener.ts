@@ -7,7 +7,7 @@
  * @module
  */
 
-import { C, check, Errno, errno, libc } from "./libc.ts";
+import { C, check, Errno, errno, libc, setIntOption } from "./libc.ts";
 import { type Pollable, reactor } from "./reactor.ts";
 import { decodeSockAddr, encodeSockAddr, SOCKADDR_BYTES } from "./sockaddr.ts";
 import { EpollConn } from "./socket.ts";
@@ -16,12 +16,6 @@ import type { RelayListener } from "../socket.ts";
 const BACKLOG = 4096;
 const ECONNABORTED = 103;
 const RETRY_MS = 100;
-
-/** Sets the int socket option `name` of `level` to `value`. */
-export function setIntOption(fd: number, level: number, name: number, value: number): void {
-  const bytes = new Uint8Array(new Int32Array([value]).buffer);
-  check(libc().setsockopt(fd, level, name, bytes, 4), "setsockopt");
-}
 
 /** A nonblocking TCP socket for the family of `host` (caller closes it on failure). */
 export function openSocket(family: number): number {
@@ -56,8 +50,8 @@ export class EpollListener implements RelayListener, Pollable {
     const c = libc();
     const fd = openSocket(sa.family);
     try {
-      setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1);
-      if (reusePort) setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEPORT, 1);
+      check(setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1), "setsockopt");
+      if (reusePort) check(setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEPORT, 1), "setsockopt");
       check(c.bind(fd, sa.bytes, sa.bytes.length), "bind");
       check(c.listen(fd, BACKLOG), "listen");
       const name = new Uint8Array(SOCKADDR_BYTES);

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { C, Errno, errno, errnoError, libc, size } from "./libc.ts";
+import { C, Errno, errno, errnoError, getIntOption, libc, setIntOption, size } from "./libc.ts";
 import { type Pollable, reactor } from "./reactor.ts";
 import type { RelaySocket } from "../socket.ts";
 
@@ -90,8 +90,8 @@ export class EpollConn implements RelaySocket, Pollable {
   /** Turns Nagle's algorithm off (`on`) or back on. */
   setNoDelay(on = true): void {
     if (this.#state & CLOSED) return;
-    const value = new Uint8Array(new Int32Array([on ? 1 : 0]).buffer);
-    libc().setsockopt(this.#fd, C.IPPROTO_TCP, C.TCP_NODELAY, value, 4);
+    // As Deno's does on a connection the peer already reset: nothing to report.
+    setIntOption(this.#fd, C.IPPROTO_TCP, C.TCP_NODELAY, on ? 1 : 0);
   }
 
   /** Closes the socket; a pending read rejects with `Interrupted`, as Deno's does. */
@@ -114,16 +114,8 @@ export class EpollConn implements RelaySocket, Pollable {
       this.#onConnect = (events) => {
         this.#onConnect = null;
         if (this.#state & CLOSED) return reject(new Deno.errors.Interrupted("connect canceled"));
-        const code = new Int32Array(1);
-        const len = new Uint32Array([4]);
-        libc().getsockopt(
-          this.#fd,
-          C.SOL_SOCKET,
-          C.SO_ERROR,
-          new Uint8Array(code.buffer),
-          new Uint8Array(len.buffer),
-        );
-        if (code[0] !== 0) reject(errnoError(code[0], "connect"));
+        const code = getIntOption(this.#fd, C.SOL_SOCKET, C.SO_ERROR);
+        if (code !== 0) reject(errnoError(code === -1 ? errno() : code, "connect"));
         else if (events & C.EPOLLOUT) resolve();
         else reject(new Deno.errors.ConnectionRefused("connection refused (connect)"));
       };
