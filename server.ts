@@ -171,6 +171,14 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "serve plain TCP (behind a TLS-terminating proxy, or to measure); the network sees " +
       "nicks, rooms and members",
   },
+  io: {
+    type: "string",
+    env: "AM_IO",
+    default: D.io,
+    value: "deno|epoll",
+    help: "socket I/O of the TCP port: deno, or epoll (one epoll loop over libc: less memory " +
+      "and CPU per connection; Linux, with --no-tls, needs --allow-ffi; docs/EPOLL.md)",
+  },
   "web-port": {
     type: "string",
     env: "AM_WEB_PORT",

@@ -29,7 +29,9 @@ export const AM_BENCH_FLAGS = [
 
 /**
  * Our relay on `port`; `extra` flags go last (e.g. `--duplex full`). It serves
- * plain TCP unless `extra` gives it a certificate (bench/bench_tls.ts).
+ * plain TCP unless `extra` gives it a certificate (bench/bench_tls.ts). It reads
+ * the `AM_*` variables of the benchmark's environment like any flag:
+ * `AM_IO=epoll` measures the epoll socket I/O (docs/EPOLL.md).
  */
 export function amSpec(
   port: number,

@@ -16,7 +16,8 @@ fi
 # A 4 MiB young generation: V8's default lets it grow to 16 MiB and more after a burst of
 # joins, which doubled the relay's memory per idle connection (bench/memory.ts).
 # --unstable-net: plain TCP workers (--workers N --no-tls) share the port with Deno.listen's reusePort.
-SERVER_PERMS=(--allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4 --unstable-net)
+# --allow-ffi: `--io epoll` does the TCP port's socket I/O through libc (lib/relay/epoll/).
+SERVER_PERMS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi --v8-flags=--max-semi-space-size=4 --unstable-net)
 CLIENT_PERMS=(--allow-net --allow-env --allow-read --allow-write --allow-ffi)
 mkdir -p dist
 # The browser client's files are served by am-server from inside its binary.

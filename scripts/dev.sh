@@ -13,7 +13,7 @@ chmod 600 "$pass"
 
 # The relay keeps its certificate in .tools/dev-relay; the clients pin it up front
 # (--pin through AM_PIN), so nothing asks and the user's known_relays is not touched.
-SERVER=($DENO run --allow-net --allow-env --allow-read --allow-write --v8-flags=--max-semi-space-size=4 --unstable-net
+SERVER=($DENO run --allow-net --allow-env --allow-read --allow-write --allow-ffi --v8-flags=--max-semi-space-size=4 --unstable-net
   server.ts --data-dir .tools/dev-relay)
 AM_PIN=$("${SERVER[@]}" --fingerprint)
 export AM_PIN

@@ -13,7 +13,12 @@ import {
   loadOrCreateIdentity,
   type TlsIdentity,
 } from "./tls_identity.ts";
-import { DEFAULT_RELAY_OPTIONS as D, DEFAULT_WEB_PORT, type RelayOptions } from "./options.ts";
+import {
+  DEFAULT_RELAY_OPTIONS as D,
+  DEFAULT_WEB_PORT,
+  type RelayIo,
+  type RelayOptions,
+} from "./options.ts";
 
 /** Turns parsed flags into relay options; throws {@linkcode UsageError}. */
 export function relayOptions(values: Record<string, unknown>): Partial<RelayOptions> {
@@ -40,11 +45,35 @@ export function relayOptions(values: Record<string, unknown>): Partial<RelayOpti
       windowMs: intValue("coalesce-ms", values["coalesce-ms"], 0, 1000),
       busyRate: intValue("coalesce-rate", values["coalesce-rate"], 1, max),
     },
+    io: ioBackend(values),
     web: values["no-web"] === true ? null : {
       port: intValue("web-port", values["web-port"], 0, 65535),
       optional: values["web-port"] === String(DEFAULT_WEB_PORT),
     },
   };
+}
+
+/**
+ * The socket I/O backend `--io` names, checked against what it needs: epoll
+ * serves plain TCP only (the TLS layer runs on Node streams over Deno's
+ * sockets), on Linux, and calls libc through FFI.
+ */
+export function ioBackend(values: Record<string, unknown>): RelayIo {
+  const io = choiceValue("io", values.io ?? "deno", ["deno", "epoll"] as const);
+  if (io === "deno") return io;
+  if (values["no-tls"] !== true) {
+    throw new UsageError("--io epoll serves plain TCP only: add --no-tls, or use --io deno");
+  }
+  if (Deno.build.os !== "linux") {
+    throw new UsageError(`--io epoll needs Linux (this is ${Deno.build.os}); use --io deno`);
+  }
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    throw new UsageError(
+      "--io epoll calls libc through FFI and needs --allow-ffi (deno task server and the " +
+        "compiled am-server have it); add it to `deno run`, or use --io deno",
+    );
+  }
+  return io;
 }
 
 /** The certificate to serve: the operator's files, or the relay's own from its data directory. */

@@ -65,7 +65,16 @@ export interface RelayOptions {
    * ports and the kernel spreads connections over them (lib/workers/).
    */
   reusePort: boolean;
+  /**
+   * How the relay's TCP port does its socket I/O: "deno" through `Deno.Conn`, or
+   * "epoll" through one epoll loop over libc (Linux, plain TCP, --allow-ffi;
+   * lib/relay/epoll/). The web port always uses Deno's.
+   */
+  io: RelayIo;
 }
+
+/** The socket I/O backends of the relay's TCP port. */
+export type RelayIo = "deno" | "epoll";
 
 /** Where the browser page is served. */
 export interface WebPort {
@@ -112,4 +121,5 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   tls: null,
   web: null,
   reusePort: false,
+  io: "deno",
 };

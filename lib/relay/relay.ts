@@ -18,7 +18,7 @@ import { Coalescer } from "./coalescer.ts";
 import type { RelayCluster } from "./cluster_link.ts";
 import { type ConnectionGate, CountingGate, type Refusal } from "./connection_gate.ts";
 import { announceTalk, requestFloor } from "./floor_control.ts";
-import { listenError, webListenError, webOffReason } from "./listen_error.ts";
+import { ListenError, listenError, webListenError, webOffReason } from "./listen_error.ts";
 import { DEFAULT_RELAY_OPTIONS, type RelayOptions } from "./options.ts";
 import { RoomRegistry } from "./room_registry.ts";
 import { recentTextsOf } from "./room_history.ts";
@@ -82,9 +82,16 @@ export class Relay implements RelayContext {
 
   /** Starts listening (with TLS when the options hold a certificate); returns the bound address. */
   async listen(): Promise<Deno.NetAddr> {
-    const { host, port, tls, reusePort } = this.options;
+    const { host, port, tls, reusePort, io } = this.options;
+    if (io === "epoll" && tls) {
+      // The TLS layer is Node's, over Deno's sockets: epoll would silently serve plain TCP.
+      throw new ListenError("--io epoll serves plain TCP only: add --no-tls, or use --io deno");
+    }
     try {
-      this.#listener = tls
+      // Loaded only when asked for: a relay on Deno's I/O never opens libc.
+      this.#listener = io === "epoll"
+        ? (await import("./epoll/listener.ts")).EpollListener.open(host, port, reusePort)
+        : tls
         ? await TlsListener.open(host, port, tls.certPem, tls.keyPem, reusePort)
         : reusePort
         ? Deno.listen({ hostname: host, port, transport: "tcp", reusePort })
@@ -97,6 +104,7 @@ export class Relay implements RelayContext {
       address: `${addr.hostname}:${addr.port}`,
       duplex: this.options.duplex,
       tls: tls ? "TLSv1.3" : "off",
+      io: io === "epoll" ? io : undefined,
       fingerprint: tls?.fingerprint,
     });
     await this.#listenWeb();

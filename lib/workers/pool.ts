@@ -76,9 +76,11 @@ export class WorkerPool {
     const pool = new WorkerPool(o);
     const options = { ...o.options, reusePort: true };
     // Plain TCP listens with Deno.listen, whose reusePort is behind --unstable-net;
-    // without it Deno would end the process from inside a worker.
+    // without it Deno would end the process from inside a worker. The epoll backend
+    // sets SO_REUSEPORT itself.
     if (
-      !options.tls && typeof (Deno as { listenDatagram?: unknown }).listenDatagram !== "function"
+      !options.tls && options.io !== "epoll" &&
+      typeof (Deno as { listenDatagram?: unknown }).listenDatagram !== "function"
     ) {
       throw new ListenError(
         "--workers with --no-tls needs Deno's --unstable-net flag (deno task server and the " +

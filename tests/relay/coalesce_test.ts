@@ -10,6 +10,7 @@ import { encodeFrame } from "../../lib/framing.ts";
 import { ACK_FORWARDED, decodeAck } from "../../lib/data_frames.ts";
 import { FrameType } from "../../lib/protocol.ts";
 import { helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
+import { IO_BACKENDS, withBackend } from "../support/io_backends.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,60 +28,67 @@ function text(from: number, seq: number): Uint8Array {
   return encodeFrame(FrameType.Text, body);
 }
 
-Deno.test(
-  "a busy relay coalescing texts delivers every one, in order, and acks each",
-  opts,
-  async () => {
-    const relay = await RelayProcess.start(ARGS);
-    const peers: RawPeer[] = [];
-    for (let i = 0; i < MEMBERS; i++) {
-      const p = await RawPeer.connect(relay.port);
-      await p.write(helloFrame(`m${i}`));
-      await p.until(() => p.frames.some((f) => f.type === FrameType.Welcome), "welcome");
-      peers.push(p);
-    }
-    // Each receiver checks, as frames come, that each sender's texts arrive in order.
-    const received = peers.map(() => new Array<number>(SENDERS).fill(0));
-    const acked = peers.map(() => 0);
-    const watch = (p: RawPeer, me: number) => {
-      let idx = 0;
-      return p.until(
-        () => {
-          for (; idx < p.frames.length; idx++) {
-            const f = p.frames[idx];
-            if (f.type === FrameType.Ack) {
-              assert.equal(decodeAck(f.payload).status, ACK_FORWARDED);
-              acked[me]++;
+// Each behaviour on both socket I/O backends (tests/support/io_backends.ts).
+for (const io of IO_BACKENDS) {
+  Deno.test(
+    `a busy relay coalescing texts delivers every one, in order, and acks each [io ${io.name}]`,
+    opts,
+    async () => {
+      const relay = await RelayProcess.start(withBackend(io, ARGS));
+      const peers: RawPeer[] = [];
+      for (let i = 0; i < MEMBERS; i++) {
+        const p = await RawPeer.connect(relay.port);
+        await p.write(helloFrame(`m${i}`));
+        await p.until(() => p.frames.some((f) => f.type === FrameType.Welcome), "welcome");
+        peers.push(p);
+      }
+      // Each receiver checks, as frames come, that each sender's texts arrive in order.
+      const received = peers.map(() => new Array<number>(SENDERS).fill(0));
+      const acked = peers.map(() => 0);
+      const watch = (p: RawPeer, me: number) => {
+        let idx = 0;
+        return p.until(
+          () => {
+            for (; idx < p.frames.length; idx++) {
+              const f = p.frames[idx];
+              if (f.type === FrameType.Ack) {
+                assert.equal(decodeAck(f.payload).status, ACK_FORWARDED);
+                acked[me]++;
+              }
+              if (f.type !== FrameType.Text) continue;
+              const body = f.payload.subarray(1 + f.payload[0]); // after the relay's nick stamp
+              const from = body[0];
+              const seq = new DataView(body.buffer, body.byteOffset).getUint32(1);
+              assert.equal(
+                seq,
+                received[me][from],
+                `m${me}: text ${seq} from m${from} out of order`,
+              );
+              received[me][from]++;
             }
-            if (f.type !== FrameType.Text) continue;
-            const body = f.payload.subarray(1 + f.payload[0]); // after the relay's nick stamp
-            const from = body[0];
-            const seq = new DataView(body.buffer, body.byteOffset).getUint32(1);
-            assert.equal(seq, received[me][from], `m${me}: text ${seq} from m${from} out of order`);
-            received[me][from]++;
-          }
-          const all = received[me].every((n, from) => from === me || n === TEXTS);
-          return (all && acked[me] === (me < SENDERS ? TEXTS : 0)) || p.isClosed;
-        },
-        `every text at m${me}`,
-        60_000,
-      );
-    };
-    const watching = Promise.all(peers.map(watch));
-    const start = performance.now();
-    for (let k = 0; k < TEXTS; k++) {
-      // Paced at 100 a second per sender, as people's clients would never, to keep it busy.
-      await sleep(Math.max(0, start + k * 10 - performance.now()));
-      await Promise.all(peers.slice(0, SENDERS).map((p, i) => p.write(text(i, k))));
-    }
-    await watching;
-    for (const [i, p] of peers.entries()) {
-      assert.ok(!p.isClosed, `m${i} still connected`);
-      assert.equal(p.errors().length, 0, JSON.stringify(p.errors()));
-      assert.equal(acked[i], i < SENDERS ? TEXTS : 0);
-      assert.ok(received[i].every((n, from) => from === i || n === TEXTS));
-      p.close();
-    }
-    await relay.stop();
-  },
-);
+            const all = received[me].every((n, from) => from === me || n === TEXTS);
+            return (all && acked[me] === (me < SENDERS ? TEXTS : 0)) || p.isClosed;
+          },
+          `every text at m${me}`,
+          60_000,
+        );
+      };
+      const watching = Promise.all(peers.map(watch));
+      const start = performance.now();
+      for (let k = 0; k < TEXTS; k++) {
+        // Paced at 100 a second per sender, as people's clients would never, to keep it busy.
+        await sleep(Math.max(0, start + k * 10 - performance.now()));
+        await Promise.all(peers.slice(0, SENDERS).map((p, i) => p.write(text(i, k))));
+      }
+      await watching;
+      for (const [i, p] of peers.entries()) {
+        assert.ok(!p.isClosed, `m${i} still connected`);
+        assert.equal(p.errors().length, 0, JSON.stringify(p.errors()));
+        assert.equal(acked[i], i < SENDERS ? TEXTS : 0);
+        assert.ok(received[i].every((n, from) => from === i || n === TEXTS));
+        p.close();
+      }
+      await relay.stop();
+    },
+  );
+}

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { encodeFrame } from "../../lib/framing.ts";
 import { FrameType } from "../../lib/protocol.ts";
 import { ClientProcess, helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
+import { IO_BACKENDS } from "../support/io_backends.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
@@ -34,12 +35,18 @@ function prng(seed: number): () => number {
   };
 }
 
-// As shipped (TLS: the frames go inside it), and with --no-tls.
-for (const tls of [true, false]) {
+// As shipped (TLS: the frames go inside it), with --no-tls, and with --io epoll (plain TCP).
+const CASES = [
+  { name: "over TLS", args: [] },
+  { name: "over plain TCP", args: ["--no-tls"] },
+  ...IO_BACKENDS.filter((io) => io.name !== "deno").map((io) => ({
+    name: `over plain TCP [io ${io.name}]`,
+    args: io.args,
+  })),
+];
+for (const { name, args } of CASES) {
   Deno.test(
-    `hostile input${
-      tls ? " over TLS" : " over plain TCP"
-    }: every case answered, relay alive, honest pair unaffected`,
+    `hostile input ${name}: every case answered, relay alive, honest pair unaffected`,
     opts,
     async (t) => {
       const relay = await RelayProcess.start([
@@ -47,7 +54,7 @@ for (const tls of [true, false]) {
         String(HELLO_TIMEOUT_MS),
         "--max-frame",
         "4096",
-        ...(tls ? [] : ["--no-tls"]),
+        ...args,
       ]);
       let relayExited = false;
       relay.status.then(() => relayExited = true);
@@ -85,7 +92,7 @@ for (const tls of [true, false]) {
         assert.ok(p.isClosed, "the relay closed the connection");
       };
 
-      if (tls) {
+      if (!args.includes("--no-tls")) {
         await t.step("garbage instead of a TLS ClientHello: closed, relay goes on", async () => {
           const next = prng(0xbadc0de);
           for (let i = 0; i < 8; i++) {

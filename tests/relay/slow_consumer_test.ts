@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { encodeFrame } from "../../lib/framing.ts";
 import { FrameType } from "../../lib/protocol.ts";
 import { helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
+import { IO_BACKENDS, withBackend } from "../support/io_backends.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,49 +109,58 @@ const fmt = (r: Run) =>
   `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms ` +
   `(${r.delivered}/${r.expected} delivered)`;
 
-Deno.test(
-  "a reader that stops reading is closed as a slow consumer; others unaffected",
-  opts,
-  async () => {
-    const relay = await RelayProcess.start(ARGS);
+// Each behaviour on both socket I/O backends (tests/support/io_backends.ts).
+for (const io of IO_BACKENDS) {
+  Deno.test(
+    `a reader that stops reading is closed as a slow consumer; others unaffected [io ${io.name}]`,
+    opts,
+    async () => {
+      const relay = await RelayProcess.start(withBackend(io, ARGS));
 
-    const baseline = await exchange(relay, "0");
-    console.log(`  without a stalled reader: ${fmt(baseline)}`);
-    assert.equal(baseline.delivered, baseline.expected);
+      const baseline = await exchange(relay, "0");
+      console.log(`  without a stalled reader: ${fmt(baseline)}`);
+      assert.equal(baseline.delivered, baseline.expected);
 
-    // Says hello, then never reads a byte again.
-    const stalled = await join(relay.port, "stalled", false);
-    await relay.waitForLog(/join .*nick=stalled/);
-    const withStalled = await exchange(relay, "1");
-    console.log(`  with a stalled reader:    ${fmt(withStalled)}`);
-    assert.equal(withStalled.delivered, withStalled.expected, "everything delivered to the others");
+      // Says hello, then never reads a byte again.
+      const stalled = await join(relay.port, "stalled", false);
+      await relay.waitForLog(/join .*nick=stalled/);
+      const withStalled = await exchange(relay, "1");
+      console.log(`  with a stalled reader:    ${fmt(withStalled)}`);
+      assert.equal(
+        withStalled.delivered,
+        withStalled.expected,
+        "everything delivered to the others",
+      );
 
-    // It is given up once its queue passes the limit, after the kernel's socket
-    // buffers are full; keep the bulk flowing until then (bounded).
-    const bulk = await join(relay.port, "bulk");
-    for (let i = 0; i < 2000 && !/code=slow-consumer/.test(relay.logs); i++) {
-      await bulk.write(BULK);
-      await sleep(10);
-    }
-    await relay.waitForLog(/code=slow-consumer/, 30_000);
-    bulk.close();
-    await relay.waitForLog(/disconnect .*nick=stalled .*slow consumer/, 10_000);
-    // Its socket was really closed: reading it now ends (after what the kernel held).
-    const buf = new Uint8Array(1 << 20);
-    let bytes = 0;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      assert.ok(Date.now() < deadline, "the stalled socket ends");
-      const n = await stalled.conn.read(buf).catch(() => null);
-      if (n === null) break;
-      bytes += n;
-    }
-    console.log(`  stalled reader: closed as a slow consumer; ${bytes} bytes were still in flight`);
-    stalled.close();
+      // It is given up once its queue passes the limit, after the kernel's socket
+      // buffers are full; keep the bulk flowing until then (bounded).
+      const bulk = await join(relay.port, "bulk");
+      for (let i = 0; i < 2000 && !/code=slow-consumer/.test(relay.logs); i++) {
+        await bulk.write(BULK);
+        await sleep(10);
+      }
+      await relay.waitForLog(/code=slow-consumer/, 30_000);
+      bulk.close();
+      await relay.waitForLog(/disconnect .*nick=stalled .*slow consumer/, 10_000);
+      // Its socket was really closed: reading it now ends (after what the kernel held).
+      const buf = new Uint8Array(1 << 20);
+      let bytes = 0;
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        assert.ok(Date.now() < deadline, "the stalled socket ends");
+        const n = await stalled.conn.read(buf).catch(() => null);
+        if (n === null) break;
+        bytes += n;
+      }
+      console.log(
+        `  stalled reader: closed as a slow consumer; ${bytes} bytes were still in flight`,
+      );
+      stalled.close();
 
-    // The relay goes on serving.
-    const after = await exchange(relay, "2", 50);
-    assert.equal(after.delivered, after.expected);
-    await relay.stop();
-  },
-);
+      // The relay goes on serving.
+      const after = await exchange(relay, "2", 50);
+      assert.equal(after.delivered, after.expected);
+      await relay.stop();
+    },
+  );
+}

@@ -7,64 +7,75 @@ import assert from "node:assert/strict";
 import { encodeFrame } from "../../lib/framing.ts";
 import { FrameType } from "../../lib/protocol.ts";
 import { ClientProcess, helloFrame, RawPeer, RelayProcess } from "../support/harness.ts";
+import { IO_BACKENDS, withBackend } from "../support/io_backends.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const enc = new TextEncoder();
 
-Deno.test("web port: page files only, WebSocket members meet TCP members", opts, async (t) => {
-  const relay = await RelayProcess.start(["--no-tls", "--web-port", "0"]);
-  const web = relay.webPort!;
-  assert.ok(web > 0, "the relay logged its web port");
-  try {
-    await t.step("the page and its files, with a strict content policy", async () => {
-      const page = await fetch(`http://127.0.0.1:${web}/`);
-      assert.equal(page.status, 200);
-      assert.match(page.headers.get("content-type")!, /text\/html/);
-      assert.match(page.headers.get("content-security-policy")!, /default-src 'self'/);
-      assert.match(await page.text(), /<html/i);
-      for (const path of ["/server.ts", "/../server.ts", "/lib/cipher.ts", "/web/index.html"]) {
-        const r = await fetch(`http://127.0.0.1:${web}${path}`);
-        assert.equal(r.status, 404, path);
-        await r.body?.cancel();
-      }
-      const plain = await fetch(`http://127.0.0.1:${web}/ws`);
-      assert.equal(plain.status, 426);
-      await plain.body?.cancel();
-      const post = await fetch(`http://127.0.0.1:${web}/`, { method: "POST", body: "x" });
-      assert.equal(post.status, 405);
-      await post.body?.cancel();
-      const head = await fetch(`http://127.0.0.1:${web}/app.js`, { method: "HEAD" });
-      assert.equal(head.status, 200);
-      assert.ok(Number(head.headers.get("content-length")) > 1000);
-      const huge = await fetch(`http://127.0.0.1:${web}/`, {
-        headers: { "x-big": "y".repeat(20000) },
-      })
-        .catch((err) => err as Error);
-      // Refused with 431, or cut off while still sending: either way no page.
-      if (huge instanceof Response) {
-        assert.equal(huge.status, 431);
-        await huge.body?.cancel();
-      }
-    });
+// On both socket I/O backends: with --io epoll the TCP port is epoll's and the web port Deno's.
+for (const io of IO_BACKENDS) {
+  Deno.test(
+    `web port: page files only, WebSocket members meet TCP members [io ${io.name}]`,
+    opts,
+    async (t) => {
+      const relay = await RelayProcess.start(withBackend(io, ["--no-tls", "--web-port", "0"]));
+      const web = relay.webPort!;
+      assert.ok(web > 0, "the relay logged its web port");
+      try {
+        await t.step("the page and its files, with a strict content policy", async () => {
+          const page = await fetch(`http://127.0.0.1:${web}/`);
+          assert.equal(page.status, 200);
+          assert.match(page.headers.get("content-type")!, /text\/html/);
+          assert.match(page.headers.get("content-security-policy")!, /default-src 'self'/);
+          assert.match(await page.text(), /<html/i);
+          for (const path of ["/server.ts", "/../server.ts", "/lib/cipher.ts", "/web/index.html"]) {
+            const r = await fetch(`http://127.0.0.1:${web}${path}`);
+            assert.equal(r.status, 404, path);
+            await r.body?.cancel();
+          }
+          const plain = await fetch(`http://127.0.0.1:${web}/ws`);
+          assert.equal(plain.status, 426);
+          await plain.body?.cancel();
+          const post = await fetch(`http://127.0.0.1:${web}/`, { method: "POST", body: "x" });
+          assert.equal(post.status, 405);
+          await post.body?.cancel();
+          const head = await fetch(`http://127.0.0.1:${web}/app.js`, { method: "HEAD" });
+          assert.equal(head.status, 200);
+          assert.ok(Number(head.headers.get("content-length")) > 1000);
+          const huge = await fetch(`http://127.0.0.1:${web}/`, {
+            headers: { "x-big": "y".repeat(20000) },
+          })
+            .catch((err) => err as Error);
+          // Refused with 431, or cut off while still sending: either way no page.
+          if (huge instanceof Response) {
+            assert.equal(huge.status, 431);
+            await huge.body?.cancel();
+          }
+        });
 
-    await t.step("a WebSocket member and a TCP member exchange frames in one room", async () => {
-      const alice = ClientProcess.start(relay.port, { nick: "alice", room: "mixed" });
-      await alice.ready();
-      const ws = await RawPeer.overWebSocket(web);
-      await ws.write(helloFrame("wsbob", "mixed"));
-      await ws.until(() => ws.frames.some((f) => f.type === FrameType.Welcome), "welcome");
-      await alice.waitFor((e) => e.event === "joined" && e.nick === "wsbob", "wsbob joins");
-      await alice.send("to the browser side");
-      // Sealed: the raw member cannot read it, but the relay forwarded it with alice's stamp.
-      await ws.until(() => ws.frames.some((f) => f.type === FrameType.Text), "alice's text");
-      ws.close();
-      await alice.waitFor((e) => e.event === "left" && e.nick === "wsbob", "wsbob leaves");
-      await alice.finish();
-    });
-  } finally {
-    await relay.stop();
-  }
-});
+        await t.step(
+          "a WebSocket member and a TCP member exchange frames in one room",
+          async () => {
+            const alice = ClientProcess.start(relay.port, { nick: "alice", room: "mixed" });
+            await alice.ready();
+            const ws = await RawPeer.overWebSocket(web);
+            await ws.write(helloFrame("wsbob", "mixed"));
+            await ws.until(() => ws.frames.some((f) => f.type === FrameType.Welcome), "welcome");
+            await alice.waitFor((e) => e.event === "joined" && e.nick === "wsbob", "wsbob joins");
+            await alice.send("to the browser side");
+            // Sealed: the raw member cannot read it, but the relay forwarded it with alice's stamp.
+            await ws.until(() => ws.frames.some((f) => f.type === FrameType.Text), "alice's text");
+            ws.close();
+            await alice.waitFor((e) => e.event === "left" && e.nick === "wsbob", "wsbob leaves");
+            await alice.finish();
+          },
+        );
+      } finally {
+        await relay.stop();
+      }
+    },
+  );
+}
 
 Deno.test(
   "hostile input on the WebSocket endpoint: answered as on TCP, relay alive, honest pair unaffected",

@@ -27,6 +27,8 @@ export const RELAY_RUN_ARGS = [
   "--allow-env",
   "--allow-read",
   "--allow-write",
+  // As shipped: `--io epoll` calls libc through FFI (lib/relay/epoll/).
+  "--allow-ffi",
   // As shipped (deno.json, scripts/compile.sh): see README, "Relay memory".
   "--v8-flags=--max-semi-space-size=4",
   // Plain TCP workers share the port through Deno.listen's reusePort (--workers).

@@ -15,6 +15,7 @@ import {
   RELAY_RUN_ARGS,
   RelayProcess,
 } from "../support/harness.ts";
+import { IO_BACKENDS, withBackend } from "../support/io_backends.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,94 +46,98 @@ async function spread(relay: RelayProcess, port: number, prefix: string, tls = t
 
 const texts = (m: ChatMember) => m.events.flatMap((e) => e.event === "text" ? [e.text] : []);
 
-Deno.test(
-  "both workers take connections; texts, /who, joins, leaves and nicks span them; " +
-    "the wire and the log hold no plaintext",
-  opts,
-  async () => {
-    const relay = await RelayProcess.start(["--workers", "2", "--no-tls"]);
-    assert.match(relay.logs, / workers count=2 /);
-    const proxy = new RecordingProxy(relay.port);
-    const { on, all } = await spread(relay, proxy.port, "m", false);
+// On both socket I/O backends (tests/support/io_backends.ts): the workers share the port either way.
+for (const io of IO_BACKENDS) {
+  Deno.test(
+    "both workers take connections; texts, /who, joins, leaves and nicks span them; " +
+      `the wire and the log hold no plaintext [io ${io.name}]`,
+    opts,
+    async () => {
+      const relay = await RelayProcess.start(withBackend(io, ["--workers", "2", "--no-tls"]));
+      assert.match(relay.logs, / workers count=2 /);
+      const proxy = new RecordingProxy(relay.port);
+      const { on, all } = await spread(relay, proxy.port, "m", false);
+      const [a, b] = [on[0][0], on[1][0]];
+
+      const marker = `MARKER-${crypto.randomUUID()}`;
+      a.client.sendText(marker);
+      await Promise.all(
+        all.filter((m) => m !== a).map((m) => m.until(() => texts(m).includes(marker), "marker")),
+      );
+      b.client.sendText("reply from the other worker");
+      await a.until(() => texts(a).includes("reply from the other worker"), "reply");
+
+      b.client.who();
+      await b.until(() => b.has((e) => e.event === "who"), "who");
+      const who = b.events.find((e) => e.event === "who");
+      const nicks = all.map((m) => m.client.nick).sort();
+      assert.deepEqual(who?.event === "who" && who.members.sort(), nicks);
+
+      // The same nick through the other worker: refused there, as on one relay.
+      const owner = await workerOf(relay, a.client.nick);
+      const refusedOnOther = new RegExp(` code=nick-taken fatal=true worker=${1 - owner}`);
+      for (let i = 0; !refusedOnOther.test(relay.logs); i++) {
+        assert.ok(i < 30, "30 connections all landed on the owner's worker");
+        const dup = await RawPeer.connect(proxy.port);
+        await dup.write(helloFrame(a.client.nick));
+        await dup.error("nick-taken");
+        await dup.closed;
+      }
+
+      await b.client.close();
+      await a.until(() => a.has((e) => e.event === "left" && e.nick === b.client.nick), "b left");
+      const late = await chatMember("late", [proxy.port], "lobby", false);
+      await a.until(() => a.client.members.has("late"), "late joined");
+      await late.until(() => late.client.members.has(a.client.nick), "late sees a");
+      await Promise.all([...all.filter((m) => m !== b), late].map((m) => m.client.close()));
+      proxy.close();
+      assert.equal((await relay.stop()).code, 0, "SIGTERM stops every worker in order");
+      assert.match(relay.logs, / shutdown clients=\d+ worker=0/);
+      assert.match(relay.logs, / shutdown clients=\d+ worker=1/);
+      const enc = new TextEncoder();
+      for (const secret of [marker.slice(7), "reply from the other", "test passphrase"]) {
+        assert.ok(!containsBytes(proxy.allBytes(), enc.encode(secret)), `wire: ${secret}`);
+        assert.ok(!relay.logs.includes(secret), `log: ${secret}`);
+      }
+    },
+  );
+
+  Deno.test(`the floor is relay-wide and voice crosses workers [io ${io.name}]`, opts, async () => {
+    const relay = await RelayProcess.start(withBackend(io, ["--workers", "2"]));
+    const tls = !io.args.includes("--no-tls");
+    const { on, all } = await spread(relay, relay.port, "v", tls);
     const [a, b] = [on[0][0], on[1][0]];
+    const [an, bn] = [a.client.nick, b.client.nick];
 
-    const marker = `MARKER-${crypto.randomUUID()}`;
-    a.client.sendText(marker);
-    await Promise.all(
-      all.filter((m) => m !== a).map((m) => m.until(() => texts(m).includes(marker), "marker")),
-    );
-    b.client.sendText("reply from the other worker");
-    await a.until(() => texts(a).includes("reply from the other worker"), "reply");
+    a.client.talk(true);
+    await b.until(() => b.has(talk(an)), "a talking, seen on the other worker");
+    b.client.talk(true);
+    await b.until(() => b.has((e) => e.event === "floor-denied"), "b denied");
+    assert.ok(b.has((e) => e.event === "floor-denied" && e.holder === an));
 
-    b.client.who();
-    await b.until(() => b.has((e) => e.event === "who"), "who");
-    const who = b.events.find((e) => e.event === "who");
-    const nicks = all.map((m) => m.client.nick).sort();
-    assert.deepEqual(who?.event === "who" && who.members.sort(), nicks);
-
-    // The same nick through the other worker: refused there, as on one relay.
-    const owner = await workerOf(relay, a.client.nick);
-    const refusedOnOther = new RegExp(` code=nick-taken fatal=true worker=${1 - owner}`);
-    for (let i = 0; !refusedOnOther.test(relay.logs); i++) {
-      assert.ok(i < 30, "30 connections all landed on the owner's worker");
-      const dup = await RawPeer.connect(proxy.port);
-      await dup.write(helloFrame(a.client.nick));
-      await dup.error("nick-taken");
-      await dup.closed;
+    const packets = Array.from({ length: 20 }, (_, i) => new Uint8Array([i, 1, 2, 3, 4, 5]));
+    for (const p of packets) {
+      a.client.sendVoice(p);
+      await sleep(20); // one 20 ms frame at a time, as a microphone would (the relay rate-limits voice)
     }
+    await b.until(() => b.voice.length === 20, "20 voice frames on the other worker");
+    assert.ok(b.voice.every((v) => v.from.nick === an));
+    assert.deepEqual(b.voice.map((v) => [...v.payload]), packets.map((p) => [...p]));
 
+    a.client.talk(false);
+    await b.until(() => b.has(talkEnd(an)), "a released");
+    b.client.talk(true);
+    await a.until(() => a.has(talk(bn)), "b holds it, seen on a's worker");
+    // Its holder leaving frees it relay-wide.
     await b.client.close();
-    await a.until(() => a.has((e) => e.event === "left" && e.nick === b.client.nick), "b left");
-    const late = await chatMember("late", [proxy.port], "lobby", false);
-    await a.until(() => a.client.members.has("late"), "late joined");
-    await late.until(() => late.client.members.has(a.client.nick), "late sees a");
-    await Promise.all([...all.filter((m) => m !== b), late].map((m) => m.client.close()));
-    proxy.close();
-    assert.equal((await relay.stop()).code, 0, "SIGTERM stops every worker in order");
-    assert.match(relay.logs, / shutdown clients=\d+ worker=0/);
-    assert.match(relay.logs, / shutdown clients=\d+ worker=1/);
-    const enc = new TextEncoder();
-    for (const secret of [marker.slice(7), "reply from the other", "test passphrase"]) {
-      assert.ok(!containsBytes(proxy.allBytes(), enc.encode(secret)), `wire: ${secret}`);
-      assert.ok(!relay.logs.includes(secret), `log: ${secret}`);
-    }
-  },
-);
-
-Deno.test("the floor is relay-wide and voice crosses workers", opts, async () => {
-  const relay = await RelayProcess.start(["--workers", "2"]);
-  const { on, all } = await spread(relay, relay.port, "v");
-  const [a, b] = [on[0][0], on[1][0]];
-  const [an, bn] = [a.client.nick, b.client.nick];
-
-  a.client.talk(true);
-  await b.until(() => b.has(talk(an)), "a talking, seen on the other worker");
-  b.client.talk(true);
-  await b.until(() => b.has((e) => e.event === "floor-denied"), "b denied");
-  assert.ok(b.has((e) => e.event === "floor-denied" && e.holder === an));
-
-  const packets = Array.from({ length: 20 }, (_, i) => new Uint8Array([i, 1, 2, 3, 4, 5]));
-  for (const p of packets) {
-    a.client.sendVoice(p);
-    await sleep(20); // one 20 ms frame at a time, as a microphone would (the relay rate-limits voice)
-  }
-  await b.until(() => b.voice.length === 20, "20 voice frames on the other worker");
-  assert.ok(b.voice.every((v) => v.from.nick === an));
-  assert.deepEqual(b.voice.map((v) => [...v.payload]), packets.map((p) => [...p]));
-
-  a.client.talk(false);
-  await b.until(() => b.has(talkEnd(an)), "a released");
-  b.client.talk(true);
-  await a.until(() => a.has(talk(bn)), "b holds it, seen on a's worker");
-  // Its holder leaving frees it relay-wide.
-  await b.client.close();
-  await a.until(() => a.has(talkEnd(bn)), "b's floor ended");
-  const before = a.events.filter(talk(an)).length;
-  a.client.talk(true);
-  await a.until(() => a.events.filter(talk(an)).length > before, "a holds it again");
-  await Promise.all(all.filter((m) => m !== b).map((m) => m.client.close()));
-  await relay.stop();
-});
+    await a.until(() => a.has(talkEnd(bn)), "b's floor ended");
+    const before = a.events.filter(talk(an)).length;
+    a.client.talk(true);
+    await a.until(() => a.events.filter(talk(an)).length > before, "a holds it again");
+    await Promise.all(all.filter((m) => m !== b).map((m) => m.client.close()));
+    await relay.stop();
+  });
+}
 
 Deno.test("a member resuming on the other worker gets the room's recent texts", opts, async () => {
   const relay = await RelayProcess.start(["--workers", "2", "--no-tls"]);
