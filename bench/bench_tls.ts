@@ -8,6 +8,7 @@
  * @module
  */
 
+import { connect as epollConnect } from "../lib/relay/epoll/connect.ts";
 import { makeRelayIdentity } from "../lib/tls/certificates.ts";
 import { chainCertificates, RELAY_CERT_NAME, toPem } from "../lib/tls/mod.ts";
 
@@ -31,8 +32,34 @@ export async function makeBenchTls(dir: string): Promise<BenchTls> {
   };
 }
 
-/** Connects to the relay on 127.0.0.1:`port`: TLS verified by `anchorPem`, or plain TCP for null. */
-export async function benchConnect(port: number, anchorPem: string | null): Promise<Deno.Conn> {
+/** What a benchmark client reads and writes: a `Deno.Conn`, or a socket of the epoll loop. */
+export type BenchConn = Pick<Deno.Conn, "read" | "write" | "close">;
+
+/** How a benchmark client's socket is read: Deno's op per read, or one epoll loop for all. */
+export type BenchIo = "deno" | "epoll";
+
+/**
+ * Connects to the relay on 127.0.0.1:`port`: TLS verified by `anchorPem`, or plain TCP
+ * for null. With `io` "epoll" (plain TCP only) the socket is read through one epoll
+ * loop over libc (lib/relay/epoll/), so a generator holding thousands of sockets pays
+ * a `recv` per read rather than Deno's op.
+ */
+export function benchConnect(port: number, anchorPem: string | null): Promise<Deno.Conn>;
+/** Connects as above, read through `io`. */
+export function benchConnect(
+  port: number,
+  anchorPem: string | null,
+  io: BenchIo,
+): Promise<BenchConn>;
+export async function benchConnect(
+  port: number,
+  anchorPem: string | null,
+  io: BenchIo = "deno",
+): Promise<BenchConn> {
+  if (io === "epoll") {
+    if (anchorPem !== null) throw new TypeError("epoll client sockets are plain TCP only");
+    return await epollConnect("127.0.0.1", port);
+  }
   const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
   tcp.setNoDelay(true);
   if (anchorPem === null) return tcp;

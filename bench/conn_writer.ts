@@ -8,7 +8,7 @@
 
 /** Serialised writer over a `Deno.Conn`. */
 export class ConnWriter {
-  readonly #conn: Deno.Conn;
+  readonly #conn: Pick<Deno.Conn, "write">;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #busy = false;
@@ -18,7 +18,7 @@ export class ConnWriter {
   error: unknown = null;
 
   /** Writes to `conn`. */
-  constructor(conn: Deno.Conn) {
+  constructor(conn: Pick<Deno.Conn, "write">) {
     this.#conn = conn;
   }
 

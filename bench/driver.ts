@@ -143,7 +143,7 @@ export class ReadPacer {
 
 /** Reads a socket into a growable buffer and hands complete data to `parse`. */
 export async function readLoop(
-  conn: Deno.Conn,
+  conn: Pick<Deno.Conn, "read">,
   parse: (buf: Uint8Array, end: number, now: number) => number,
   pacer: ReadPacer | null = null,
   paced: () => boolean = () => true,

@@ -9,7 +9,11 @@
  * (voice_ledger.ts); `--openers` listeners also open and authenticate each one.
  *
  *   taskset -c 1 deno run -A bench/voice_fanout.ts --out FILE [--steps 250,500,1000,1500,2000]
- *     [--openers 2]
+ *     [--openers 2] [--gen-io deno|epoll]
+ *
+ * `--gen-io epoll` reads the listeners' sockets through one epoll loop over libc
+ * (lib/relay/epoll/) instead of Deno's op per read, which lets one generator core
+ * take 2000 listeners; `AM_IO=epoll` in the environment does the same for the relay.
  *
  * Before and after a change, alternating at each step (`--runs` rounds of
  * `--servers`, `before` being the `server.ts` of another checkout), with the
@@ -36,7 +40,7 @@ import {
 } from "./proc.ts";
 import { Histogram } from "./recorder.ts";
 import { amSpec } from "./servers.ts";
-import type { BenchTls } from "./bench_tls.ts";
+import type { BenchIo, BenchTls } from "./bench_tls.ts";
 import { tonePackets, VoicePeer } from "./voice_peer.ts";
 import { VoiceLedger } from "./voice_ledger.ts";
 import { sampleIndices } from "./sample.ts";
@@ -88,6 +92,8 @@ export interface VoiceRelayChoice {
   onWindow?: (pid: number, edge: "start" | "end") => Promise<void>;
   /** A directory for the relay's V8 CPU profile (`--cpu-prof`). */
   profileDir?: string;
+  /** How the listeners' sockets are read (the generator's side; the relay's is `AM_IO`). */
+  listenerIo?: BenchIo;
 }
 
 /** Runs one talker and `n` listeners for `measureMs` against a fresh relay. */
@@ -135,7 +141,9 @@ export async function runVoiceFanout(
       while (next < n) {
         const i = next++;
         const opens = opening.has(i) ? "talker" : null;
-        peers.push(await VoicePeer.join(port, key, `l${i}`, sink, opens, anchor, ledger));
+        peers.push(
+          await VoicePeer.join(port, key, `l${i}`, sink, opens, anchor, ledger, choice.listenerIo),
+        );
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
@@ -226,11 +234,16 @@ if (import.meta.main) {
       perf: { type: "string" },
       profile: { type: "string" },
       openers: { type: "string", default: "2" },
+      "gen-io": { type: "string", default: "deno" },
     },
   });
   const servers = values.servers!.split(",");
   if (servers.includes("before") && !values.before) {
     throw new TypeError("give --before DIR: a checkout whose server.ts to compare");
+  }
+  const genIo = values["gen-io"];
+  if (genIo !== "deno" && genIo !== "epoll") {
+    throw new TypeError(`--gen-io is deno or epoll, not ${genIo}`);
   }
   const results: VoiceFanoutResult[] = [];
   let missed = false;
@@ -244,6 +257,7 @@ if (import.meta.main) {
             : undefined,
           onWindow: values.perf ? perfWindow(`${values.perf}/${tag}.perf.data`) : undefined,
           profileDir: values.profile ? `${values.profile}/${tag}` : undefined,
+          listenerIo: genIo,
         }, Number(values.openers));
         if (name === "am") results.push(r);
         missed ||= !r.ok;

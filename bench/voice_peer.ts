@@ -12,7 +12,7 @@
  * @module
  */
 
-import { benchConnect } from "./bench_tls.ts";
+import { type BenchConn, benchConnect, type BenchIo } from "./bench_tls.ts";
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../audio/audio_io.ts";
 import { OpusEncoder } from "../audio/opus_codec.ts";
 import type { RoomKey } from "../lib/cipher.ts";
@@ -79,7 +79,7 @@ export class VoicePeer {
   memberId = -1;
   /** Bytes of voice frames received. */
   voiceBytesIn = 0;
-  readonly #conn: Deno.Conn;
+  readonly #conn: BenchConn;
   readonly #writer: ConnWriter;
   /** Whose members this peer admits: every one (a talker), one nick (a verifier), or none. */
   readonly #admits: "all" | string | null;
@@ -90,7 +90,7 @@ export class VoicePeer {
   readonly #joinedP = new Promise<void>((r) => this.#joined = r);
   readonly #grantedP = new Promise<void>((r) => this.#granted = r);
 
-  private constructor(conn: Deno.Conn, key: RoomKey, nick: string, admits: string | null) {
+  private constructor(conn: BenchConn, key: RoomKey, nick: string, admits: string | null) {
     this.#conn = conn;
     this.#writer = new ConnWriter(conn);
     this.group = new GroupSession(key, nick, Identity.generate(), benchSession(0));
@@ -102,7 +102,8 @@ export class VoicePeer {
    * Connects to the relay on `port` (TLS when given its anchor) and joins;
    * `sink` sees voice frames; with `verifyFrom` (the talker's nick) it opens
    * and checks every frame from it (`"*"`: a talker, see {@linkcode talker});
-   * with a `ledger`, a listener checks every frame against what the talker sent.
+   * with a `ledger`, a listener checks every frame against what the talker sent;
+   * `io` is how its socket is read ({@linkcode benchConnect}).
    */
   static async join(
     port: number,
@@ -112,8 +113,9 @@ export class VoicePeer {
     verifyFrom: string | null = null,
     tlsAnchor: string | null = null,
     ledger: VoiceLedger | null = null,
+    io: BenchIo = "deno",
   ): Promise<VoicePeer> {
-    const conn = await benchConnect(port, tlsAnchor);
+    const conn = await benchConnect(port, tlsAnchor, io);
     const peer = new VoicePeer(conn, key, nick, verifyFrom === "*" ? "all" : verifyFrom);
     const verifying = verifyFrom !== null && verifyFrom !== "*";
     // The talker writes in the ledger; a listener checks against it.
