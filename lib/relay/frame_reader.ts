@@ -10,7 +10,7 @@
 import { type FrameDecoder, FrameTooLargeError, MalformedFrameError } from "../framing.ts";
 import { type ErrorCode, ProtocolError } from "../protocol.ts";
 import { ReadSlots, SLOT_BYTES } from "./read_slots.ts";
-import type { RelaySocket } from "./socket.ts";
+import type { ReadTarget, RelaySocket } from "./socket.ts";
 
 // An idle connection keeps its read buffer for as long as it is idle: a small slot
 // of a shared slab (lib/relay/read_slots.ts), which busy connections trade for a
@@ -53,14 +53,37 @@ export function readFrames(
   sink: FrameSink,
   buf: Uint8Array = readSlots.take(),
 ): void {
-  let reading: Promise<number | null>;
-  try {
-    reading = socket.read(buf);
-  } catch (err) {
-    releaseReadBuffer(buf);
-    return readFailed(sink, err);
+  new FrameReader(socket, decoder, sink, buf).next();
+}
+
+/** One connection's reading: the read under way, and what to do when it ends. */
+class FrameReader implements ReadTarget {
+  readonly #socket: RelaySocket;
+  readonly #decoder: FrameDecoder;
+  readonly #sink: FrameSink;
+  #buf: Uint8Array;
+
+  constructor(socket: RelaySocket, decoder: FrameDecoder, sink: FrameSink, buf: Uint8Array) {
+    this.#socket = socket;
+    this.#decoder = decoder;
+    this.#sink = sink;
+    this.#buf = buf;
   }
-  reading.then((n) => {
+
+  /** Starts the next read. */
+  next(): void {
+    try {
+      if (this.#socket.readInto) return this.#socket.readInto(this.#buf, this);
+      this.#socket.read(this.#buf).then((n) => this.readDone(n), (err) => this.readFailed(err));
+    } catch (err) {
+      this.readFailed(err);
+    }
+  }
+
+  /** The read put `n` bytes in the buffer (null: the peer closed). */
+  readDone(n: number | null): void {
+    const sink = this.#sink;
+    let buf = this.#buf;
     if (sink.closed || n === null) {
       // The read has settled, so nothing writes into the buffer any more.
       releaseReadBuffer(buf);
@@ -69,13 +92,12 @@ export function readFrames(
     }
     sink.lastHeard = Date.now();
     try {
-      for (const frame of decoder.push(buf.subarray(0, n))) {
+      for (const frame of this.#decoder.push(buf.subarray(0, n))) {
         if (sink.closed || sink.failing) break;
         sink.handleFrame(frame.type, frame.payload);
       }
     } catch (err) {
-      releaseReadBuffer(buf);
-      return readFailed(sink, err);
+      return this.readFailed(err);
     }
     if (sink.closed) return releaseReadBuffer(buf);
     // Grow the read buffer for connections that fill it; go back to a small slot
@@ -87,11 +109,15 @@ export function readFrames(
     } else if (buf.length > READ_MIN && n <= READ_MIN / 2) {
       buf = readSlots.take();
     }
-    readFrames(socket, decoder, sink, buf);
-  }, (err) => {
-    releaseReadBuffer(buf);
-    readFailed(sink, err);
-  });
+    this.#buf = buf;
+    this.next();
+  }
+
+  /** The read, or the handling of what it brought, failed. */
+  readFailed(err: unknown): void {
+    releaseReadBuffer(this.#buf);
+    readFailed(this.#sink, err);
+  }
 }
 
 /** Ends a connection whose read or frame handling threw, with the error that fits. */

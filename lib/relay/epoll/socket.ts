@@ -13,7 +13,7 @@
 
 import { C, Errno, errno, errnoError, getIntOption, libc, setIntOption, size } from "./libc.ts";
 import { type Pollable, reactor } from "./reactor.ts";
-import type { RelaySocket } from "../socket.ts";
+import type { ReadTarget, RelaySocket } from "../socket.ts";
 
 const SEND_FLAGS = C.MSG_DONTWAIT | C.MSG_NOSIGNAL;
 const READABLE = 1;
@@ -23,7 +23,7 @@ const CLOSED = 4;
 // reads go on calling recv until it says so (0 bytes or the error).
 const ENDED = 8;
 
-/** A read or write waiting for the reactor. */
+/** A write waiting for the reactor. */
 interface Waiter<T> {
   bytes: Uint8Array;
   resolve(value: T): void;
@@ -37,7 +37,9 @@ export class EpollConn implements RelaySocket, Pollable {
   #state = READABLE | WRITABLE;
   readonly #host: string;
   readonly #port: number;
-  #reader: Waiter<number | null> | null = null;
+  /** The read waiting for the reactor: its buffer and whom to tell. */
+  #readBuf: Uint8Array | null = null;
+  #reader: ReadTarget | null = null;
   #writer: Waiter<number> | null = null;
   #onConnect: ((events: number) => void) | null = null;
 
@@ -66,13 +68,25 @@ export class EpollConn implements RelaySocket, Pollable {
 
   /** Reads into `buf`: the bytes read, or null at the end of the stream. */
   read(buf: Uint8Array): Promise<number | null> {
-    if (this.#state & CLOSED) return Promise.reject(new Deno.errors.BadResource("socket closed"));
-    if (this.#reader) return Promise.reject(new Deno.errors.Busy("a read is already pending"));
+    return new Promise((resolve, reject) => {
+      this.readInto(buf, { readDone: resolve, readFailed: reject });
+    });
+  }
+
+  /**
+   * Reads into `buf` and tells `target` (never before returning): an idle socket's read
+   * is then its buffer and its target, with no promise of its own.
+   */
+  readInto(buf: Uint8Array, target: ReadTarget): void {
+    if (this.#state & CLOSED) throw new Deno.errors.BadResource("socket closed");
+    if (this.#reader) throw new Deno.errors.Busy("a read is already pending");
     if (this.#state & READABLE) {
       const n = this.#recv(buf);
-      if (n !== undefined) return n instanceof Error ? Promise.reject(n) : Promise.resolve(n);
+      if (n instanceof Error) return queueMicrotask(() => target.readFailed(n));
+      if (n !== undefined) return queueMicrotask(() => target.readDone(n));
     }
-    return new Promise((resolve, reject) => this.#reader = { bytes: buf, resolve, reject });
+    this.#readBuf = buf;
+    this.#reader = target;
   }
 
   /** Writes some of `bytes` (at least one byte): how many were written. */
@@ -103,7 +117,11 @@ export class EpollConn implements RelaySocket, Pollable {
     this.#fd = -1;
     const reader = this.#reader, writer = this.#writer;
     this.#reader = this.#writer = null;
-    reader?.reject(new Deno.errors.Interrupted("operation canceled"));
+    this.#readBuf = null;
+    // Told later, as a promise's rejection would be: the closer is still closing.
+    if (reader) {
+      queueMicrotask(() => reader.readFailed(new Deno.errors.Interrupted("operation canceled")));
+    }
     writer?.reject(new Deno.errors.BrokenPipe("socket closed"));
     this.#onConnect?.(C.EPOLLERR);
   }
@@ -133,11 +151,12 @@ export class EpollConn implements RelaySocket, Pollable {
       if (events & (C.EPOLLRDHUP | C.EPOLLHUP | C.EPOLLERR)) this.#state |= ENDED;
       const reader = this.#reader;
       if (reader) {
-        const n = this.#recv(reader.bytes);
+        const n = this.#recv(this.#readBuf!);
         if (n !== undefined) {
           this.#reader = null;
-          if (n instanceof Error) reader.reject(n);
-          else reader.resolve(n);
+          this.#readBuf = null;
+          if (n instanceof Error) reader.readFailed(n);
+          else reader.readDone(n);
         }
       }
     }

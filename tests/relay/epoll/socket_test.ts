@@ -201,3 +201,38 @@ Deno.test("the reactor lets a process end once its sockets are closed", async ()
   assert.equal(out.code, 0, text);
   assert.match(text, /closed/);
 });
+
+Deno.test("readInto tells its target, never before returning, and a close as Interrupted", async () => {
+  const { listener, peer, conn } = await pair((port) =>
+    Deno.connect({ hostname: "127.0.0.1", port })
+  );
+  const told: string[] = [];
+  let wake = () => {};
+  const target = {
+    readDone: (n: number | null) => {
+      told.push(`done ${n}`);
+      wake();
+    },
+    readFailed: (err: unknown) => {
+      told.push(`failed ${(err as Error).name}`);
+      wake();
+    },
+  };
+  const next = () => new Promise<void>((r) => wake = r);
+  const buf = new Uint8Array(16);
+  await peer.write(new TextEncoder().encode("hi"));
+  let came = next();
+  conn.readInto(buf, target);
+  assert.deepEqual(told, [], "not told before readInto returned");
+  await came;
+  assert.deepEqual(told, ["done 2"]);
+  came = next();
+  conn.readInto(buf, target); // nothing more sent: it waits
+  assert.throws(() => conn.readInto(buf, target), Deno.errors.Busy);
+  conn.close();
+  assert.deepEqual(told, ["done 2"], "not told inside close()");
+  await came;
+  assert.deepEqual(told, ["done 2", "failed Interrupted"]);
+  peer.close();
+  listener.close();
+});
