@@ -28,7 +28,7 @@ export async function connect(host: string, port: number): Promise<EpollConn> {
       if (code !== Errno.EINPROGRESS) throw errnoError(code, "connect");
     }
     const addr = host === "localhost" ? "127.0.0.1" : host.replace(/^\[(.*)\]$/, "$1");
-    conn = new EpollConn(fd, { transport: "tcp", hostname: addr, port });
+    conn = new EpollConn(fd, { transport: "tcp", hostname: addr, port }, true);
   } catch (err) {
     check(c.close(fd), "close");
     throw err;

@@ -1,20 +1,25 @@
 /**
  * One epoll instance per thread (the main thread, or each `--workers` relay
  * worker) that tells every socket of the epoll backend when it may read or
- * write. Sockets are registered edge-triggered for input and output at once,
- * so a socket is never re-armed: an event only says "try again", and the
- * socket's own recv or send says what is true (a stale event for a closed and
- * reused descriptor costs one EAGAIN, nothing worse).
+ * write. Sockets are registered edge-triggered for input, and for output only
+ * while a send is waiting for room: watched always, output would wake the loop
+ * for every ACK that frees send-buffer space (an event per frame per listener
+ * in a voice fan-out). An event only says "try again", and the socket's own
+ * recv or send says what is true (a stale event for a closed and reused
+ * descriptor costs one EAGAIN, nothing worse).
  *
  * The loop waits with a nonblocking FFI call (epoll_wait on a helper thread),
- * so the event loop runs on while nothing is ready. That pending call keeps
- * the process alive, as a Deno socket does; once the last socket is gone an
+ * so the event loop runs on while nothing is ready; while events keep coming
+ * it polls without waiting once an event-loop turn instead, since each trip
+ * through the helper thread is a thread switch. The pending call keeps the
+ * process alive, as a Deno socket does; once the last socket is gone an
  * eventfd wakes the helper thread and the loop stops, so a relay that has shut
  * down, or a test that closed its sockets, ends.
  *
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { C, check, libc, size } from "./libc.ts";
 
 /** What the reactor tells: a registered descriptor had events. */
@@ -27,7 +32,11 @@ const MAX_EVENTS = 1024;
 // struct epoll_event is packed on x86-64 (12 bytes) and 8-byte aligned elsewhere (16).
 const EVENT_BYTES = Deno.build.arch === "x86_64" ? 12 : 16;
 const DATA_OFFSET = Deno.build.arch === "x86_64" ? 4 : 8;
-const WATCH = C.EPOLLIN | C.EPOLLOUT | C.EPOLLRDHUP | C.EPOLLET;
+const READS = C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLET;
+const READS_AND_WRITES = READS | C.EPOLLOUT;
+
+/** Resolves on the next event-loop turn, after timers and Deno's own I/O have had theirs. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The epoll loop of this thread. */
 export class Reactor {
@@ -55,12 +64,22 @@ export class Reactor {
     return this.#count;
   }
 
-  /** Watches `fd` for input and output (edge-triggered), telling `target`. */
-  add(fd: number, target: Pollable): void {
-    this.#control(C.EPOLL_CTL_ADD, fd, WATCH);
+  /** Watches `fd` for input, and for output too with `writes` (edge-triggered), telling `target`. */
+  add(fd: number, target: Pollable, writes = false): void {
+    this.#control(C.EPOLL_CTL_ADD, fd, writes ? READS_AND_WRITES : READS);
     this.#targets[fd] = target;
     this.#count++;
     if (!this.#running) this.#run();
+  }
+
+  /**
+   * Starts or stops watching `fd` for output. Starting tells at once if it is writable
+   * already (epoll checks on every change), so a send that just found no room and then
+   * starts watching cannot miss the room made meanwhile.
+   */
+  watchWrites(fd: number, on: boolean): void {
+    if (this.#targets[fd] === undefined) return;
+    this.#control(C.EPOLL_CTL_MOD, fd, on ? READS_AND_WRITES : READS);
   }
 
   /** Stops watching `fd` (call before closing it); the loop stops after the last one. */
@@ -93,15 +112,14 @@ export class Reactor {
     try {
       while (this.#count > 0) {
         // A wait that returns with no events (EINTR, or the wake) just loops.
-        const n = await c.epoll_wait_blocking(this.#epfd, this.#events, MAX_EVENTS, -1);
-        this.#dispatch(n);
-        // Under load, collect what became ready while the batch was handled without
-        // another trip to the helper thread; stop after a few turns so that timers and
-        // Deno's own I/O get theirs.
-        for (let turns = 0; n === MAX_EVENTS && turns < 4 && this.#count > 0; turns++) {
-          const more = c.epoll_wait(this.#epfd, this.#events, MAX_EVENTS, 0);
-          this.#dispatch(more);
-          if (more < MAX_EVENTS) break;
+        this.#dispatch(await c.epoll_wait_blocking(this.#epfd, this.#events, MAX_EVENTS, -1));
+        // While events keep coming, take them on the next turns without the helper thread;
+        // back to waiting on it once a poll finds nothing.
+        while (this.#count > 0) {
+          await nextTurn();
+          const n = c.epoll_wait(this.#epfd, this.#events, MAX_EVENTS, 0);
+          if (n <= 0) break;
+          this.#dispatch(n);
         }
       }
     } finally {

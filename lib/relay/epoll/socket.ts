@@ -43,12 +43,15 @@ export class EpollConn implements RelaySocket, Pollable {
   #writer: Waiter<number> | null = null;
   #onConnect: ((events: number) => void) | null = null;
 
-  /** Takes over the connected (or connecting) nonblocking descriptor `fd`. */
-  constructor(fd: number, remote: Deno.NetAddr) {
+  /**
+   * Takes over the connected (or, with `connecting`, connecting) nonblocking descriptor
+   * `fd`; a connecting one is watched for output until its connect has finished.
+   */
+  constructor(fd: number, remote: Deno.NetAddr, connecting = false) {
     this.#fd = fd;
     this.#host = remote.hostname;
     this.#port = remote.port;
-    reactor().add(fd, this);
+    reactor().add(fd, this, connecting);
   }
 
   /** The file descriptor (-1 once closed), for socket options this class does not set. */
@@ -132,6 +135,7 @@ export class EpollConn implements RelaySocket, Pollable {
       this.#onConnect = (events) => {
         this.#onConnect = null;
         if (this.#state & CLOSED) return reject(new Deno.errors.Interrupted("connect canceled"));
+        reactor().watchWrites(this.#fd, false);
         const code = getIntOption(this.#fd, C.SOL_SOCKET, C.SO_ERROR);
         if (code !== 0) reject(errnoError(code === -1 ? errno() : code, "connect"));
         else if (events & C.EPOLLOUT) resolve();
@@ -167,6 +171,7 @@ export class EpollConn implements RelaySocket, Pollable {
         const n = this.#send(writer.bytes);
         if (n !== undefined) {
           this.#writer = null;
+          if (this.#state & WRITABLE) reactor().watchWrites(this.#fd, false);
           if (n instanceof Error) writer.reject(n);
           else writer.resolve(n);
         }
@@ -198,6 +203,7 @@ export class EpollConn implements RelaySocket, Pollable {
     if (n >= 0) return n;
     const code = errno();
     if (code === Errno.EAGAIN || code === Errno.EINTR) {
+      if (this.#state & WRITABLE) reactor().watchWrites(this.#fd, true);
       this.#state &= ~WRITABLE;
       return undefined;
     }
