@@ -17,8 +17,12 @@ const MAX_JITTER_SAMPLE_MS = 500;
 
 /** Jitter, lateness spikes and calm of one talker's packet arrivals. */
 export class JitterEstimator {
-  // Until jitter is measured, assume a frame of it: a 60 ms target.
-  #jitterMs = FRAME_MS;
+  // Until jitter is measured, assume half a frame of it: a 40 ms target, a spurt started
+  // once its first frame has waited 20 ms past due. With a frame of it (60 ms), the first
+  // 2 s of a listener's first talk from someone played a frame deeper than the rest
+  // (bench/analysis.md); estimates are kept across spurts, so later talks start at the
+  // measured jitter either way.
+  #jitterMs = FRAME_MS / 2;
   #lastArrival: { seq: number; ms: number } | undefined;
   readonly #stalls = new StallDetector(MAX_JITTER_SAMPLE_MS);
   /** Origin of the due times the stall detector sees. */
