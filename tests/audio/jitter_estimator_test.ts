@@ -4,7 +4,11 @@ import { FRAME_MS } from "../../audio/audio_io.ts";
 
 Deno.test("jitter estimator: a steady path brings the jitter down from its first guess", () => {
   const e = new JitterEstimator();
-  assert.equal(e.jitterMs, FRAME_MS / 2, "half a frame of jitter is assumed before any is measured");
+  assert.equal(
+    e.jitterMs,
+    FRAME_MS / 2,
+    "half a frame of jitter is assumed before any is measured",
+  );
   for (let s = 0; s < 200; s++) e.observe(s, s * FRAME_MS);
   assert.ok(e.jitterMs < 1, `jitter ${e.jitterMs}`);
   assert.equal(e.spikeMs, 0);
