@@ -44,18 +44,29 @@ export function pairOnsets(onsets: number[], spacingMs = SPACING_MS): number[] {
   // onset to the next (not from the first), because the sound server's clocks drift
   // a little against each other: about 0.07 ms a burst here, more than a fixed
   // tolerance allows over 80 bursts.
+  //
+  // A glitch of the sound server or the recording can shift the grid itself: every
+  // microphone copy after it is then off the old grid, and none of them would be paired
+  // again. An off-grid onset that follows a speaker copy, at least half a spacing after
+  // the last microphone copy, cannot be a second copy of that burst: it is taken as the
+  // shifted microphone copy, and the grid follows it.
   let lastMic = onsets[0];
-  const isMic = (o: number) => {
+  const onGrid = (o: number) => {
     const k = Math.max(1, Math.round((o - lastMic) / spacing));
     return o === lastMic || Math.abs(o - lastMic - k * spacing) < RATE * 0.004;
   };
+  const mic: boolean[] = [];
+  for (let i = 0; i < onsets.length; i++) {
+    const shifted = i > 0 && !mic[i - 1] && onsets[i] - lastMic >= spacing / 2;
+    mic.push(onGrid(onsets[i]) || shifted);
+    if (mic[i]) lastMic = onsets[i];
+  }
   const out: number[] = [];
   for (let i = 0; i < onsets.length; i++) {
-    if (!isMic(onsets[i])) continue;
-    lastMic = onsets[i];
-    const next = onsets.slice(i + 1).find((o) => !isMic(o));
-    if (next !== undefined && next - onsets[i] < spacing) {
-      out.push(((next - onsets[i]) / RATE) * 1000);
+    if (!mic[i]) continue;
+    const copy = mic.indexOf(false, i + 1);
+    if (copy >= 0 && onsets[copy] - onsets[i] < spacing) {
+      out.push(((onsets[copy] - onsets[i]) / RATE) * 1000);
     }
   }
   return out;
