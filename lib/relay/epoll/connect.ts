@@ -7,8 +7,7 @@
  * @module
  */
 
-import { C, check, Errno, errno, errnoError, libc, setIntOption } from "./libc.ts";
-import { openSocket } from "./listener.ts";
+import { C, check, Errno, errno, errnoError, libc, openSocket, setIntOption } from "./libc.ts";
 import { encodeSockAddr } from "./sockaddr.ts";
 import { EpollConn } from "./socket.ts";
 

@@ -13,6 +13,7 @@
 export const Errno = {
   EINTR: 4,
   EAGAIN: 11,
+  ECONNABORTED: 103,
   EINPROGRESS: 115,
 } as const;
 
@@ -150,4 +151,10 @@ export function getIntOption(fd: number, level: number, name: number): number {
 export function check(result: number, call: string): number {
   if (result === -1) throw errnoError(errno(), call);
   return result;
+}
+
+/** A nonblocking TCP socket of `family` (the caller closes it if what follows fails). */
+export function openSocket(family: number): number {
+  const type = C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC;
+  return check(libc().socket(family, type, 0), "socket");
 }

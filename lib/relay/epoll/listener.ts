@@ -7,21 +7,14 @@
  * @module
  */
 
-import { C, check, Errno, errno, libc, setIntOption } from "./libc.ts";
+import { C, check, Errno, errno, libc, openSocket, setIntOption } from "./libc.ts";
 import { type Pollable, reactor } from "./reactor.ts";
 import { decodeSockAddr, encodeSockAddr, SOCKADDR_BYTES } from "./sockaddr.ts";
 import { EpollConn } from "./socket.ts";
 import type { RelayListener } from "../socket.ts";
 
 const BACKLOG = 4096;
-const ECONNABORTED = 103;
 const RETRY_MS = 100;
-
-/** A nonblocking TCP socket for the family of `host` (caller closes it on failure). */
-export function openSocket(family: number): number {
-  const type = C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC;
-  return check(libc().socket(family, type, 0), "socket");
-}
 
 /** A listening TCP socket over epoll. */
 export class EpollListener implements RelayListener, Pollable {
@@ -101,7 +94,7 @@ export class EpollListener implements RelayListener, Pollable {
       const code = errno();
       if (code === Errno.EAGAIN) return;
       // A connection reset before it was accepted is simply gone; take the next.
-      if (code === Errno.EINTR || code === ECONNABORTED) continue;
+      if (code === Errno.EINTR || code === Errno.ECONNABORTED) continue;
       // Out of descriptors or memory: the pending connections raise no new edge, so
       // look again in a moment rather than wait for one more to arrive.
       this.#retry ??= setTimeout(() => {

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { nextTurn } from "../slices.ts";
 import { C, check, libc, size } from "./libc.ts";
 
 /** What the reactor tells: a registered descriptor had events. */
@@ -34,9 +34,6 @@ const EVENT_BYTES = Deno.build.arch === "x86_64" ? 12 : 16;
 const DATA_OFFSET = Deno.build.arch === "x86_64" ? 4 : 8;
 const READS = C.EPOLLIN | C.EPOLLRDHUP | C.EPOLLET;
 const READS_AND_WRITES = READS | C.EPOLLOUT;
-
-/** Resolves on the next event-loop turn, after timers and Deno's own I/O have had theirs. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The epoll loop of this thread. */
 export class Reactor {
@@ -116,7 +113,7 @@ export class Reactor {
         // While events keep coming, take them on the next turns without the helper thread;
         // back to waiting on it once a poll finds nothing.
         while (this.#count > 0) {
-          await nextTurn();
+          await new Promise<void>(nextTurn);
           const n = c.epoll_wait(this.#epfd, this.#events, MAX_EVENTS, 0);
           if (n <= 0) break;
           this.#dispatch(n);
