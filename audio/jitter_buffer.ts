@@ -127,6 +127,18 @@ export class JitterBuffer {
     return this.#playing ? this.#watch.trim(this.#timing) : 0;
   }
 
+  /**
+   * How many ms after `nowMs` a spurt still waiting will have waited its cover, as
+   * {@linkcode JitterBuffer.pop} with tick times judges it; Infinity while playing or
+   * empty. A player whose next tick would come later may play the current one shorter,
+   * so that a talk starts when the path allows rather than up to a frame later by the
+   * chance phase of the tick against the arrivals.
+   */
+  startsInMs(nowMs: number): number {
+    if (this.#playing || this.#queue.size === 0) return Infinity;
+    return this.#queue.earliestDue(this.#oldestQueued()) + this.coverMs - nowMs;
+  }
+
   /** The caller played a frame `ms` shorter: every frame now waits that much less. */
   trimmed(ms: number): void {
     this.#watch.trimmed(ms);

@@ -19,6 +19,7 @@ import { JitterBuffer } from "../audio/jitter_buffer.ts";
 import { FRAME_MS } from "../audio/audio_io.ts";
 import { readTrace } from "./voice_budget.ts";
 import { median } from "./fanout.ts";
+import { silentTickCut } from "../lib/voice/playout.ts";
 
 /** What one replay gave. */
 export interface ReplayResult {
@@ -67,6 +68,15 @@ export function replay(arrivals: Map<number, number>, mode: ReplayMode, phase = 
     }
     const pop = jb.pop(timed ? now : undefined);
     if (pop.kind === "lost" && next < order.length) out.concealed++;
+    if (pop.kind === "waiting" && mode === "trim") {
+      // As the player does: a silent tick ends early when a spurt will be due before the next.
+      const cut = silentTickCut(jb.startsInMs(now));
+      if (cut > 0) {
+        tickMs -= cut;
+        out.trims++;
+        out.trimmedMs += cut;
+      }
+    }
     if (pop.kind === "frame") {
       out.waits.push(now - arrivals.get(pop.seq)!);
       if (jb.surplus) {

@@ -15,7 +15,7 @@ import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from "../../audio/audio_io.ts";
 import { fadeInPlace, fadeOutPlace } from "../../audio/fade.ts";
 import { JitterBuffer } from "../../audio/jitter_buffer.ts";
 import { mixFrames } from "../../audio/mixer.ts";
-import { OpusDecoder } from "../../audio/opus_codec.ts";
+import { OpusDecoder, OpusEncoder } from "../../audio/opus_codec.ts";
 import { peakLevel } from "../../audio/vad.ts";
 import { epochMs, onsetIndex, VoiceTrace } from "./trace.ts";
 
@@ -46,6 +46,23 @@ const QUIET_PEAK = 600;
 const SELF_STALL_MS = 3 * FRAME_MS;
 /** Talkers unheard for this long are forgotten (their decoder freed). */
 const FORGET_AFTER_MS = 30_000;
+/** A silent tick is cut short for a talker's start only when it gains at least this much, in ms. */
+const MIN_START_CUT_MS = 2;
+/** Frames of silence the player rehearses with before it starts; no talker has this id. */
+const REHEARSAL_FRAMES = 8;
+const REHEARSAL_TALKER = "";
+
+/**
+ * How many whole ms to cut off a tick of silence when a waiting spurt will be due
+ * `startsInMs` from now ({@linkcode JitterBuffer.startsInMs}), so that the next tick
+ * comes then rather than a whole frame later: 0 when it is due already, beyond this
+ * tick, or within 2 ms of its end; never the whole tick.
+ */
+export function silentTickCut(startsInMs: number): number {
+  if (!(startsInMs > 0)) return 0;
+  const ms = Math.floor(FRAME_MS - startsInMs);
+  return ms >= MIN_START_CUT_MS ? Math.min(ms, FRAME_MS - 1) : 0;
+}
 
 /** Plays the room's voice to one sink. */
 export class VoicePlayout {
@@ -54,7 +71,7 @@ export class VoicePlayout {
   #running = true;
   #lastTick = performance.now();
   readonly #loop: Promise<void>;
-  readonly #trace = VoiceTrace.fromEnv();
+  #trace = VoiceTrace.fromEnv();
   #traced: TracedFrame | null = null;
   /** Frames concealed because a packet was missing. */
   concealed = 0;
@@ -71,7 +88,39 @@ export class VoicePlayout {
   /** Starts the playout loop on `sink`. */
   constructor(sink: AudioSink) {
     this.#sink = sink;
+    this.#rehearse();
     this.#loop = this.#run();
+  }
+
+  /**
+   * Plays a short spurt of silence through the whole listening path (jitter buffer,
+   * decoder, fades, mixer) without the device, and forgets it. The first pass over
+   * that code compiles it: measured on a listener, the first frame of a talk took 7
+   * ms to take in against 0.3 ms later, the frames behind it came in bunched, and the
+   * buffer started a frame or two deeper than the path needed (bench/analysis.md).
+   */
+  #rehearse(): void {
+    const trace = this.#trace;
+    this.#trace = null;
+    const encoder = new OpusEncoder();
+    try {
+      const silence = new Int16Array(FRAME_SAMPLES);
+      for (let i = 0; i < REHEARSAL_FRAMES; i++) {
+        this.receive(REHEARSAL_TALKER, i, encoder.encode(silence));
+        this.#tick();
+      }
+    } finally {
+      encoder.delete();
+      this.#talkers.get(REHEARSAL_TALKER)?.decoder.delete();
+      this.#talkers.delete(REHEARSAL_TALKER);
+      this.concealed =
+        this.skipped =
+        this.held =
+        this.trims =
+        this.trimmedMs =
+          0;
+      this.#trace = trace;
+    }
   }
 
   /** Takes one opened voice packet of `talker` (its session id) with its counter. */
@@ -146,6 +195,13 @@ export class VoicePlayout {
         this.#talkers.delete(id);
       }
     }
+    if (!frames.length && trimMs === Infinity) {
+      // Nobody is heard this tick. A talker whose first frames will have waited their
+      // cover before the next tick would start up to a frame later than the path
+      // needs: end this tick of silence then instead.
+      const ms = this.#startTrim(now);
+      if (ms > 0) return this.#trim(new Int16Array(FRAME_SAMPLES), ms);
+    }
     const mixed = frames.length
       ? mixFrames(frames, { length: FRAME_SAMPLES })
       : new Int16Array(FRAME_SAMPLES);
@@ -163,6 +219,13 @@ export class VoicePlayout {
     this.trims++;
     this.trimmedMs += ms;
     return pcm.subarray(0, FRAME_SAMPLES - (ms * SAMPLE_RATE) / 1000);
+  }
+
+  /** Ms to cut off a silent tick so that the next one starts a waiting talker (0 for none). */
+  #startTrim(now: number): number {
+    let startsIn = Infinity;
+    for (const t of this.#talkers.values()) startsIn = Math.min(startsIn, t.buffer.startsInMs(now));
+    return silentTickCut(startsIn);
   }
 
   #traceFrame(t: Talker, seq: number, pcm: Int16Array): void {

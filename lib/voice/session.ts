@@ -12,6 +12,7 @@ import type { AudioSink, AudioSource } from "../../audio/audio_io.ts";
 import { FRAME_MS } from "../../audio/audio_io.ts";
 import { fadeInPlace, fadeOutPlace } from "../../audio/fade.ts";
 import { OpusEncoder, warmUpOpus } from "../../audio/opus_codec.ts";
+import { warmUpVoiceCipher } from "../e2e/voice_warm_up.ts";
 import { VoiceActivityDetector } from "../../audio/vad.ts";
 import type { ChatClient } from "../client/chat_client.ts";
 import type { VoiceControl } from "../client/app.ts";
@@ -62,7 +63,10 @@ export class VoiceController implements VoiceControl {
     this.#client = client;
     this.#o = o;
     // Now rather than on the first frame of the first talk, where it made the frame late.
-    if (o.source || o.sink) warmUpOpus();
+    if (o.source || o.sink) {
+      warmUpOpus();
+      warmUpVoiceCipher();
+    }
     this.#playout = o.sink ? new VoicePlayout(o.sink) : null;
   }
 

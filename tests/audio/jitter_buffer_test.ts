@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { JitterBuffer, type JitterPop } from "../../audio/jitter_buffer.ts";
+import { silentTickCut } from "../../lib/voice/playout.ts";
 
 const pkt = (seq: number) => Uint8Array.of(seq & 0xff, (seq >>> 8) & 0xff);
 
@@ -363,6 +364,13 @@ function timedTalk(frames: number, arrive: (s: number) => number, phase = 7, tri
     if (pop.kind === "frame") waits.push(now - arrive(pop.seq));
     else if (pop.kind === "lost" && pop.seq < frames) lost++;
     if (jb.surplus) jb.pop(now);
+    // As the player does: a silent tick ends when a waiting spurt will be due.
+    const cut = trim && pop.kind === "waiting" ? silentTickCut(jb.startsInMs(now)) : 0;
+    if (cut > 0) {
+      step -= cut;
+      trims++;
+      continue;
+    }
     const ms = trim && pop.kind === "frame" ? jb.trimMs : 0;
     if (ms > 0) {
       jb.trimmed(ms);
@@ -422,6 +430,34 @@ Deno.test("with tick times, a stall's spike still holds the depth it needs", () 
   // The first stall is concealed (nothing foretold it); the second is ridden out.
   const second = timedTalk(800, (s) => s * 20 + noise(s) + stall(s, 200));
   assert.equal(lost, second.lost, "the second stall concealed nothing more");
+});
+
+Deno.test("startsInMs: when a waiting spurt will have waited its cover", () => {
+  const jb = new JitterBuffer();
+  assert.equal(jb.startsInMs(0), Infinity, "nothing waits");
+  // Before jitter is measured the cover is 2 × half a frame.
+  assert.equal(jb.coverMs, 20);
+  jb.push(0, pkt(0), 100);
+  assert.equal(jb.startsInMs(105), 15);
+  assert.equal(show(jb.pop(105)), "w");
+  // A frame that came sooner for its number shows the path can deliver earlier.
+  jb.push(1, pkt(1), 112);
+  assert.equal(jb.startsInMs(110), 112 - 20 + jb.coverMs - 110);
+  assert.equal(show(jb.pop(125)), "f0*");
+  assert.equal(jb.startsInMs(125), Infinity, "playing");
+});
+
+Deno.test("with trims, a talk starts when its cover has passed, not at the tick's phase", () => {
+  // Ticks 19 ms after the arrivals: without cutting the silent tick before the start,
+  // the first frame waits its 20 ms cover and 19 more for the tick.
+  const arrive = (s: number) => s * 20;
+  const plain = timedTalk(200, arrive, 19);
+  const trimmed = timedTalk(200, arrive, 19, true);
+  const start = (w: number[]) => w.slice(0, 25);
+  assert.ok(Math.min(...start(plain.waits)) >= 39, `waits ${start(plain.waits)}`);
+  assert.ok(Math.max(...start(trimmed.waits)) <= 21, `waits ${start(trimmed.waits)}`);
+  assert.equal(plain.lost, 0);
+  assert.equal(trimmed.lost, 0);
 });
 
 Deno.test("with trims, the start's extra frame is given back after 2 s, not 10", () => {
