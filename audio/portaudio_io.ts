@@ -36,6 +36,17 @@ import { peakLevel } from "./vad.ts";
  * 5 ms buffers ~83–95 ms, with no underruns in the voice tests.
  */
 const HOST_BUFFER_FRAMES = 240;
+/**
+ * The speaker's host buffer (2.5 ms) and the latency asked of it (7.5 ms, or the
+ * device's own low latency if that is less). On ALSA's pulse bridge the buffer comes
+ * out at 10 ms instead of 15, and a frame then waits 8–9 ms in the device ahead of it
+ * instead of 13–14 (bench/voice_latency.ts, "speaker cushion"). A process that stalls
+ * longer than the buffer grows it (audio/speaker_buffer.ts), so only a listener that
+ * keeps up plays this close. The microphone keeps 5 ms buffers: a capture buffer that
+ * small would drop audio whenever the process is late to read.
+ */
+const SPEAKER_HOST_BUFFER_FRAMES = 120;
+const SPEAKER_LOW_LATENCY_S = 0.0075;
 /** Largest speaker buffer that stalls may grow it to, in seconds. */
 const MAX_OUTPUT_LATENCY_S = 0.1;
 /** A frame below this peak is quiet enough to drop when the buffer shrinks. */
@@ -175,7 +186,7 @@ export class PortAudioSink implements AudioSink {
     this.#pa = pa;
     this.#device = dev.index;
     this.#size = new SpeakerBufferPolicy({
-      lowS: options.latency ?? dev.lowOutputLatency,
+      lowS: options.latency ?? Math.min(dev.lowOutputLatency, SPEAKER_LOW_LATENCY_S),
       maxS: MAX_OUTPUT_LATENCY_S,
     });
     this.#stream = this.#open();
@@ -188,7 +199,7 @@ export class PortAudioSink implements AudioSink {
       null,
       { device: this.#device, channels: 1, suggestedLatency: this.#size.sizeS },
       SAMPLE_RATE,
-      HOST_BUFFER_FRAMES,
+      SPEAKER_HOST_BUFFER_FRAMES,
     );
     stream.start();
     return stream;
