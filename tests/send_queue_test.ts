@@ -337,3 +337,81 @@ Deno.test("voice that comes while a held flush writes is written as soon as that
   );
   assert.equal(held.length, 1, "nothing offered to the hold");
 });
+
+/**
+ * Stands in for a socket that can write at once (the relay's epoll backend): up to
+ * `room` bytes go through `writeNow`; past that it says "no room" and the rest goes
+ * through `write`, as a full kernel buffer makes the real one wait.
+ */
+class ImmediateSocket extends FakeSocket {
+  room = Infinity;
+  writesNow = 0;
+  writeNow(bytes: Uint8Array): number | undefined {
+    if (this.failWith) throw this.failWith;
+    if (this.room === 0) return undefined;
+    const n = Math.min(bytes.length, this.room, this.maxPerWrite);
+    this.room -= n;
+    this.writesNow++;
+    this.writes.push(bytes.slice(0, n));
+    return n;
+  }
+}
+
+function setupImmediate() {
+  const socket = new ImmediateSocket();
+  const { held, hold } = holdAll();
+  const events = { errors: [] as unknown[] };
+  const queue = new SendQueue(
+    socket,
+    { voiceBytes: 100, maxBytes: 1000 },
+    () => {},
+    (err) => events.errors.push(err),
+    (flush) => queueMicrotask(flush),
+    hold,
+  );
+  return { socket, queue, held, events };
+}
+
+Deno.test("a writer that writes at once ends a held flush within the turn, with no promise", () => {
+  const { socket, queue, held } = setupImmediate();
+  queue.send(frame(3, 1), "text");
+  queue.send(frame(3, 2), "text");
+  assert.equal(held[0](), undefined, "done at once: nothing for the turn to wait for");
+  assert.equal(queue.queuedBytes, 0);
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 1, 2, 2, 2]));
+  assert.equal(socket.writesNow, 1);
+});
+
+Deno.test("when the kernel has no room, the rest of the batch goes through write", async () => {
+  const { socket, queue, held } = setupImmediate();
+  socket.room = 4;
+  queue.send(frame(3, 1), "text");
+  queue.send(frame(3, 2), "text");
+  const done = held[0]();
+  assert.ok(done instanceof Promise, "waits for the writer's promise");
+  await done;
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 1, 2, 2, 2]), "every byte, in order");
+  assert.equal(socket.writesNow, 1);
+  assert.equal(socket.writes.length, 2, "4 bytes at once, 2 through write");
+  assert.equal(queue.queuedBytes, 0);
+});
+
+Deno.test("a write that fails at once closes the queue and reports the error once", () => {
+  const { socket, queue, held, events } = setupImmediate();
+  socket.failWith = new Deno.errors.BrokenPipe("gone");
+  queue.send(frame(3, 1), "text");
+  assert.equal(held[0](), undefined);
+  assert.equal(events.errors.length, 1);
+  assert.equal(queue.queuedBytes, 0);
+  assert.equal(queue.send(frame(3, 2), "text"), false, "closed");
+});
+
+Deno.test("frames queued after an immediate flush are armed again, held for the next turn", () => {
+  const { socket, queue, held } = setupImmediate();
+  queue.send(frame(3, 1), "text");
+  held[0]();
+  queue.send(frame(3, 2), "text");
+  assert.equal(held.length, 2, "a second wait, for the next turn");
+  held[1]();
+  assert.deepEqual(socket.received, Uint8Array.from([1, 1, 1, 2, 2, 2]));
+});
