@@ -28,12 +28,6 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = { voiceBytes: 8 * 1024, maxByte
 export interface ByteWriter {
   /** Writes some of `bytes`; returns how many. */
   write(bytes: Uint8Array): Promise<number>;
-  /**
-   * Writes some of `bytes` at once, for a writer that can (the relay's epoll
-   * backend): how many, or undefined when the kernel has no room now (then
-   * `write` waits for it). Throws when the write fails.
-   */
-  writeNow?(bytes: Uint8Array): number | undefined;
 }
 
 const MAX_BATCH = 64 * 1024;
@@ -164,15 +158,12 @@ export class SendQueue {
     this.#settle();
   }
 
-  #flush(): Promise<void> | undefined {
+  async #flush(): Promise<void> {
     // With a hold, frames that arrive while this flush writes wait for the next
     // shared turn instead of a second write in this one: under load a write can
     // take a whole turn to complete, and writing again at once would double the
     // writes a turn just when they are what limits the relay.
     let left = this.#hold ? this.#chunks.length : Infinity;
-    // A writer that can write at once does so here, with no promise per write; the
-    // first write the kernel has no room for continues in #flushLater.
-    const writer = this.#writer;
     try {
       while (left > 0 && this.#chunks.length > 0 && !this.#closed) {
         const before = this.#chunks.length;
@@ -180,9 +171,7 @@ export class SendQueue {
         left -= before - this.#chunks.length;
         let off = 0;
         while (off < batch.length && !this.#closed) {
-          const n = writer.writeNow?.(off === 0 ? batch : batch.subarray(off));
-          if (n === undefined) return this.#flushLater(batch, off, left);
-          off += n;
+          off += await this.#writer.write(off === 0 ? batch : batch.subarray(off));
         }
         // close() or an overflow during the write has already zeroed the count.
         if (!this.#closed) this.#bytes -= batch.length;
@@ -190,36 +179,11 @@ export class SendQueue {
     } catch (err) {
       this.close();
       this.#onError(err);
-    }
-    this.#flushed();
-  }
-
-  /** The rest of a flush, through the writer's promise: `batch` from `off` first. */
-  async #flushLater(batch: Uint8Array, off: number, left: number): Promise<void> {
-    try {
-      for (;;) {
-        while (off < batch.length && !this.#closed) {
-          off += await this.#writer.write(off === 0 ? batch : batch.subarray(off));
-        }
-        if (!this.#closed) this.#bytes -= batch.length;
-        if (left <= 0 || this.#chunks.length === 0 || this.#closed) break;
-        const before = this.#chunks.length;
-        batch = this.#takeBatch();
-        left -= before - this.#chunks.length;
-        off = 0;
-      }
-    } catch (err) {
-      this.close();
-      this.#onError(err);
     } finally {
-      this.#flushed();
+      this.#flushing = false;
+      if (this.#bytes === 0 || this.#closed) this.#settle();
+      else if (this.#chunks.length > 0) this.#arm(this.#urgentQueued);
     }
-  }
-
-  #flushed(): void {
-    this.#flushing = false;
-    if (this.#bytes === 0 || this.#closed) this.#settle();
-    else if (this.#chunks.length > 0) this.#arm(this.#urgentQueued);
   }
 
   #takeBatch(): Uint8Array {

@@ -53,8 +53,6 @@ export type RelaySocket = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAd
    * Never tells `target` before returning.
    */
   readInto?(buf: Uint8Array, target: ReadTarget): void;
-  /** Writes at once what the kernel takes, for sockets that can (see `ByteWriter.writeNow`). */
-  writeNow?(bytes: Uint8Array): number | undefined;
 };
 
 /** Accepts connections until closed. */

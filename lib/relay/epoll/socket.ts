@@ -104,18 +104,6 @@ export class EpollConn implements RelaySocket, Pollable {
     return new Promise((resolve, reject) => this.#writer = { bytes, resolve, reject });
   }
 
-  /**
-   * Sends what the kernel takes now, with no promise: the bytes sent, or undefined when
-   * there is no room (or a write is waiting already), so the caller goes on with `write`.
-   */
-  writeNow(bytes: Uint8Array): number | undefined {
-    if (this.#state & CLOSED) throw new Deno.errors.BrokenPipe("socket closed");
-    if (this.#writer || !(this.#state & WRITABLE) || bytes.length === 0) return undefined;
-    const n = this.#send(bytes);
-    if (n instanceof Error) throw n;
-    return n;
-  }
-
   /** Turns Nagle's algorithm off (`on`) or back on. */
   setNoDelay(on = true): void {
     if (this.#state & CLOSED) return;

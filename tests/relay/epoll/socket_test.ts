@@ -113,32 +113,6 @@ Deno.test("a reader that does not read: writes go partial, then wait, then finis
   listener.close();
 });
 
-Deno.test("writeNow sends at once, says when there is no room, and fails once closed", async () => {
-  const { listener, peer, conn } = await pair((port) =>
-    Deno.connect({ hostname: "127.0.0.1", port })
-  );
-  const chunk = new Uint8Array(4 * 1024 * 1024).fill(7);
-  let written = 0;
-  let full = false;
-  // Fill the kernel's buffers until a write finds no room (bounded: loopback buffers are MiBs).
-  for (let i = 0; i < 1000 && !full; i++) {
-    const n = conn.writeNow(chunk);
-    if (n === undefined) full = true;
-    else written += n;
-  }
-  assert.ok(full && written > 0, `no room after ${written} bytes sent at once`);
-  const waiting = conn.write(chunk.subarray(0, 1000));
-  assert.equal(conn.writeNow(chunk), undefined, "no room while a write waits for it");
-  const draining = readAll(peer, written + 1);
-  written += await waiting;
-  const got = await draining;
-  assert.equal(got + await readAll(peer, written - got), written, "the reader got every byte");
-  conn.close();
-  assert.throws(() => conn.writeNow(chunk), Deno.errors.BrokenPipe);
-  peer.close();
-  listener.close();
-});
-
 Deno.test("close settles a pending read as Deno's does (Interrupted); later calls fail", async () => {
   const { listener, peer, conn } = await pair((port) =>
     Deno.connect({ hostname: "127.0.0.1", port })
