@@ -80,8 +80,8 @@ const SYMBOLS = {
 /**
  * `n` as a `size_t` argument. Deno's FFI also takes a plain number for a 64-bit
  * parameter, but only through its slow path: a `send` with a number measured
- * ~0.3 µs more per call than with a bigint (V8's fast call takes 64-bit
- * arguments as bigints only), far more than the small bigint made here.
+ * ~0.3 µs more per call than with a bigint (bench/ffi_call_cost.ts), far
+ * more than the small bigint made here costs.
  */
 export function size(n: number): bigint {
   return BigInt(n);
