@@ -16,7 +16,8 @@
  *     [--clients 500] [--rate 200] [--runs 3] [--cores LIST (amN relays' taskset list)]
  *     [--profile DIR]   (our relays also write a V8 CPU profile there; see profile_summary.ts)
  *     [--perf DIR]      (`perf record -e cpu-clock -g` of the server inside the measured window:
- *                        kernel and native time by symbol; JavaScript shows as JIT addresses)
+ *                        kernel and native time by symbol; JavaScript by function (--perf-basic-prof))
+ *     [--syscalls]      (every system call of the server in the measured window, per delivery)
  *
  * @module
  */
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     profile: { type: "string" },
     perf: { type: "string" },
     cores: { type: "string" },
+    syscalls: { type: "boolean", default: false },
   },
 });
 const servers = values.servers!.split(",");
@@ -58,7 +60,7 @@ for (let run = 1; run <= Number(values.runs); run++) {
       ? `${values.before!.replace(/\/$/, "")}/server.ts`
       : here;
     const perf = values.perf ? perfWindow(`${values.perf}/${name}-${run}.perf.data`) : undefined;
-    const writes = writeCallsWindow();
+    const writes = writeCallsWindow(values.syscalls);
     const r = await runFanout({
       server: ours ? "am" : name as ServerKind,
       clients,
@@ -72,15 +74,21 @@ for (let run = 1; run <= Number(values.runs); run++) {
       serverCore: 0,
       dir,
       onWindow: async (pid, edge) => {
-        writes.onWindow(pid, edge);
-        await perf?.(pid, edge);
+        await Promise.all([writes.onWindow(pid, edge), perf?.(pid, edge)]);
       },
       spec: ours
         ? (port) => {
           // Stated even for every core: the generator's affinity (taskset -c 1) would be inherited.
           const every = values.cores ?? `0-${navigator.hardwareConcurrency - 1}`;
           const s = workers ? amSpec(port, every, ["--workers", workers]) : amSpec(port, 0);
-          const cmd = s.cmd.map((a) => a === here ? path : a);
+          // Under `perf`, V8 names its JIT code in /tmp/perf-PID.map, so JavaScript shows by function.
+          const cmd = s.cmd.map((a) =>
+            a === here
+              ? path
+              : values.perf && a.startsWith("--v8-flags=")
+              ? `${a},--perf-basic-prof,--logfile=/dev/null`
+              : a
+          );
           if (values.profile) {
             cmd.splice(2, 0, "--cpu-prof", `--cpu-prof-dir=${values.profile}/${name}-${run}`);
           }
@@ -103,6 +111,15 @@ for (let run = 1; run <= Number(values.runs); run++) {
         r.coreBusy.map((b) => `${(b * 100).toFixed(0)} %`).join(" / ")
       }${r.verified ? ` verified ${r.verified}/${r.verified + r.verifyFailed}` : ""}`,
     );
+    if (values.syscalls) {
+      // Per delivered text: the window is 3 s (measureMs).
+      const perDelivery = (n: number) => (n / (r.deliveriesPerSec * 3)).toFixed(4);
+      console.log(
+        `  system calls per delivery: ${
+          writes.calls().map(([call, n]) => `${call} ${perDelivery(n)} (${n})`).join(", ")
+        }`,
+      );
+    }
   }
 }
 Deno.removeSync(dir, { recursive: true });

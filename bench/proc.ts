@@ -190,9 +190,10 @@ export function perfWindow(out: string) {
  * write carries is what the relay's CPU per delivery follows. `count()` is the
  * calls in the last window (0 when perf could not count).
  */
-export function writeCallsWindow() {
+export function writeCallsWindow(everyCall = false) {
   let child: Deno.ChildProcess | null = null;
   let calls = 0;
+  let byName = new Map<string, number>();
   return {
     async onWindow(pid: number, edge: "start" | "end") {
       if (edge === "start") {
@@ -201,7 +202,7 @@ export function writeCallsWindow() {
             "stat",
             "-x,",
             "-e",
-            "syscalls:sys_enter_sendto,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendmsg",
+            (everyCall ? [...WRITE_CALLS, ...OTHER_CALLS] : WRITE_CALLS).join(","),
             "-p",
             String(pid),
           ],
@@ -212,11 +213,49 @@ export function writeCallsWindow() {
         child.kill("SIGINT");
         const { stderr } = await child.output();
         child = null;
-        calls = new TextDecoder().decode(stderr).split("\n")
-          .map((line) => Number(line.split(",")[0]))
-          .filter(Number.isFinite).reduce((a, b) => a + b, 0);
+        byName = new Map();
+        for (const line of new TextDecoder().decode(stderr).split("\n")) {
+          const fields = line.split(",");
+          const n = Number(fields[0]);
+          const name = fields[2]?.replace(/^(raw_)?syscalls:sys_enter_?/, "") || "all";
+          if (fields[0] !== "" && Number.isFinite(n) && n > 0 && name) byName.set(name, n);
+        }
+        calls = WRITE_CALLS.reduce(
+          (sum, e) => sum + (byName.get(e.replace("syscalls:sys_enter_", "")) ?? 0),
+          0,
+        );
       }
     },
     count: () => calls,
+    /** Every system call of the last window by name (with `everyCall`), most first. */
+    calls: () => [...byName].sort((a, b) => b[1] - a[1]),
   };
 }
+
+const WRITE_CALLS = [
+  "syscalls:sys_enter_sendto",
+  "syscalls:sys_enter_write",
+  "syscalls:sys_enter_writev",
+  "syscalls:sys_enter_sendmsg",
+];
+// The calls an event loop and its runtime make besides writing; `all` is every call.
+const OTHER_CALLS = [
+  "raw_syscalls:sys_enter",
+  ...[
+    "recvfrom",
+    "read",
+    "recvmsg",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_ctl",
+    "futex",
+    "sched_yield",
+    "clock_gettime",
+    "mmap",
+    "munmap",
+    "madvise",
+    "mprotect",
+    "getrandom",
+  ].map((call) => `syscalls:sys_enter_${call}`),
+];

@@ -198,7 +198,9 @@ export class SendQueue {
     for (let size = 0; n < this.#chunks.length && size + this.#chunks[n].length <= MAX_BATCH; n++) {
       size += this.#chunks[n].length;
     }
-    const frames = this.#chunks.splice(0, n);
+    // Most batches take every frame queued: the array itself, rather than a copy of it.
+    const frames = n === this.#chunks.length ? this.#chunks : this.#chunks.splice(0, n);
+    if (frames === this.#chunks) this.#chunks = [];
     if (!sameFrames(frames, lastBatch.frames)) lastBatch = { frames, bytes: concatBytes(frames) };
     return lastBatch.bytes;
   }

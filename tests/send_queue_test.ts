@@ -337,3 +337,33 @@ Deno.test("voice that comes while a held flush writes is written as soon as that
   );
   assert.equal(held.length, 1, "nothing offered to the hold");
 });
+
+Deno.test("more than a batch's bytes leave in order over several writes", async () => {
+  const { socket, queue } = setup({ voiceBytes: 100, maxBytes: 1024 * 1024 });
+  const frames = [frame(30_000, 1), frame(30_000, 2), frame(30_000, 3), frame(10, 4)];
+  for (const f of frames) queue.send(f, "text");
+  await queue.drain();
+  const all = new Uint8Array(90_010);
+  frames.forEach((f, i) => all.set(f, i * 30_000));
+  assert.deepEqual(socket.received, all);
+  assert.equal(socket.writes.length, 2, "64 KiB at most a write: two frames, then the other two");
+  assert.equal(queue.queuedBytes, 0);
+});
+
+Deno.test("queues holding the same frames write one shared buffer, and later frames a new one", async () => {
+  const written: Uint8Array[] = [];
+  const writer: ByteWriter = {
+    write: (bytes) => (written.push(bytes), Promise.resolve(bytes.length)),
+  };
+  const limits = { voiceBytes: 100, maxBytes: 1000 };
+  const queues = [0, 1, 2].map(() => new SendQueue(writer, limits, () => {}, () => {}));
+  const shared = [frame(5, 1), frame(5, 2)];
+  for (const q of queues) for (const f of shared) q.send(f, "text");
+  await Promise.all(queues.map((q) => q.drain()));
+  assert.equal(written.length, 3);
+  assert.ok(written[1] === written[0] && written[2] === written[0], "one buffer for all three");
+  assert.deepEqual(written[0], Uint8Array.from([1, 1, 1, 1, 1, 2, 2, 2, 2, 2]));
+  for (const f of [frame(5, 3), frame(5, 4)]) queues[0].send(f, "text");
+  await queues[0].drain();
+  assert.deepEqual(written[3], Uint8Array.from([3, 3, 3, 3, 3, 4, 4, 4, 4, 4]));
+});

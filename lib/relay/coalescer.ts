@@ -103,13 +103,18 @@ export class Coalescer {
    * busy; returns false (the caller flushes as usual) when it is not.
    */
   hold = (flush: HeldFlush): boolean => {
+    // A turn is already due: the window is open, so no clock or rate is read (the
+    // rate decides when a window opens; every queue of an open window shares it).
+    if (this.#due.length > 0) {
+      this.#due.push(flush);
+      return true;
+    }
     const now = this.#now();
     this.#busy = isBusy(this.#meter.rate(now), this.#busy, this.#policy);
     if (!this.#busy) return false;
-    if (this.#due.push(flush) === 1) {
-      this.#since = now;
-      this.#timer = this.#timers.set(this.#run, this.#policy.windowMs);
-    }
+    this.#due.push(flush);
+    this.#since = now;
+    this.#timer = this.#timers.set(this.#run, this.#policy.windowMs);
     return true;
   };
 }

@@ -158,3 +158,19 @@ Deno.test("a turn of many readers starts their writes in slices, one event-loop 
   assert.equal(started, readers, "the rest in the next turns");
   assert.equal(timer.later.length, 0);
 });
+
+Deno.test("an open window takes every hold until its turn without reading the clock", () => {
+  const { clock, timer, coalescer } = busyCoalescer();
+  const ran: number[] = [];
+  assert.equal(coalescer.hold(() => void ran.push(1)), true, "opens the window");
+  // Quiet from now on by the rate, and the clock would say so: the window is open
+  // all the same, and its turn is the one already set.
+  let reads = 0;
+  Object.defineProperty(clock, "now", { get: () => (reads++, 10 * RATE_PERIOD_MS + 60_000) });
+  assert.equal(coalescer.hold(() => void ran.push(2)), true, "joins the open window");
+  assert.equal(reads, 0, "no clock read for a hold that joins");
+  assert.equal(timer.pending.size, 1, "still one turn");
+  timer.fire();
+  assert.deepEqual(ran, [1, 2]);
+  assert.equal(coalescer.hold(() => void ran.push(3)), false, "next window: the rate says quiet");
+});
