@@ -244,8 +244,22 @@ export class VoicePeer {
    * notes it in the talker's ledger (if any) and queues it.
    */
   sendVoice(packet: Uint8Array): void {
+    this.sendSealed(this.sealVoice(packet));
+  }
+
+  /**
+   * Seals one Opus packet under the voice chain and tags it for every listener, as
+   * {@linkcode sendVoice} does, and notes it in the ledger, without sending it: a bench
+   * can seal a talk ahead so the generator's core is not spent on it in the window.
+   */
+  sealVoice(packet: Uint8Array): Uint8Array {
     const payload = this.group.sealVoice(packet);
     this.#ledger?.record(payload);
+    return payload;
+  }
+
+  /** Queues a payload from {@linkcode sealVoice} as a voice frame. */
+  sendSealed(payload: Uint8Array): void {
     this.#writer.queue(encodeFrame(FrameType.Voice, payload));
   }
 
