@@ -9,6 +9,7 @@
  */
 
 import { connect as epollConnect } from "../lib/relay/epoll/connect.ts";
+import type { RelaySocket } from "../lib/relay/socket.ts";
 import { makeRelayIdentity } from "../lib/tls/certificates.ts";
 import { chainCertificates, RELAY_CERT_NAME, toPem } from "../lib/tls/mod.ts";
 
@@ -32,8 +33,11 @@ export async function makeBenchTls(dir: string): Promise<BenchTls> {
   };
 }
 
-/** What a benchmark client reads and writes: a `Deno.Conn`, or a socket of the epoll loop. */
-export type BenchConn = Pick<Deno.Conn, "read" | "write" | "close">;
+/**
+ * What a benchmark client reads and writes: a `Deno.Conn`, or a socket of the epoll
+ * loop (which can also read through a target, `readInto`).
+ */
+export type BenchConn = Pick<Deno.Conn, "read" | "write" | "close"> & Pick<RelaySocket, "readInto">;
 
 /** How a benchmark client's socket is read: Deno's op per read, or one epoll loop for all. */
 export type BenchIo = "deno" | "epoll";

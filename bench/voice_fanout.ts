@@ -14,6 +14,8 @@
  * `--gen-io epoll` reads the listeners' sockets through one epoll loop over libc
  * (lib/relay/epoll/) instead of Deno's op per read, which lets one generator core
  * take 2000 listeners; `AM_IO=epoll` in the environment does the same for the relay.
+ * `--gen-perf DIR` records the generator itself with `perf` over the measured window
+ * (run it with `--v8-flags=--perf-basic-prof` to see its JavaScript by function).
  *
  * Before and after a change, alternating at each step (`--runs` rounds of
  * `--servers`, `before` being the `server.ts` of another checkout), with the
@@ -94,6 +96,8 @@ export interface VoiceRelayChoice {
   profileDir?: string;
   /** How the listeners' sockets are read (the generator's side; the relay's is `AM_IO`). */
   listenerIo?: BenchIo;
+  /** Runs at the start and end of the measured window with the generator's own pid. */
+  onGeneratorWindow?: (pid: number, edge: "start" | "end") => Promise<void>;
 }
 
 /** Runs one talker and `n` listeners for `measureMs` against a fresh relay. */
@@ -151,6 +155,13 @@ export async function runVoiceFanout(
     const verifiers = peers.filter((p) => opening.has(Number(p.nick.slice(1))));
     await Promise.all(verifiers.map((p) => p.keyed("talker")));
     await talker.talk();
+    // The whole talk sealed (and noted in the ledger) before it starts, in the order it
+    // is sent: frames and tags are the same as sealed on the fly, and the talker's
+    // sealing (a tag per listener) stays off the generator's core during the window.
+    const payloads = Array.from(
+      { length: total + 1 },
+      (_, i) => i === 0 ? null : talker.sealVoice(packets[i % packets.length]),
+    );
     const t0 = performance.now() + 10;
     let sent = 0;
     let cpu0: number[] = [];
@@ -163,11 +174,12 @@ export async function runVoiceFanout(
         due[sent] = t0 + (sent - 1) * 20;
         if (sent === first) {
           await choice.onWindow?.(relay.pid, "start");
+          await choice.onGeneratorWindow?.(Deno.pid, "start");
           cpu0 = [relay.cpu(), cpuSeconds(Deno.pid)];
           sys0 = cpuSplit(relay.pid).system;
           cores0 = coreTimes();
         }
-        talker.sendVoice(packets[sent % packets.length]);
+        talker.sendSealed(payloads[sent]!);
       }
       talker.flush();
       await sleep(1);
@@ -176,6 +188,7 @@ export async function runVoiceFanout(
     const sys1 = cpuSplit(relay.pid).system;
     const cores1 = coreTimes();
     await choice.onWindow?.(relay.pid, "end");
+    await choice.onGeneratorWindow?.(Deno.pid, "end");
     const listeners = peers.slice(1);
     const expectedPairs = sent * n;
     const received = () => listeners.reduce((a, p) => a + p.checked + p.checkFailed, 0);
@@ -232,6 +245,7 @@ if (import.meta.main) {
       before: { type: "string" },
       runs: { type: "string", default: "1" },
       perf: { type: "string" },
+      "gen-perf": { type: "string" },
       profile: { type: "string" },
       openers: { type: "string", default: "2" },
       "gen-io": { type: "string", default: "deno" },
@@ -258,6 +272,9 @@ if (import.meta.main) {
           onWindow: values.perf ? perfWindow(`${values.perf}/${tag}.perf.data`) : undefined,
           profileDir: values.profile ? `${values.profile}/${tag}` : undefined,
           listenerIo: genIo,
+          onGeneratorWindow: values["gen-perf"]
+            ? perfWindow(`${values["gen-perf"]}/${tag}.gen.perf.data`)
+            : undefined,
         }, Number(values.openers));
         if (name === "am") results.push(r);
         missed ||= !r.ok;

@@ -52,3 +52,12 @@ Deno.test("bench generator: voice fan-out delivers sealed Opus frames to listene
   assert.equal(r.checkedPairs, r.expectedPairs, "every listener checked every frame");
   assert.equal(r.failedPairs + r.missingPairs, 0);
 });
+
+Deno.test("bench generator: voice listeners on epoll sockets check every frame", async () => {
+  const r = await runVoiceFanout(3, 400, 100, null, { listenerIo: "epoll" });
+  assert.ok(r.framesSent >= 20);
+  assert.ok(r.verified > 0, "verifying listeners opened frames");
+  assert.equal(r.verifyFailed, 0);
+  assert.equal(r.checkedPairs, r.framesSent * 3, "every listener checked every frame");
+  assert.equal(r.failedPairs + r.missingPairs, 0);
+});

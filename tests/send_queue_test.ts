@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { type ByteWriter, type QueueLimits, SendQueue } from "../lib/send_queue.ts";
+import { connect } from "../lib/relay/epoll/connect.ts";
+import { C, libc } from "../lib/relay/epoll/libc.ts";
+import { EpollListener } from "../lib/relay/epoll/listener.ts";
+import type { EpollConn } from "../lib/relay/epoll/socket.ts";
 
 /**
  * Stands in for a socket (a Deno.Conn): records every write, may accept only part
@@ -366,4 +370,106 @@ Deno.test("queues holding the same frames write one shared buffer, and later fra
   for (const f of [frame(5, 3), frame(5, 4)]) queues[0].send(f, "text");
   await queues[0].drain();
   assert.deepEqual(written[3], Uint8Array.from([3, 3, 3, 3, 3, 4, 4, 4, 4, 4]));
+});
+
+/** An epoll socket (lib/relay/epoll/) accepted from a Deno client: a writer that can send at once. */
+async function epollPair() {
+  const listener = EpollListener.open("127.0.0.1", 0);
+  const accepted = listener[Symbol.asyncIterator]().next();
+  const peer = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const conn = (await accepted).value as EpollConn;
+  const queue = new SendQueue(conn, { voiceBytes: 100, maxBytes: 1000 }, () => {}, () => {});
+  const done = () => {
+    if (!conn.closed) conn.close();
+    peer.close();
+    listener.close();
+  };
+  return { conn, peer, queue, done };
+}
+
+/** Reads from `peer` until `total` bytes have come. */
+async function readBytes(peer: Deno.Conn, total: number): Promise<Uint8Array> {
+  const out = new Uint8Array(total);
+  let got = 0;
+  while (got < total) {
+    const n = await peer.read(out.subarray(got));
+    if (n === null) throw new Error(`ended after ${got} of ${total} bytes`);
+    got += n;
+  }
+  return out;
+}
+
+Deno.test("epoll writer: voice to an idle queue is sent before send returns; queued frames keep their order", async () => {
+  const { peer, queue, done } = await epollPair();
+  try {
+    assert.equal(queue.send(frame(30, 1), "voice"), true);
+    assert.equal(queue.queuedBytes, 0, "sent at once, nothing queued");
+    // A text queues; voice behind it waits its turn rather than overtaking it.
+    assert.equal(queue.send(frame(20, 2), "text"), true);
+    assert.equal(queue.send(frame(10, 3), "voice"), true);
+    assert.equal(queue.queuedBytes, 30, "behind a queued frame, voice queues");
+    await queue.drain();
+    const got = await readBytes(peer, 60);
+    assert.deepEqual(got, Uint8Array.from([...frame(30, 1), ...frame(20, 2), ...frame(10, 3)]));
+  } finally {
+    done();
+  }
+});
+
+Deno.test("epoll writer: a reader that stops reading backs voice up into the queue, where its limit drops it", async () => {
+  const { conn, peer, queue, done } = await epollPair();
+  try {
+    // Fill the kernel's buffers first (bounded: loopback buffers are MiBs).
+    const chunk = new Uint8Array(1024 * 1024).fill(9);
+    let filled = 0;
+    for (let i = 0; i < 1000; i++) {
+      const n = conn.trySend(chunk);
+      if (n === 0) break;
+      filled += n;
+    }
+    const voice = [frame(40, 1), frame(40, 2), frame(40, 3)];
+    assert.equal(queue.send(voice[0], "voice"), true);
+    assert.equal(queue.queuedBytes, 40, "no room: the frame waits in the queue");
+    assert.equal(queue.send(voice[1], "voice"), true);
+    assert.equal(queue.send(voice[2], "voice"), false, "past the voice limit: dropped");
+    assert.equal(queue.droppedVoice, 1);
+    // The reader drains: the queued frames follow the filler, in order and whole.
+    const drained = queue.drain();
+    const got = await readBytes(peer, filled + 80);
+    await drained;
+    assert.deepEqual(got.subarray(filled), Uint8Array.from([...voice[0], ...voice[1]]));
+    assert.equal(queue.queuedBytes, 0);
+  } finally {
+    done();
+  }
+});
+
+Deno.test("epoll writer: a send to a reset peer closes the queue and reports the error once, later", async () => {
+  const listener = EpollListener.open("127.0.0.1", 0);
+  const accepted = listener[Symbol.asyncIterator]().next();
+  const peer = await connect("127.0.0.1", listener.addr.port);
+  const conn = (await accepted).value as EpollConn;
+  const errors: unknown[] = [];
+  const queue = new SendQueue(conn, { voiceBytes: 100, maxBytes: 1000 }, () => {}, (err) => {
+    errors.push(err);
+  });
+  try {
+    const reading = conn.read(new Uint8Array(8));
+    // SO_LINGER with a zero timeout makes the peer's close a reset.
+    const linger = new Uint8Array(new Int32Array([1, 0]).buffer);
+    const SO_LINGER = 13;
+    assert.equal(libc().setsockopt(peer.fd, C.SOL_SOCKET, SO_LINGER, linger, linger.length), 0);
+    peer.close();
+    await assert.rejects(reading, Deno.errors.ConnectionReset);
+    assert.equal(queue.send(frame(10, 1), "voice"), false, "the send failed and the queue closed");
+    assert.equal(errors.length, 0, "told in a later microtask, not mid-send");
+    await Promise.resolve();
+    assert.equal(errors.length, 1);
+    assert.equal(queue.send(frame(10, 2), "voice"), false, "a closed queue takes nothing");
+    await Promise.resolve();
+    assert.equal(errors.length, 1, "told once");
+  } finally {
+    conn.close();
+    listener.close();
+  }
 });

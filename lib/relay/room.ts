@@ -41,16 +41,22 @@ export class Room {
   readonly floor: Floor;
   readonly #members = new Map<string, Delivery>();
   readonly #ids = new Map<number, Delivery>();
+  readonly #sliced: boolean;
   #nextId = 1;
   /** Ids this relay may hand out, inclusive (a cluster gives each relay its own range). */
   idRange: [number, number] = [1, MAX_ID];
   /** Also receives every {@linkcode broadcast}; null on a relay of its own. */
   uplink: Uplink | null = null;
 
-  /** An empty room with the given floor mode. */
-  constructor(name: string, duplex: Duplex) {
+  /**
+   * An empty room with the given floor mode. `sliced`: voice is handed to its members
+   * 128 a turn (slices.ts), which Deno's socket writes need; with the epoll backend
+   * each voice write is a direct `send` and one loop serves every member.
+   */
+  constructor(name: string, duplex: Duplex, sliced = true) {
     this.name = name;
     this.floor = new Floor(duplex);
+    this.#sliced = sliced;
   }
 
   /** Number of members. */
@@ -129,7 +135,8 @@ export class Room {
     const give = (d: Delivery) => {
       if (d.member.id !== fromId && !d.remote) d.deliver(voice.for(d.member.id), "voice");
     };
-    inSlices([...this.#members.values()], give);
+    if (this.#sliced) inSlices([...this.#members.values()], give);
+    else for (const d of this.#members.values()) give(d);
   }
 
   /** Sends an addressed frame to member `to`: here, or through the uplink to its relay. */

@@ -104,6 +104,19 @@ export class EpollConn implements RelaySocket, Pollable {
     return new Promise((resolve, reject) => this.#writer = { bytes, resolve, reject });
   }
 
+  /**
+   * Sends what the kernel takes of `bytes` now, never waiting: the bytes sent, 0 when its
+   * buffer is full or a write already waits (`write` is then the way on); throws when
+   * the socket is closed or has failed. Lets a fan-out write synchronously.
+   */
+  trySend(bytes: Uint8Array): number {
+    if (this.#state & CLOSED) throw new Deno.errors.BrokenPipe("socket closed");
+    if (this.#writer || !(this.#state & WRITABLE) || bytes.length === 0) return 0;
+    const n = this.#send(bytes);
+    if (n instanceof Error) throw n;
+    return n ?? 0;
+  }
+
   /** Turns Nagle's algorithm off (`on`) or back on. */
   setNoDelay(on = true): void {
     if (this.#state & CLOSED) return;

@@ -113,6 +113,34 @@ Deno.test("a reader that does not read: writes go partial, then wait, then finis
   listener.close();
 });
 
+Deno.test("trySend: sent at once, 0 once the buffers are full, a throw once closed", async () => {
+  const { listener, peer, conn } = await pair((port) =>
+    Deno.connect({ hostname: "127.0.0.1", port })
+  );
+  assert.equal(conn.trySend(new Uint8Array([1, 2, 3])), 3, "sent before returning");
+  const chunk = new Uint8Array(4 * 1024 * 1024).fill(7);
+  let written = 3;
+  let zero = false;
+  // Fill the kernel's buffers (bounded: loopback buffers are MiBs).
+  for (let i = 0; i < 1000 && !zero; i++) {
+    const n = conn.trySend(chunk);
+    written += n;
+    zero = n === 0;
+  }
+  assert.ok(zero, "0 once the peer does not read and the buffers are full");
+  // The write that found no room now waits for the reader; trySend leaves it alone.
+  const waiting = conn.write(chunk);
+  assert.equal(await settled(waiting), false);
+  assert.equal(conn.trySend(new Uint8Array(1)), 0, "no send past a waiting write");
+  const draining = readAll(peer, written + 1);
+  written += await waiting;
+  assert.ok(await draining >= written - chunk.length, "the reader got what was sent");
+  conn.close();
+  assert.throws(() => conn.trySend(new Uint8Array(1)), Deno.errors.BrokenPipe);
+  peer.close();
+  listener.close();
+});
+
 Deno.test("close settles a pending read as Deno's does (Interrupted); later calls fail", async () => {
   const { listener, peer, conn } = await pair((port) =>
     Deno.connect({ hostname: "127.0.0.1", port })
