@@ -108,7 +108,8 @@ async function viaRelay(
     args: ["--mic", "am_mic", "--vad-hangover-ms", "5000"],
   });
   try {
-    await Promise.all([alice.ready(), bob.ready()]);
+    // Both devices open before the talk: opening them blocks a client for a few hundred ms.
+    await Promise.all([alice.voiceReady(), bob.voiceReady()]);
     await alice.send("[audio]");
     await bob.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "alice talking");
     await sleep(300);

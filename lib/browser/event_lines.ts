@@ -45,6 +45,8 @@ export function lineOf(e: ClientEvent): Line | null {
           ? `* ${e.from} ${e.text}`
           : `<${e.from}>${e.identityChanged ? " (NEW IDENTITY)" : ""} ${e.text}`,
       };
+    case "voice-ready":
+      return null;
     case "talk-start":
       return { kind: "system", text: `${e.nick} started talking` };
     case "talk-end":

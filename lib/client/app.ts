@@ -26,6 +26,8 @@ export interface VoiceControl {
   stopTalking(): void;
   /** Whether this client is talking now. */
   readonly talking: boolean;
+  /** Names of the microphone and speaker in use; null for one this client lacks. */
+  readonly devices: { mic: string | null; speaker: string | null };
   /** Feeds an opened voice frame from another member. */
   receive(from: Member, counter: number, payload: Uint8Array): void;
   /** Sees every event (floor grants, denials, talk ends of others). */
@@ -122,6 +124,9 @@ export async function runClientApp(o: AppOptions): Promise<number> {
       ui?.drawStatus();
     })
     : null;
+  // After the devices opened (which can take a few hundred ms): a script that talks or
+  // listens waits for this, not for "ready", before its first talk.
+  if (voice) report({ event: "voice-ready", ...voice.devices });
 
   let quitting: Promise<number> | null = null;
   const quit = () =>

@@ -46,6 +46,12 @@ export type ClientEvent =
   | { event: "keys-ready"; room: string; members: number }
   | { event: "identity-changed"; nick: string; room: string; old: string; new: string }
   | { event: "safety-number"; nick: string; room: string; number: string; verified: boolean }
+  | {
+    /** Voice is set up: the devices (or files) it uses; null for a missing one. */
+    event: "voice-ready";
+    mic: string | null;
+    speaker: string | null;
+  }
   | { event: "talk-start"; nick: string; room: string }
   | { event: "talk-end"; nick: string; room: string }
   | { event: "floor-denied"; holder: string; room: string }

@@ -48,6 +48,10 @@ export function renderEvent(e: ClientEvent): string | null {
     case "safety-number":
       return `safety number with ${safe(e.nick)}${e.verified ? " (verified)" : ""}: ${e.number}` +
         ` — compare it with theirs, then /trust ${safe(e.nick)}`;
+    case "voice-ready":
+      return `voice: ${
+        e.mic === null ? "no microphone (listening only)" : `microphone ${safe(e.mic)}`
+      }, ${e.speaker === null ? "no speaker" : `speaker ${safe(e.speaker)}`}`;
     case "talk-start":
       return `${safe(e.nick)} is talking…`;
     case "talk-end":

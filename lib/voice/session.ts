@@ -75,6 +75,11 @@ export class VoiceController implements VoiceControl {
     return this.#talking;
   }
 
+  /** Names of the microphone and speaker in use; null for one this client lacks. */
+  get devices(): { mic: string | null; speaker: string | null } {
+    return { mic: this.#o.source?.name ?? null, speaker: this.#o.sink?.name ?? null };
+  }
+
   /**
    * Starts talking: asks for the floor and streams the microphone until
    * silence or stop; `held` (push-to-talk) streams until stop only.

@@ -350,6 +350,11 @@ export class ClientProcess {
     return this.waitFor((e) => e.event === "ready", "ready");
   }
 
+  /** Waits until the client's voice is set up (its devices open); returns the event. */
+  voiceReady(): Promise<ClientEvent> {
+    return this.waitFor((e) => e.event === "voice-ready", "voice ready");
+  }
+
   /** Texts received so far. */
   texts(): string[] {
     return this.#parse().flatMap((e) => e.event === "text" ? [e.text] : []);

@@ -191,7 +191,11 @@ Deno.test(
         env,
         args: ["--mic", "am_mic"],
       });
-      await Promise.all([alice.ready(), bob.ready()]);
+      const [aliceVoice, bobVoice] = await Promise.all([alice.voiceReady(), bob.voiceReady()]);
+      // Each names the devices it opened, after "ready".
+      assert.deepEqual(aliceVoice, { event: "voice-ready", mic: "am_mic", speaker: null });
+      assert.deepEqual(bobVoice, { event: "voice-ready", mic: null, speaker: "am_spk" });
+      assert.ok(bob.events.findIndex((e) => e.event === "ready") < bob.events.indexOf(bobVoice));
       const heard = await startRecording("spk.monitor");
       await alice.send("[audio]");
       await alice.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "floor granted");
