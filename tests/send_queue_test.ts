@@ -1,7 +1,7 @@
+import { resetClose } from "./support/reset_close.ts";
 import assert from "node:assert/strict";
 import { type ByteWriter, type QueueLimits, SendQueue } from "../lib/send_queue.ts";
 import { connect } from "../lib/relay/epoll/connect.ts";
-import { C, libc } from "../lib/relay/epoll/libc.ts";
 import { EpollListener } from "../lib/relay/epoll/listener.ts";
 import type { EpollConn } from "../lib/relay/epoll/socket.ts";
 
@@ -455,11 +455,7 @@ Deno.test("epoll writer: a send to a reset peer closes the queue and reports the
   });
   try {
     const reading = conn.read(new Uint8Array(8));
-    // SO_LINGER with a zero timeout makes the peer's close a reset.
-    const linger = new Uint8Array(new Int32Array([1, 0]).buffer);
-    const SO_LINGER = 13;
-    assert.equal(libc().setsockopt(peer.fd, C.SOL_SOCKET, SO_LINGER, linger, linger.length), 0);
-    peer.close();
+    resetClose(peer);
     await assert.rejects(reading, Deno.errors.ConnectionReset);
     assert.equal(queue.send(frame(10, 1), "voice"), false, "the send failed and the queue closed");
     assert.equal(errors.length, 0, "told in a later microtask, not mid-send");

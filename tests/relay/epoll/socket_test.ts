@@ -1,9 +1,9 @@
 // The epoll backend's sockets over real loopback TCP: accept, read and write both
 // ways (against Deno's own sockets as the peer), writes that wait for a reader
 // that does not read, close and reset, and the errors Deno's sockets would give.
+import { resetClose } from "../../support/reset_close.ts";
 import assert from "node:assert/strict";
 import { connect } from "../../../lib/relay/epoll/connect.ts";
-import { C, libc } from "../../../lib/relay/epoll/libc.ts";
 import { EpollListener } from "../../../lib/relay/epoll/listener.ts";
 import type { EpollConn } from "../../../lib/relay/epoll/socket.ts";
 import { ListenError, listenError } from "../../../lib/relay/listen_error.ts";
@@ -159,11 +159,7 @@ Deno.test("close settles a pending read as Deno's does (Interrupted); later call
 Deno.test("a peer reset: the pending read fails with ConnectionReset, writes fail", async () => {
   const { listener, peer, conn } = await pair((port) => connect("127.0.0.1", port));
   const reading = conn.read(new Uint8Array(8));
-  // SO_LINGER with a zero timeout: close sends a reset instead of a FIN.
-  const linger = new Uint8Array(new Int32Array([1, 0]).buffer);
-  const SO_LINGER = 13;
-  assert.equal(libc().setsockopt(peer.fd, C.SOL_SOCKET, SO_LINGER, linger, linger.length), 0);
-  peer.close();
+  resetClose(peer);
   await assert.rejects(reading, Deno.errors.ConnectionReset);
   await assert.rejects(conn.write(new Uint8Array(8)), Error);
   conn.close();
