@@ -13,6 +13,16 @@ import { IO_BACKENDS, withBackend } from "./support/io_backends.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
+/** Waits for `client` to exit non-zero after an error event with `code`. */
+async function assertRefused(client: ClientProcess, code: string): Promise<void> {
+  const status = await client.finish();
+  assert.notEqual(status.code, 0);
+  assert.ok(
+    client.events.some((e) => e.event === "error" && e.code === code),
+    JSON.stringify(client.events),
+  );
+}
+
 // Each behaviour on both socket I/O backends (tests/support/io_backends.ts).
 for (const io of IO_BACKENDS) {
   Deno.test(
@@ -118,22 +128,10 @@ for (const io of IO_BACKENDS) {
       const relay = await RelayProcess.start(withBackend(io, ["--max-clients", "2"]));
       const a = ClientProcess.start(relay.port, { nick: "same" });
       await a.ready();
-      const dup = ClientProcess.start(relay.port, { nick: "same" });
-      const dupStatus = await dup.finish();
-      assert.notEqual(dupStatus.code, 0);
-      assert.ok(
-        dup.events.some((e) => e.event === "error" && e.code === "nick-taken"),
-        JSON.stringify(dup.events),
-      );
+      await assertRefused(ClientProcess.start(relay.port, { nick: "same" }), "nick-taken");
       const b = ClientProcess.start(relay.port, { nick: "b" });
       await b.ready();
-      const c = ClientProcess.start(relay.port, { nick: "c" });
-      const cStatus = await c.finish();
-      assert.notEqual(cStatus.code, 0);
-      assert.ok(
-        c.events.some((e) => e.event === "error" && e.code === "server-full"),
-        JSON.stringify(c.events),
-      );
+      await assertRefused(ClientProcess.start(relay.port, { nick: "c" }), "server-full");
       await Promise.all([a.finish(), b.finish()]);
       await relay.stop();
     },
