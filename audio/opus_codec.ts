@@ -208,35 +208,3 @@ export class OpusDecoder extends Codec {
     return out;
   }
 }
-
-let warmedUp = false;
-
-/**
- * Runs the codec once on a few frames of a quiet tone, so that the first frame of a
- * talk is not the one that pays for instantiating and compiling the WebAssembly. Cold,
- * the first encoder and its first frame took 40–45 ms and the first decode 5 ms; the
- * talker's first frame then left that late and the listener stalled as the first voice
- * came in, and both showed as a deeper jitter buffer at the start of a talk
- * (bench/analysis.md). Later calls do nothing.
- */
-export function warmUpOpus(): void {
-  if (warmedUp) return;
-  warmedUp = true;
-  const encoder = new OpusEncoder();
-  const decoder = new OpusDecoder();
-  try {
-    const pcm = new Int16Array(FRAME_SAMPLES);
-    for (let frame = 0; frame < 3; frame++) {
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        pcm[i] = Math.round(
-          1000 * Math.sin((2 * Math.PI * 440 * (frame * FRAME_SAMPLES + i)) / SAMPLE_RATE),
-        );
-      }
-      decoder.decode(encoder.encode(pcm));
-    }
-    decoder.conceal();
-  } finally {
-    encoder.delete();
-    decoder.delete();
-  }
-}

@@ -11,7 +11,8 @@
 import type { AudioSink, AudioSource } from "../../audio/audio_io.ts";
 import { FRAME_MS } from "../../audio/audio_io.ts";
 import { fadeInPlace, fadeOutPlace } from "../../audio/fade.ts";
-import { OpusEncoder, warmUpOpus } from "../../audio/opus_codec.ts";
+import { OpusEncoder } from "../../audio/opus_codec.ts";
+import { warmUpOpus } from "../../audio/opus_warm_up.ts";
 import { warmUpVoiceCipher } from "../e2e/voice_warm_up.ts";
 import { VoiceActivityDetector } from "../../audio/vad.ts";
 import type { ChatClient } from "../client/chat_client.ts";
@@ -57,15 +58,22 @@ export class VoiceController implements VoiceControl {
   #talkNo = 0;
   #capture: Promise<void> = Promise.resolve();
   #echoing: Promise<void> = Promise.resolve();
+  /**
+   * Settles once the codec has run long enough to be compiled optimized
+   * (audio/opus_warm_up.ts); a client says it is ready for voice after that.
+   */
+  readonly warmedUp: Promise<void>;
 
   /** Voice for `client` with the given devices. */
   constructor(client: ChatClient, o: VoiceOptions) {
     this.#client = client;
     this.#o = o;
-    // Now rather than on the first frame of the first talk, where it made the frame late.
+    // Now rather than in the first talk, where it made the first frames late.
     if (o.source || o.sink) {
-      warmUpOpus();
+      this.warmedUp = warmUpOpus().catch((err) => o.notice(`voice codec failed: ${err}`));
       warmUpVoiceCipher();
+    } else {
+      this.warmedUp = Promise.resolve();
     }
     this.#playout = o.sink ? new VoicePlayout(o.sink) : null;
   }

@@ -90,7 +90,7 @@ export async function openVoice(
     const { raiseAudioPriority } = await import("../../audio/priority.ts");
     raiseAudioPriority();
   }
-  return new VoiceController(client, {
+  const voice = new VoiceController(client, {
     source,
     sink,
     vadThreshold: f.vadThreshold,
@@ -99,6 +99,8 @@ export async function openVoice(
     onLevel: (peak) => setStatus(peak === null ? null : levelBar(peak)),
     notice,
   });
+  await voice.warmedUp;
+  return voice;
 }
 
 /** Prints the audio devices, or why there are none; returns the exit code. */

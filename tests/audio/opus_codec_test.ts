@@ -6,7 +6,6 @@ import {
   OpusCodecError,
   OpusDecoder,
   OpusEncoder,
-  warmUpOpus,
 } from "../../audio/opus_codec.ts";
 import { readWav } from "../../audio/wav.ts";
 
@@ -170,18 +169,4 @@ Deno.test("wrong input is refused with clear errors", () => {
   enc.delete(); // twice is harmless
   assert.throws(() => enc.encode(frame), OpusCodecError);
   dec.delete();
-});
-
-Deno.test("warming the codec up leaves nothing behind and codecs made afterwards work", () => {
-  warmUpOpus();
-  warmUpOpus(); // a second call does nothing
-  const encoder = new OpusEncoder();
-  const decoder = new OpusDecoder();
-  const pcm = new Int16Array(FRAME_SAMPLES);
-  for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = Math.round(8000 * Math.sin(i / 10));
-  let out: Int16Array = new Int16Array(0);
-  for (let f = 0; f < 5; f++) out = decoder.decode(encoder.encode(pcm));
-  encoder.delete();
-  decoder.delete();
-  assert.ok(Math.max(...out.map(Math.abs)) > 2000, "the tone comes through");
 });
