@@ -45,6 +45,13 @@ const TRIM_TICKS = 100;
 const TRIM_MARGIN_MS = 10;
 /** A gap between two ticks' pops beyond this is a stall of the player, not of the path. */
 const PLAYER_STALL_MS = 3 * FRAME_MS;
+/**
+ * Ticks in a row that must all come late (or all early) against the player's schedule
+ * before the slack kept is moved by the least of their offsets. One late tick followed
+ * by an early one is the player waking late and catching up; three in a row is the
+ * schedule itself moving, as when the sound server stalls for a tick or two.
+ */
+const SHIFT_TICKS = 3;
 /** Smallest trim worth a cut in the audio, in ms. */
 const MIN_TRIM_MS = 2;
 /** Largest trim of one frame, in ms: a frame is never dropped whole this way. */
@@ -63,6 +70,10 @@ export class DepthWatch {
   /** Slack of recently played frames; only fed when the player gives tick times. */
   readonly #slack = new SlackWindow(CALM_TICKS);
   #lastPopMs: number | undefined;
+  /** When the next tick was due on the player's schedule (holds and trims counted). */
+  #dueMs: number | undefined;
+  /** How late each of the last ticks came against {@linkcode DepthWatch.#dueMs}. */
+  readonly #offsets: number[] = [];
   #excessTicks = 0;
   /** Frames of a spurt's start still to be played. */
   #startFrames = 0;
@@ -103,7 +114,9 @@ export class DepthWatch {
     if (nowMs !== undefined && nowMs - (this.#lastPopMs ?? nowMs) > PLAYER_STALL_MS) {
       this.#slack.clear();
       this.#startKept = 0;
+      this.#dueMs = undefined;
     }
+    if (nowMs !== undefined && nowMs !== this.#lastPopMs) this.#keepSchedule(nowMs);
     if (nowMs !== undefined && arrivedMs !== undefined) {
       if (this.#slack.size === CALM_TICKS && this.#startKept > 0) this.#startKept--;
       this.#slack.add(nowMs - arrivedMs);
@@ -116,10 +129,38 @@ export class DepthWatch {
   /** The player played a tick of silence: every frame now waits 20 ms longer. */
   held(): void {
     this.#slack.shift(FRAME_MS);
+    if (this.#dueMs !== undefined) this.#dueMs += FRAME_MS;
+  }
+
+  /**
+   * Follows the player's schedule, one tick a frame. When the last few ticks all came
+   * late (the sound server stalled: every frame after waits that much longer) or all
+   * early, the slack kept is moved by the least of it, so that it describes the depth
+   * as it now is. Without this, a stall of a tick or two added its 20–40 ms for up to
+   * 10 s: the slack from before it held off every trim (bench/analysis.md).
+   */
+  #keepSchedule(nowMs: number): void {
+    if (this.#dueMs === undefined) {
+      this.#dueMs = nowMs + FRAME_MS;
+      this.#offsets.length = 0;
+      return;
+    }
+    this.#offsets.push(nowMs - this.#dueMs);
+    if (this.#offsets.length > SHIFT_TICKS) this.#offsets.shift();
+    this.#dueMs += FRAME_MS;
+    if (this.#offsets.length < SHIFT_TICKS) return;
+    const least = Math.min(...this.#offsets);
+    const most = Math.max(...this.#offsets);
+    const moved = least > 0 ? least : most < 0 ? most : 0;
+    if (moved === 0) return;
+    this.#slack.shift(moved);
+    this.#dueMs += moved;
+    for (let i = 0; i < this.#offsets.length; i++) this.#offsets[i] -= moved;
   }
 
   /** The slack seen so far is stale (a spurt started, or an underrun added depth). */
   forgetSlack(): void {
+    this.#dueMs = undefined;
     this.#slack.clear();
     this.#startFrames = 0;
     this.#startKept = 0;
@@ -172,6 +213,7 @@ export class DepthWatch {
   /** The player cut `ms` off a frame: every frame now waits that much less. */
   trimmed(ms: number): void {
     this.#slack.shift(-ms);
+    if (this.#dueMs !== undefined) this.#dueMs -= ms;
   }
 
   /** Whether a frame of the last half second waited less than `jitterMs`. */
