@@ -35,6 +35,11 @@ import { FRAME_MS } from "../audio/audio_io.ts";
 const RATE = 48000;
 /** Time between two tone bursts. */
 export const SPACING_MS = 400;
+/**
+ * Silence before the first burst in the relayed run: the player starts before the
+ * talk and the first burst comes about half a second into it.
+ */
+const LEAD_MS = 600;
 
 /** Latencies (ms) of each burst heard on both sinks, paired by the burst schedule. */
 export function pairOnsets(onsets: number[], spacingMs = SPACING_MS): number[] {
@@ -89,7 +94,10 @@ export async function playAndRecord(
   return await rec.stop();
 }
 
-/** Through the relay: two real clients with PortAudio devices, tracing to `dir`. */
+/**
+ * Through the relay: two real clients with PortAudio devices, tracing to `dir`.
+ * `bursts` starts with {@linkcode LEAD_MS} of silence.
+ */
 async function viaRelay(
   env: Record<string, string>,
   bursts: string,
@@ -110,10 +118,22 @@ async function viaRelay(
   try {
     // Both devices open before the talk: opening them blocks a client for a few hundred ms.
     await Promise.all([alice.voiceReady(), bob.voiceReady()]);
+    // The recorder and the player connect to the sound server before the talk, as a
+    // microphone would be there already: once, a client connecting 300 ms into the talk
+    // held up the talker's capture for 100 ms, and the listener's buffer then covered
+    // that spike for the next 6 s.
+    const rec = await startRecording("void.monitor");
+    const began = performance.now();
+    const player = new Deno.Command("paplay", { args: ["--device=mic", bursts], env }).output();
     await alice.send("[audio]");
     await bob.waitFor((e) => e.event === "talk-start" && e.nick === "alice", "alice talking");
-    await sleep(300);
-    return pairOnsets(findOnsets(await playAndRecord(env, bursts), 8000, { minGapSamples: 480 }));
+    const talkAfter = performance.now() - began;
+    if (talkAfter > LEAD_MS - 200) {
+      console.error(`warning: the talk started ${talkAfter.toFixed(0)} ms after the player`);
+    }
+    await player;
+    await sleep(600);
+    return pairOnsets(findOnsets(await rec.stop(), 8000, { minGapSamples: 480 }));
   } finally {
     await Promise.all([alice.kill("SIGTERM"), bob.kill("SIGTERM")]);
     await relay.stop();
@@ -210,10 +230,12 @@ if (import.meta.main) {
   const dir = await Deno.makeTempDir({ prefix: "am-bench-latency-" });
   try {
     const bursts = `${dir}/bursts.wav`;
+    const led = `${dir}/led_bursts.wav`;
     const n = Number(values.bursts);
     await toneBursts(bursts, n, SPACING_MS);
+    await toneBursts(led, n, SPACING_MS, LEAD_MS);
     const loadBefore = loadAverage();
-    const relayed = await viaRelay(pulse.env, bursts, dir);
+    const relayed = await viaRelay(pulse.env, led, dir);
     const budget = budgetSection(dir, relayed);
     for (const who of ["alice", "bob"]) {
       await Deno.copyFile(`${dir}/${who}.jsonl`, values.out!.replace(/\.md$/, `.${who}.jsonl`))

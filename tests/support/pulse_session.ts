@@ -159,10 +159,16 @@ export async function synthWav(path: string, ...synth: string[]): Promise<string
 }
 
 /**
- * Writes `count` tone bursts (10 ms of 1 kHz at 80 % of full scale) `spacingMs` apart:
- * short and sharp, so each copy of a burst in a recording has a clear onset.
+ * Writes `count` tone bursts (10 ms of 1 kHz at 80 % of full scale) `spacingMs` apart,
+ * after `leadMs` of silence: short and sharp, so each copy of a burst in a recording
+ * has a clear onset.
  */
-export function toneBursts(path: string, count: number, spacingMs: number): Promise<string> {
+export function toneBursts(
+  path: string,
+  count: number,
+  spacingMs: number,
+  leadMs = 0,
+): Promise<string> {
   const pad = String((spacingMs - 10) / 1000);
   return synthWav(
     path,
@@ -176,6 +182,9 @@ export function toneBursts(path: string, count: number, spacingMs: number): Prom
     pad,
     "repeat",
     String(count - 1),
+    "pad",
+    String(leadMs / 1000),
+    "0",
   );
 }
 
