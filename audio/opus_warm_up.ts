@@ -7,8 +7,8 @@
  * processor, and a talk's first frames reached the listener 15–70 ms late, which left
  * its jitter buffer a frame deeper for the first 2.5 s (bench/analysis.md). Encoding
  * and decoding two seconds of a speech-like signal when voice is set up moves that
- * work to before the first talk. The frames are handed to the event loop in between,
- * so texts and the relay are not kept waiting meanwhile.
+ * work to before the first talk. The event loop runs between every few frames, so
+ * texts and the relay are not kept waiting meanwhile.
  *
  * @module
  */
@@ -23,11 +23,14 @@ import { OpusDecoder, OpusEncoder } from "./opus_codec.ts";
  */
 export const WARM_UP_FRAMES = 100;
 
+/** Frames run in one turn of the event loop: about 5 ms of work before it runs again. */
+const FRAMES_A_TURN = 4;
+
 let warming: Promise<void> | null = null;
 
 /**
  * Encodes and decodes {@linkcode WARM_UP_FRAMES} frames of voiced and unvoiced sound
- * (with a few concealed ones), one frame per turn of the event loop. The first call
+ * (with a few concealed ones), a few frames per turn of the event loop. The first call
  * instantiates the codec at once; later calls return the same promise.
  */
 export function warmUpOpus(frames = WARM_UP_FRAMES): Promise<void> {
@@ -44,7 +47,9 @@ async function run(frames: number): Promise<void> {
       const decoded = decoder.decode(encoder.encode(pcm));
       if (decoded.length !== FRAME_SAMPLES) throw new Error("Opus warm-up: short frame");
       if (f % 25 === 24) decoder.conceal();
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (f % FRAMES_A_TURN === FRAMES_A_TURN - 1) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
   } finally {
     encoder.delete();
