@@ -13,15 +13,16 @@ export const ROOT = new URL("../..", import.meta.url).pathname;
 export const DENO = Deno.execPath();
 const decoder = new TextDecoder();
 
+/**
+ * The permissions both executables are shipped with. The relay's `--io epoll` and the
+ * client's PortAudio call native libraries through FFI.
+ */
+const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi"];
+
 /** `deno run` arguments of the relay, with the permissions it is shipped with. */
 export const RELAY_RUN_ARGS = [
   "run",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  // As shipped: `--io epoll` calls libc through FFI (lib/relay/epoll/).
-  "--allow-ffi",
+  ...PERMISSIONS,
   // As shipped (deno.json, scripts/compile.sh): see README, "Relay memory".
   "--v8-flags=--max-semi-space-size=4",
   // Plain TCP workers share the port through Deno.listen's reusePort (--workers).
@@ -29,15 +30,7 @@ export const RELAY_RUN_ARGS = [
   `${ROOT}server.ts`,
 ];
 /** `deno run` arguments of the client, with the permissions it is shipped with. */
-export const CLIENT_RUN_ARGS = [
-  "run",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  "--allow-ffi",
-  `${ROOT}client.ts`,
-];
+export const CLIENT_RUN_ARGS = ["run", ...PERMISSIONS, `${ROOT}client.ts`];
 
 let tmpRoot: string | null = null;
 
