@@ -11,6 +11,7 @@ import { type FlagSpec, formatHelp, parseCli, UsageError } from "./lib/cli.ts";
 import { parseNatsServers } from "./lib/cluster/nats_servers.ts";
 import { logEvent, type LogValue } from "./lib/log.ts";
 import { relayOptions, tlsIdentity } from "./lib/relay/cli_options.ts";
+import { fitMaxClients, raiseOpenFileLimit } from "./lib/relay/descriptor_limit.ts";
 import { ListenError } from "./lib/relay/listen_error.ts";
 import { Relay } from "./lib/relay/relay.ts";
 import { type TlsIdentity, TlsSetupError } from "./lib/relay/tls_identity.ts";
@@ -265,6 +266,16 @@ async function main(args: string[]): Promise<number> {
     throw new UsageError("--no-tls serves no certificate; drop --tls-cert or --fingerprint");
   }
   const relayOpts = relayOptions(values);
+  const limit = raiseOpenFileLimit();
+  const asked = relayOpts.maxClients ?? D.maxClients;
+  relayOpts.maxClients = fitMaxClients(asked, limit);
+  if (relayOpts.maxClients < asked) {
+    logEvent("max-clients-lowered", {
+      from: asked,
+      to: relayOpts.maxClients,
+      reason: `the open-file limit is ${limit}: raise it (ulimit -n) to serve more`,
+    });
+  }
   const identity = noTls ? null : await tlsIdentity(values);
   if (values.fingerprint) {
     console.log(identity!.fingerprint);
