@@ -25,17 +25,7 @@ import { recentTextsOf } from "./room_history.ts";
 import type { RelayListener, RelaySocket } from "./socket.ts";
 import { TlsListener } from "./tls_listener.ts";
 import { serveWeb, type WebServer } from "./web_server.ts";
-
-/** Pause before accepting again when the process is out of file descriptors. */
-const ACCEPT_RETRY_MS = 100;
-/** At most one log line about it this often. */
-const DESCRIPTOR_WARNING_MS = 10_000;
-
-/** Whether `err` says the process (EMFILE) or the system (ENFILE) has no descriptor left. */
-function outOfDescriptors(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === "EMFILE" || code === "ENFILE";
-}
+import { acceptLoop } from "./accept_loop.ts";
 
 /** A running relay. */
 export class Relay implements RelayContext {
@@ -153,26 +143,16 @@ export class Relay implements RelayContext {
   /** Accepts connections until {@linkcode shutdown}, and resolves once that has finished. */
   async serve(): Promise<void> {
     if (!this.#listener) await this.listen();
-    let warned = -Infinity;
-    while (!this.#stopping) {
-      try {
-        for await (const conn of this.#listener!) this.#accept(conn);
-        break;
-      } catch (err) {
-        if (this.#stopping) break;
-        if (!outOfDescriptors(err)) throw err;
-        // Every descriptor is held by connections already open: accepting again at once
-        // would fail again. The ones waiting are taken once some close; the relay stays up.
-        if (performance.now() - warned > DESCRIPTOR_WARNING_MS) {
-          warned = performance.now();
-          this.log("accept-paused", {
-            reason: "out of file descriptors: raise the limit (ulimit -n) or lower --max-clients",
-            clients: this.#conns.size,
-          });
-        }
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
-      }
-    }
+    await acceptLoop(this.#listener!, {
+      accept: (conn) => this.#accept(conn),
+      stopping: () => this.#stopping,
+      // Every descriptor is held by connections already open; the relay stays up.
+      paused: () =>
+        this.log("accept-paused", {
+          reason: "out of file descriptors: raise the limit (ulimit -n) or lower --max-clients",
+          clients: this.#conns.size,
+        }),
+    });
     // The listener closes first thing in a shutdown; the goodbyes are still being written.
     await this.#stopped;
   }

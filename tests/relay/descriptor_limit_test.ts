@@ -56,38 +56,12 @@ Deno.test("the clients an open-file limit holds, and raising the soft limit to t
 });
 
 Deno.test("a relay raises a low soft open-file limit to the hard one and keeps its client limit", async () => {
-  const relay = relayUnder("-S -n 96", ["--no-tls"]);
+  // 96 descriptors hold 20 clients; the hard limit (hundreds at least) holds 50.
+  const relay = relayUnder("-S -n 96", ["--no-tls", "--max-clients", "50"]);
   try {
     await relay.port();
     assert.doesNotMatch(relay.log.text, /max-clients-lowered/);
   } finally {
-    await relay.stop();
-  }
-});
-
-Deno.test("a relay out of file descriptors pauses accepting and stays up; it accepts again once some close", async () => {
-  // Plain TCP (Deno's own listener), under a descriptor limit of 96.
-  const relay = relayUnder("-n 96", ["--no-tls"]);
-  const { log, state } = relay;
-  const conns: Deno.Conn[] = [];
-  try {
-    const port = await relay.port();
-    // More connections than descriptors: the kernel queues them, the relay cannot take them all.
-    for (let i = 0; i < 120; i++) conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
-    await log.until(() => / accept-paused /.test(log.text), 15000, "the relay to pause");
-    assert.match(log.text, /reason="out of file descriptors: raise the limit \(ulimit -n\)/);
-    assert.ok(!state.exited, `the relay exited: ${log.text.slice(-400)}`);
-    for (const c of conns.splice(0)) c.close();
-    // Once descriptors are free again, a real client joins.
-    const ann = ClientProcess.start(port, { nick: "ann", args: ["--no-tls"] });
-    try {
-      await ann.ready();
-    } finally {
-      await ann.kill("SIGTERM");
-    }
-    assert.ok(!state.exited, "the relay is still up");
-  } finally {
-    for (const c of conns) c.close();
     await relay.stop();
   }
 });
