@@ -11,6 +11,7 @@ import { ChatClient } from "../../lib/client/chat_client.ts";
 import { relayConnector } from "../../lib/client/relay_trust.ts";
 import type { ClientEvent } from "../../lib/client/events.ts";
 import type { Member } from "../../lib/protocol.ts";
+import { waitUntil } from "./test_env.ts";
 
 /** A member and what it has seen. */
 export interface ChatMember {
@@ -56,19 +57,8 @@ export async function chatMember(
     },
   });
   const until = (pred: () => boolean, what: string, ms = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      if (pred()) return resolve();
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`${nick}: timed out waiting for ${what}; ${JSON.stringify(events)}`));
-      }, ms);
-      const check = () => {
-        if (!pred()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
+    waitUntil(waiters, pred, what, ms).catch((err: Error) => {
+      throw new Error(`${nick}: ${err.message}; ${JSON.stringify(events)}`);
     });
   const has = (pred: (e: ClientEvent) => boolean) => events.some(pred);
   await client.start();
