@@ -10,6 +10,7 @@
 
 import { connect as epollConnect } from "../lib/relay/epoll/connect.ts";
 import type { RelaySocket } from "../lib/relay/socket.ts";
+import { UringConn } from "../lib/relay/uring/conn.ts";
 import { makeRelayIdentity } from "../lib/tls/certificates.ts";
 import { chainCertificates, RELAY_CERT_NAME, toPem } from "../lib/tls/mod.ts";
 
@@ -39,14 +40,18 @@ export async function makeBenchTls(dir: string): Promise<BenchTls> {
  */
 export type BenchConn = Pick<Deno.Conn, "read" | "write" | "close"> & Pick<RelaySocket, "readInto">;
 
-/** How a benchmark client's socket is read: Deno's op per read, or one epoll loop for all. */
-export type BenchIo = "deno" | "epoll";
+/**
+ * How a benchmark client's socket is read: Deno's op per read, one epoll loop for all,
+ * or io_uring (a multishot receive per socket: no system call per read at all).
+ */
+export type BenchIo = "deno" | "epoll" | "uring";
 
 /**
  * Connects to the relay on 127.0.0.1:`port`: TLS verified by `anchorPem`, or plain TCP
  * for null. With `io` "epoll" (plain TCP only) the socket is read through one epoll
  * loop over libc (lib/relay/epoll/), so a generator holding thousands of sockets pays
- * a `recv` per read rather than Deno's op.
+ * a `recv` per read rather than Deno's op; with "uring" it is connected so and then
+ * read through io_uring (lib/relay/uring/).
  */
 export function benchConnect(port: number, anchorPem: string | null): Promise<Deno.Conn>;
 /** Connects as above, read through `io`. */
@@ -60,9 +65,10 @@ export async function benchConnect(
   anchorPem: string | null,
   io: BenchIo = "deno",
 ): Promise<BenchConn> {
-  if (io === "epoll") {
-    if (anchorPem !== null) throw new TypeError("epoll client sockets are plain TCP only");
-    return await epollConnect("127.0.0.1", port);
+  if (io !== "deno") {
+    if (anchorPem !== null) throw new TypeError(`${io} client sockets are plain TCP only`);
+    const conn = await epollConnect("127.0.0.1", port);
+    return io === "uring" ? UringConn.adopt(conn) : conn;
   }
   const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
   tcp.setNoDelay(true);

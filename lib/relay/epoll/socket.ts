@@ -142,6 +142,22 @@ export class EpollConn implements RelaySocket, Pollable {
     this.#onConnect?.(C.EPOLLERR);
   }
 
+  /**
+   * Stops watching the socket and hands its descriptor over, open (this object is then
+   * closed): for another I/O backend to take a connection made here (lib/relay/uring/).
+   */
+  release(): number {
+    if (this.#state & CLOSED) throw new Deno.errors.BadResource("socket closed");
+    if (this.#reader || this.#writer || this.#onConnect) {
+      throw new Deno.errors.Busy("a read, write or connect is pending");
+    }
+    const fd = this.#fd;
+    reactor().remove(fd);
+    this.#state = CLOSED;
+    this.#fd = -1;
+    return fd;
+  }
+
   /** Resolves once a nonblocking connect has finished (used by lib/relay/epoll/connect.ts). */
   connected(): Promise<void> {
     return new Promise((resolve, reject) => {
