@@ -176,9 +176,10 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     env: "AM_IO",
     default: D.io,
-    value: "deno|epoll",
-    help: "socket I/O of the TCP port: deno, or epoll (one epoll loop over libc: less memory " +
-      "and CPU per connection; Linux, with --no-tls, needs --allow-ffi; docs/EPOLL.md)",
+    value: "deno|epoll|uring",
+    help: "socket I/O of the TCP port: deno, epoll (one epoll loop over libc: less memory " +
+      "and CPU per connection; Linux, with --no-tls, needs --allow-ffi; docs/EPOLL.md), " +
+      "or uring (io_uring: the same, a fan-out's writes in one system call)",
   },
   "web-port": {
     type: "string",

@@ -19,6 +19,7 @@ import {
   type RelayIo,
   type RelayOptions,
 } from "./options.ts";
+import { uringAvailable } from "./uring/ring.ts";
 
 /** Turns parsed flags into relay options; throws {@linkcode UsageError}. */
 export function relayOptions(values: Record<string, unknown>): Partial<RelayOptions> {
@@ -54,24 +55,29 @@ export function relayOptions(values: Record<string, unknown>): Partial<RelayOpti
 }
 
 /**
- * The socket I/O backend `--io` names, checked against what it needs: epoll
- * serves plain TCP only (the TLS layer runs on Node streams over Deno's
- * sockets), on Linux, and calls libc through FFI.
+ * The socket I/O backend `--io` names, checked against what it needs: epoll and
+ * uring serve plain TCP only (the TLS layer runs on Node streams over Deno's
+ * sockets), on Linux, and call libc through FFI; uring also needs a kernel (and
+ * a container) that lets the process set up an io_uring.
  */
 export function ioBackend(values: Record<string, unknown>): RelayIo {
-  const io = choiceValue("io", values.io ?? "deno", ["deno", "epoll"] as const);
+  const io = choiceValue("io", values.io ?? "deno", ["deno", "epoll", "uring"] as const);
   if (io === "deno") return io;
   if (values["no-tls"] !== true) {
-    throw new UsageError("--io epoll serves plain TCP only: add --no-tls, or use --io deno");
+    throw new UsageError(`--io ${io} serves plain TCP only: add --no-tls, or use --io deno`);
   }
   if (Deno.build.os !== "linux") {
-    throw new UsageError(`--io epoll needs Linux (this is ${Deno.build.os}); use --io deno`);
+    throw new UsageError(`--io ${io} needs Linux (this is ${Deno.build.os}); use --io deno`);
   }
   if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     throw new UsageError(
-      "--io epoll calls libc through FFI and needs --allow-ffi (deno task server and the " +
+      `--io ${io} calls libc through FFI and needs --allow-ffi (deno task server and the ` +
         "compiled am-server have it); add it to `deno run`, or use --io deno",
     );
+  }
+  const why = io === "uring" ? uringAvailable() : null;
+  if (why !== null) {
+    throw new UsageError(`--io uring cannot set up an io_uring here (${why}); use --io epoll`);
   }
   return io;
 }

@@ -68,13 +68,14 @@ export interface RelayOptions {
   /**
    * How the relay's TCP port does its socket I/O: "deno" through `Deno.Conn`, or
    * "epoll" through one epoll loop over libc (Linux, plain TCP, --allow-ffi;
-   * lib/relay/epoll/). The web port always uses Deno's.
+   * lib/relay/epoll/), or "uring" through io_uring (the same, and a kernel that
+   * allows it; lib/relay/uring/). The web port always uses Deno's.
    */
   io: RelayIo;
 }
 
 /** The socket I/O backends of the relay's TCP port. */
-export type RelayIo = "deno" | "epoll";
+export type RelayIo = "deno" | "epoll" | "uring";
 
 /** Where the browser page is served. */
 export interface WebPort {

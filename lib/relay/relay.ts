@@ -84,14 +84,16 @@ export class Relay implements RelayContext {
   /** Starts listening (with TLS when the options hold a certificate); returns the bound address. */
   async listen(): Promise<Deno.NetAddr> {
     const { host, port, tls, reusePort, io } = this.options;
-    if (io === "epoll" && tls) {
+    if (io !== "deno" && tls) {
       // The TLS layer is Node's, over Deno's sockets: epoll would silently serve plain TCP.
-      throw new ListenError("--io epoll serves plain TCP only: add --no-tls, or use --io deno");
+      throw new ListenError(`--io ${io} serves plain TCP only: add --no-tls, or use --io deno`);
     }
     try {
       // Loaded only when asked for: a relay on Deno's I/O never opens libc.
       this.#listener = io === "epoll"
         ? (await import("./epoll/listener.ts")).EpollListener.open(host, port, reusePort)
+        : io === "uring"
+        ? (await import("./uring/listener.ts")).UringListener.open(host, port, reusePort)
         : tls
         ? await TlsListener.open(host, port, tls.certPem, tls.keyPem, reusePort)
         : reusePort
@@ -105,7 +107,7 @@ export class Relay implements RelayContext {
       address: `${addr.hostname}:${addr.port}`,
       duplex: this.options.duplex,
       tls: tls ? "TLSv1.3" : "off",
-      io: io === "epoll" ? io : undefined,
+      io: io === "deno" ? undefined : io,
       fingerprint: tls?.fingerprint,
     });
     await this.#listenWeb();

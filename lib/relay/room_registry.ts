@@ -52,7 +52,7 @@ export class RoomRegistry {
     replace(this.#rooms.get(hello.room));
     let room = this.#rooms.get(hello.room);
     if (!room) {
-      room = new Room(hello.room, options.duplex, options.io !== "epoll");
+      room = new Room(hello.room, options.duplex, options.io === "deno");
       this.#rooms.set(hello.room, room);
       cluster?.openRoom(room);
       // Opening mirrors the cluster's members, possibly this session on a dead relay.

@@ -76,10 +76,10 @@ export class WorkerPool {
     const pool = new WorkerPool(o);
     const options = { ...o.options, reusePort: true };
     // Plain TCP listens with Deno.listen, whose reusePort is behind --unstable-net;
-    // without it Deno would end the process from inside a worker. The epoll backend
-    // sets SO_REUSEPORT itself.
+    // without it Deno would end the process from inside a worker. The epoll and uring
+    // backends set SO_REUSEPORT themselves.
     if (
-      !options.tls && options.io !== "epoll" &&
+      !options.tls && options.io === "deno" &&
       typeof (Deno as { listenDatagram?: unknown }).listenDatagram !== "function"
     ) {
       throw new ListenError(

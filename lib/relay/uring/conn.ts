@@ -155,7 +155,7 @@ export class UringConn implements RelaySocket, UringOwner {
         MSG_NOSIGNAL,
         userData(this.#id) | SEND,
       );
-      this.#loop.run();
+      this.#loop.submitSoon();
     });
   }
 

@@ -19,6 +19,7 @@
 import { errno, map, sys, SYS_ENTER, SYS_REGISTER, SYS_SETUP, U, UringError } from "./sys.ts";
 
 const SQE_BYTES = 64;
+const ETIME = 62;
 const CQE_BYTES = 16;
 
 /** What one completion said: whose it was, its result, and its flags. */
@@ -44,6 +45,10 @@ export class Ring {
   readonly #cqTail: number;
   readonly #cqMask: number;
   readonly #cqesAt: number;
+  // struct io_uring_getevents_arg with a zero timespec: collect without waiting.
+  readonly #noWaitArg = new BigUint64Array(5);
+  readonly #noWait: Deno.PointerValue;
+  readonly #cqEntries: number;
   /** Slots filled since the last submit. */
   #pending = 0;
   #closed = false;
@@ -88,6 +93,10 @@ export class Ring {
       this.#cqTail = cq(1) / 4;
       this.#cqMask = this.#u32[cq(2) / 4];
       this.#cqesAt = cq(5);
+      this.#cqEntries = cqCount;
+      // arg: sigmask 0, sigmask_sz 0, min_wait_usec 0, ts -> the timespec {0, 0} after it.
+      this.#noWait = Deno.UnsafePointer.of(this.#noWaitArg);
+      this.#noWaitArg[2] = BigInt(Deno.UnsafePointer.value(this.#noWait)) + 24n;
       // Slot i of the submission array always names SQE i: slots are used in order.
       const array = sq(6) / 4;
       for (let i = 0; i < sqEntries; i++) this.#u32[array + i] = i;
@@ -155,18 +164,39 @@ export class Ring {
   }
 
   /**
-   * Submits the filled slots, and with `waitFor` > 0 waits for that many completions:
-   * the number submitted. A socket operation that can proceed completes during this call.
-   * With `getEvents` (implied by `waitFor`), a ring set up with DEFER_TASKRUN also runs
-   * the work it deferred (receives whose data came), posting their completions.
+   * Submits the filled slots: the number submitted. A socket operation that can proceed
+   * completes during this call.
    */
-  submit(waitFor = 0, getEvents = waitFor > 0): number {
-    if (this.#pending === 0 && !getEvents) return 0;
-    const flags = getEvents ? U.ENTER_GETEVENTS : 0;
-    const n = sys().uring_enter(SYS_ENTER, this.fd, this.#pending, waitFor, flags, null, 0n);
+  submit(): number {
+    if (this.#pending === 0) return 0;
+    const n = sys().uring_enter(SYS_ENTER, this.fd, this.#pending, 0, 0, null, 0n);
     if (n < 0) throw new UringError("io_uring_enter", errno());
     this.#pending -= n;
     return n;
+  }
+
+  /**
+   * Submits the filled slots and, on a ring set up with DEFER_TASKRUN, runs all the work
+   * it deferred (receives whose data came, sends that found room), posting their
+   * completions, without waiting. The kernel runs at most a few (20) deferred items
+   * per call unless more completions are asked for, and those it leaves signal nothing
+   * more: so this asks for a whole completion ring's worth with a zero timeout, for
+   * which "timed out" is the normal answer.
+   */
+  submitAndRun(): void {
+    const flags = U.ENTER_GETEVENTS | U.ENTER_EXT_ARG;
+    const n = sys().uring_enter(
+      SYS_ENTER,
+      this.fd,
+      this.#pending,
+      this.#cqEntries,
+      flags,
+      this.#noWait,
+      24n,
+    );
+    if (n >= 0) this.#pending -= n;
+    else if (errno() === ETIME) this.#pending = 0;
+    else throw new UringError("io_uring_enter", errno());
   }
 
   /**
@@ -190,6 +220,13 @@ export class Ring {
       n++;
     }
     return n;
+  }
+
+  /** Has the kernel signal `eventFd` when completions (or deferred work) wait. */
+  registerEventFd(eventFd: number): void {
+    const arg = new Uint8Array(new Int32Array([eventFd]).buffer);
+    const r = sys().uring_register(SYS_REGISTER, this.fd, U.REGISTER_EVENTFD, arg, 1);
+    if (r < 0) throw new UringError("io_uring_register (eventfd)", errno());
   }
 
   /** Registers a ring of provided buffers (see {@linkcode BufferRing}). */

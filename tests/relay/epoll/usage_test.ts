@@ -1,4 +1,4 @@
-// `am-server --io`: what epoll cannot serve is refused in one line that says what to do,
+// `am-server --io`: what epoll and uring cannot serve is refused in one line that says what to do,
 // exit 2, before anything listens (the real server.ts, run as its own process).
 import assert from "node:assert/strict";
 
@@ -43,10 +43,22 @@ for (
       message: /^am-server: --io epoll calls libc through FFI and needs --allow-ffi/,
     },
     {
-      why: "--io uring (no such backend)",
+      why: "--io uring with TLS",
       perms: ALL,
+      args: ["--io", "uring"],
+      message: /^am-server: --io uring serves plain TCP only: add --no-tls/,
+    },
+    {
+      why: "--io uring without --allow-ffi",
+      perms: ALL.filter((p) => p !== "--allow-ffi"),
       args: ["--io", "uring", "--no-tls"],
-      message: /^am-server: --io must be one of deno, epoll, not "uring"/,
+      message: /^am-server: --io uring calls libc through FFI and needs --allow-ffi/,
+    },
+    {
+      why: "--io kqueue (no such backend)",
+      perms: ALL,
+      args: ["--io", "kqueue", "--no-tls"],
+      message: /^am-server: --io must be one of deno, epoll, uring, not "kqueue"/,
     },
   ]
 ) {
