@@ -4,7 +4,8 @@
  * is made of, the kernel's send split by whether it is the loopback's softirq
  * (the receiver's side of TCP, run in the sender's context) or the send path
  * itself, and the rest by thread and code (JavaScript, Deno's native code, V8's
- * worker threads, the epoll helper thread). bench/analysis.md, "Text CPU at
+ * worker threads, the epoll helper thread); under `--io uring` a send is the ring's
+ * `io_send`, and the rest of `io_uring_enter` a part of its own. bench/analysis.md, "Text CPU at
  * 1/16 of the top rate, … third round", is this over two runs.
  *
  *   deno run -A bench/perf_shares.ts DIR/am-1.perf.data [DIR/before-1.perf.data ...]
@@ -18,11 +19,13 @@ function part(thread: string, frames: string[]): string {
   const leaf = frames[0] ?? "";
   if (thread.startsWith("V8 DefaultWorke")) return "V8 worker threads (GC, compiler)";
   if (thread.startsWith("tokio")) return "helper thread (blocking epoll_wait)";
-  const inSend = /__x64_sys_sendto/.test(stack);
+  // A send is a sendto system call (epoll, Deno), or an io_uring send (--io uring).
+  const inSend = /__x64_sys_sendto| io_send[+ ]/.test(stack);
   if (inSend && /handle_softirqs/.test(stack)) return "send: loopback receive in softirq";
   if (inSend) return "send: TCP send path";
   const kernel = /\[kernel\.kallsyms\]/.test(leaf);
   if (/ __send\+/.test(stack)) return "send: syscall entry/exit, libc";
+  if (/__x64_sys_io_uring_enter/.test(stack)) return "io_uring_enter besides sends";
   if (/sys_epoll_wait|sys_futex|sys_recvfrom|sys_write|sys_read/.test(stack) || kernel) {
     return "kernel besides send";
   }

@@ -251,6 +251,7 @@ const OTHER_CALLS = [
     "epoll_ctl",
     "futex",
     "sched_yield",
+    "io_uring_enter",
     "clock_gettime",
     "mmap",
     "munmap",
