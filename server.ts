@@ -179,7 +179,8 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "deno|epoll|uring",
     help: "socket I/O of the TCP port: deno, epoll (one epoll loop over libc: less memory " +
       "and CPU per connection; Linux, with --no-tls, needs --allow-ffi; docs/EPOLL.md), " +
-      "or uring (io_uring: the same, a fan-out's writes in one system call)",
+      "or uring (io_uring, experimental: a fan-out's writes in one system call, but a higher " +
+      "text tail latency; docs/URING.md)",
   },
   "web-port": {
     type: "string",

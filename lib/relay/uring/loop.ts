@@ -142,13 +142,15 @@ export class UringLoop implements Pollable {
   }
 
   /**
-   * Submits what is queued. Polled, it also runs the work the kernel deferred; woken, that
-   * work runs by itself whenever this thread leaves the kernel, and asking for events would
-   * cost a completion wait's set-up per call (a fifth of the relay's time at 600 texts a
-   * second: bench/analysis.md).
+   * Submits what is queued and collects what the kernel has: woken, with GETEVENTS and no
+   * completion asked for (it flushes completions that overflowed the ring; without it, a
+   * relay at its top rate lost sends' completions and stalled); polled, asking for a whole
+   * ring's worth so that all the deferred work runs. Asking a woken ring for that many
+   * cost a completion wait's set-up per call, a fifth of the relay's time at 600 texts a
+   * second (bench/analysis.md).
    */
   #enter(): void {
-    if (this.#pollMs === null) this.ring.submit();
+    if (this.#pollMs === null) this.ring.submit(true);
     else this.ring.submitAndRun();
   }
 

@@ -165,11 +165,14 @@ export class Ring {
 
   /**
    * Submits the filled slots: the number submitted. A socket operation that can proceed
-   * completes during this call.
+   * completes during this call. With `getEvents` the kernel also flushes completions that
+   * overflowed the ring and runs pending task work; it waits for none (no completion is
+   * asked for, so it returns before setting up a wait).
    */
-  submit(): number {
-    if (this.#pending === 0) return 0;
-    const n = sys().uring_enter(SYS_ENTER, this.fd, this.#pending, 0, 0, null, 0n);
+  submit(getEvents = false): number {
+    if (this.#pending === 0 && !getEvents) return 0;
+    const flags = getEvents ? U.ENTER_GETEVENTS : 0;
+    const n = sys().uring_enter(SYS_ENTER, this.fd, this.#pending, 0, flags, null, 0n);
     if (n < 0) throw new UringError("io_uring_enter", errno());
     this.#pending -= n;
     return n;
