@@ -3,9 +3,13 @@
  * multishot receive stays armed for the connection's life, so the kernel
  * reads every arrival into a provided buffer and posts it with no system call
  * of ours, and a write is a send submitted and, on a socket with room,
- * completed within that one `io_uring_enter`. For load generators that hold
- * thousands of sockets (bench/): the same interface as the epoll backend's
- * connection, taken over from one after it connected.
+ * completed within that one `io_uring_enter`. The relay's connections under
+ * `--io uring`, and the voice bench's listeners: the same interface as the
+ * epoll backend's connection, taken over from one after it connected.
+ *
+ * The kernel receives whether or not a read waits, so bytes that come meanwhile
+ * are kept here without bound: it suits readers that always keep a read
+ * waiting, as the relay's frame reader and the benchmarks' do.
  *
  * @module
  */
