@@ -42,6 +42,19 @@ export interface ReadTarget {
   readFailed(err: unknown): void;
 }
 
+/**
+ * `read` for a socket whose reads are `readInto` a target: the bytes read, or null at
+ * the end of the stream (the epoll and io_uring backends' sockets share it).
+ */
+export function readThroughTarget(
+  socket: { readInto(buf: Uint8Array, target: ReadTarget): void },
+  buf: Uint8Array,
+): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    socket.readInto(buf, { readDone: resolve, readFailed: reject });
+  });
+}
+
 /** One accepted connection: bytes in, bytes out, and the peer's address. */
 export type RelaySocket = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr"> & {
   /** True while a TLS handshake is under way: nothing can be sent to the peer yet. */

@@ -13,7 +13,7 @@
 
 import { C, Errno, errno, errnoError, getIntOption, libc, setIntOption, size } from "./libc.ts";
 import { type Pollable, reactor } from "./reactor.ts";
-import type { ReadTarget, RelaySocket } from "../socket.ts";
+import { type ReadTarget, readThroughTarget, type RelaySocket } from "../socket.ts";
 
 const SEND_FLAGS = C.MSG_DONTWAIT | C.MSG_NOSIGNAL;
 const READABLE = 1;
@@ -71,9 +71,7 @@ export class EpollConn implements RelaySocket, Pollable {
 
   /** Reads into `buf`: the bytes read, or null at the end of the stream. */
   read(buf: Uint8Array): Promise<number | null> {
-    return new Promise((resolve, reject) => {
-      this.readInto(buf, { readDone: resolve, readFailed: reject });
-    });
+    return readThroughTarget(this, buf);
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 
 import type { Ring } from "./ring.ts";
-import { map, sys } from "./sys.ts";
+import { map } from "./sys.ts";
 
 /**
  * Buffers the kernel picks from for multishot receives (a provided-buffer ring): `count`
@@ -19,10 +19,7 @@ export class BufferRing {
   readonly group: number;
   /** Bytes per buffer. */
   readonly size: number;
-  readonly #count: number;
   readonly #mask: number;
-  readonly #ptr: Deno.PointerObject;
-  readonly #len: number;
   readonly #entries: DataView;
   readonly #tailIndex: number;
   readonly #tail16: Uint16Array;
@@ -35,17 +32,17 @@ export class BufferRing {
     if (count & (count - 1)) throw new RangeError("a buffer ring's count is a power of two");
     this.group = group;
     this.size = size;
-    this.#count = count;
     this.#mask = count - 1;
-    this.#len = count * 16 + count * size;
-    this.#ptr = map(this.#len, -1, 0n, "mmap (buffers)");
-    const mem = Deno.UnsafePointerView.getArrayBuffer(this.#ptr, this.#len);
+    // Mapped for the thread's life: the ring and its buffers last as long as the loop.
+    const len = count * 16 + count * size;
+    const ptr = map(len, -1, 0n, "mmap (buffers)");
+    const mem = Deno.UnsafePointerView.getArrayBuffer(ptr, len);
     this.#entries = new DataView(mem, 0, count * 16);
     // The ring's tail shares the first entry's last 16 bits (struct io_uring_buf_ring).
     this.#tail16 = new Uint16Array(mem, 0, count * 8);
     this.#tailIndex = 7;
     this.#data = new Uint8Array(mem, count * 16);
-    const base = BigInt(Deno.UnsafePointer.value(this.#ptr));
+    const base = BigInt(Deno.UnsafePointer.value(ptr));
     this.#dataAddr = base + BigInt(count * 16);
     for (let bid = 0; bid < count; bid++) this.#put(bid);
     Atomics.store(this.#tail16, this.#tailIndex, this.#tail & 0xffff);
@@ -70,10 +67,5 @@ export class BufferRing {
   recycle(bid: number): void {
     this.#put(bid);
     Atomics.store(this.#tail16, this.#tailIndex, this.#tail);
-  }
-
-  /** Unmaps the buffers (after the ring is closed). */
-  free(): void {
-    sys().munmap(this.#ptr, BigInt(this.#len));
   }
 }

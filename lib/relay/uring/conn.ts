@@ -16,7 +16,7 @@
 
 import { errnoError, libc } from "../epoll/libc.ts";
 import type { EpollConn } from "../epoll/socket.ts";
-import type { ReadTarget, RelaySocket } from "../socket.ts";
+import { type ReadTarget, readThroughTarget, type RelaySocket } from "../socket.ts";
 import { CANCELED, NO_BUFFERS, U } from "./sys.ts";
 import { CANCEL, SEND, type UringLoop, uringLoop, type UringOwner, userData } from "./loop.ts";
 
@@ -44,6 +44,8 @@ export class UringConn implements RelaySocket, UringOwner {
   #ended: null | Error | undefined = undefined;
   #armed = false;
   #closed = false;
+  // Made once: a reader of 128-byte slots asks again for every slot of a larger frame.
+  readonly #deliverSoon = () => this.#deliver();
 
   /** Takes over the socket of `conn` (connected) from the epoll reactor. */
   static adopt(conn: EpollConn): UringConn {
@@ -73,9 +75,7 @@ export class UringConn implements RelaySocket, UringOwner {
 
   /** Reads into `buf`: the bytes read, or null at the end of the stream. */
   read(buf: Uint8Array): Promise<number | null> {
-    return new Promise((resolve, reject) => {
-      this.readInto(buf, { readDone: resolve, readFailed: reject });
-    });
+    return readThroughTarget(this, buf);
   }
 
   /** Reads into `buf` and tells `target` (never before returning). */
@@ -84,7 +84,7 @@ export class UringConn implements RelaySocket, UringOwner {
     if (this.#reader) throw new Deno.errors.Busy("a read is already pending");
     this.#readBuf = buf;
     this.#reader = target;
-    if (this.#queued.length > 0 || this.#ended !== undefined) queueMicrotask(() => this.#deliver());
+    if (this.#queued.length > 0 || this.#ended !== undefined) queueMicrotask(this.#deliverSoon);
   }
 
   /** Hands the waiting read what has come (queued bytes, then the end or the error). */

@@ -120,25 +120,22 @@ export class UringLoop implements Pollable {
   }
 
   /**
-   * Submits what is queued, runs deferred receives and takes every completion posted:
-   * how many. Called again from inside a completion's callback (a reader that writes), it
+   * Submits what is queued, runs deferred receives and takes every completion posted.
+   * Called again from inside a completion's callback (a reader that writes), it
    * only submits, and the outer call takes what that completes.
    */
-  run(): number {
+  run(): void {
     this.#enter();
-    if (this.#reaping) return 0;
+    if (this.#reaping) return;
     this.#reaping = true;
-    let n = 0;
     try {
-      for (let got = this.ring.reap(this.#take); got > 0; got = this.ring.reap(this.#take)) {
-        n += got;
+      while (this.ring.reap(this.#take) > 0) {
         // An owner may have queued (a re-armed receive, a send): submit before looking again.
         this.#enter();
       }
     } finally {
       this.#reaping = false;
     }
-    return n;
   }
 
   /**

@@ -16,10 +16,20 @@
  * @module
  */
 
-import { errno, map, sys, SYS_ENTER, SYS_REGISTER, SYS_SETUP, U, UringError } from "./sys.ts";
+import { libc } from "../epoll/libc.ts";
+import {
+  errno,
+  ETIME,
+  map,
+  sys,
+  SYS_ENTER,
+  SYS_REGISTER,
+  SYS_SETUP,
+  U,
+  UringError,
+} from "./sys.ts";
 
 const SQE_BYTES = 64;
-const ETIME = 62;
 const CQE_BYTES = 16;
 
 /** What one completion said: whose it was, its result, and its flags. */
@@ -101,7 +111,7 @@ export class Ring {
       const array = sq(6) / 4;
       for (let i = 0; i < sqEntries; i++) this.#u32[array + i] = i;
     } catch (err) {
-      sys().close(fd);
+      libc().close(fd);
       throw err;
     }
   }
@@ -250,7 +260,7 @@ export class Ring {
     this.#closed = true;
     sys().munmap(this.#sqesPtr, BigInt(this.#sqesLen));
     sys().munmap(this.#ringPtr, BigInt(this.#ringLen));
-    sys().close(this.fd);
+    libc().close(this.fd);
   }
 }
 

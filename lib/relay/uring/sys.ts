@@ -1,6 +1,7 @@
 /**
  * The system calls under lib/relay/uring/: io_uring's three (through libc's
- * `syscall`, as no libc wraps them), mmap and munmap, and the ABI's numbers
+ * `syscall`, as no libc wraps them), mmap and munmap (the rest, such as close,
+ * are the epoll backend's libc bindings), and the ABI's numbers
  * (include/uapi/linux/io_uring.h). Opened on first use, like the epoll
  * backend's libc.
  *
@@ -31,7 +32,6 @@ const SYMBOLS = {
   },
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The bound symbols. */
@@ -78,7 +78,8 @@ export class UringError extends Error {
   readonly errno: number;
   /** Made from the failed `call`, errno `code`. */
   constructor(call: string, code: number) {
-    super(`${call}: ${errnoError(code, call).message}`, { cause: errnoError(code, call) });
+    const cause = errnoError(code, call);
+    super(`${call}: ${cause.message}`, { cause });
     this.name = "UringError";
     this.errno = code;
   }
@@ -99,6 +100,9 @@ export const NO_BUFFERS = -ENOBUFS;
 
 /** errno of an operation cancelled (by a cancellation, or the ring's close). */
 export const CANCELED = -125;
+
+/** errno of a wait whose timeout passed (the normal answer to a zero-timeout collect). */
+export const ETIME = 62;
 
 /** errno of this thread, read right after a failed call. */
 export { errno };
